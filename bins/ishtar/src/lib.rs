@@ -1,0 +1,173 @@
+//! The Ishtar binary's library: configuration, wiring of adapters into the domain, the HTTP
+//! server and the CLI. This is the only place that knows concrete adapter types.
+
+pub mod cli;
+pub mod config;
+pub mod keys;
+pub mod telemetry;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{HttpServer, web};
+
+use ishtar_ai_local::LocalGuard;
+use ishtar_callbacks::{CallbackConfig, HttpCallbackClient};
+use ishtar_domain::ports::{Clock, Ids};
+use ishtar_domain::settings::SettingsService;
+use ishtar_domain::venue::{Venue, VenueOptions, VenuePorts};
+use ishtar_eth::EthProofs;
+use ishtar_http::HttpOptions;
+use ishtar_store_postgres::{ContactCipher, PgConfig, PgStore};
+
+pub use config::Config;
+
+/// Why the venue could not start; each is one clear line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] ishtar_store_postgres::DbError),
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+    #[error("cannot load settings: {0}")]
+    Settings(String),
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind { addr: String, cause: std::io::Error },
+}
+
+/// The wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
+}
+
+/// The operating system's CSPRNG.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsIds;
+
+impl Ids for OsIds {
+    fn secret_bytes(&self) -> [u8; 32] {
+        use rand::RngCore as _;
+        let mut b = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut b);
+        b
+    }
+
+    fn uuid(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+}
+
+/// Creates the database if missing and applies the migrations.
+///
+/// # Errors
+/// [`StartError::Db`].
+pub async fn prepare_database(config: &Config) -> Result<usize, StartError> {
+    ishtar_store_postgres::ensure_database(&config.database_url, Duration::from_secs(5)).await?;
+    Ok(ishtar_store_postgres::migrate(&config.database_url).await?)
+}
+
+/// Builds the venue from its configuration: every adapter, wired into the domain.
+///
+/// # Errors
+/// [`StartError`] naming what is missing.
+pub async fn build_venue(config: &Config) -> Result<Venue, StartError> {
+    let applied = prepare_database(config).await?;
+    if applied > 0 {
+        tracing::info!(applied, "applied migrations");
+    }
+    let mut pg = PgConfig::new(config.database_url.clone());
+    pg.pool_size = config.db_pool_size.max(1);
+    let pool = ishtar_store_postgres::connect(&pg).await?;
+    let key = keys::encryption_key(config.encryption_key.as_ref(), &config.data_dir)?;
+    let store = Arc::new(PgStore::new(pool, ContactCipher::new(&key)));
+
+    let mut initial = Vec::new();
+    if !config.geo_denied.trim().is_empty() {
+        initial.push(("geo_denied", config.geo_denied.clone()));
+    }
+    let settings = SettingsService::load(store.clone(), &initial)
+        .await
+        .map_err(|e| StartError::Settings(e.to_string()))?;
+
+    let ports = VenuePorts {
+        owners: store.clone(),
+        agents: store.clone(),
+        personas: store.clone(),
+        boards: store.clone(),
+        reports: store.clone(),
+        chaperone_log: store.clone(),
+        geo_log: store.clone(),
+        health: store.clone(),
+        guard: Arc::new(LocalGuard),
+        proofs: Arc::new(EthProofs),
+        callbacks: Arc::new(HttpCallbackClient::new(CallbackConfig {
+            allow_private: config.allow_private_callbacks,
+            timeout: Duration::from_millis(config.callback_timeout_ms.max(1)),
+            ..CallbackConfig::default()
+        })),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(OsIds),
+    };
+    let opts = VenueOptions {
+        allow_private_callbacks: config.allow_private_callbacks,
+    };
+    Ok(Venue::new(ports, Arc::new(settings), opts))
+}
+
+/// A built, bound, not yet running venue.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Builds everything and binds the listener (port 0 picks a free port).
+    ///
+    /// # Errors
+    /// [`StartError`].
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let venue = web::Data::new(build_venue(&config).await?);
+        let listener = TcpListener::bind(&config.bind).map_err(|cause| StartError::Bind {
+            addr: config.bind.clone(),
+            cause,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|cause| StartError::Bind {
+                addr: config.bind.clone(),
+                cause,
+            })?
+            .port();
+        let http = HttpOptions {
+            geo_header: config.geo_header.to_ascii_lowercase(),
+        };
+        let server = HttpServer::new(move || ishtar_http::app(venue.clone(), http.clone()))
+            .shutdown_timeout(10)
+            .listen(listener)
+            .map_err(|cause| StartError::Bind {
+                addr: config.bind.clone(),
+                cause,
+            })?
+            .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests (graceful shutdown).
+    ///
+    /// # Errors
+    /// The server's I/O error.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,155 @@
+//! Calls to agents' callback URLs (design.md §5), as the domain's [`CallbackClient`] port.
+//!
+//! Rules: https only; the host is resolved first and every resolved address must be public
+//! (no loopback, private, link-local, CGNAT or metadata ranges) unless private callbacks
+//! are allowed for development; the connection is pinned to the checked addresses (no
+//! second lookup an attacker could rebind); no redirects, no proxies; short timeouts; the
+//! response is read up to a small cap.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+
+use ishtar_domain::ProviderError;
+use ishtar_domain::intake::is_public_ip;
+use ishtar_domain::ports::CallbackClient;
+
+/// Limits for callback calls.
+#[derive(Debug, Clone)]
+pub struct CallbackConfig {
+    /// `ISHTAR_ALLOW_PRIVATE_CALLBACKS`: allow http and non-public addresses.
+    pub allow_private: bool,
+    /// Connect + request + response, all told.
+    pub timeout: Duration,
+    /// The most bytes read from a response.
+    pub max_response_bytes: usize,
+}
+
+impl Default for CallbackConfig {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            timeout: Duration::from_secs(5),
+            max_response_bytes: 4096,
+        }
+    }
+}
+
+/// The reqwest callback client.
+#[derive(Debug, Clone)]
+pub struct HttpCallbackClient {
+    cfg: CallbackConfig,
+}
+
+#[derive(Deserialize)]
+struct EchoBody {
+    echo: String,
+}
+
+fn unavailable(m: impl Into<String>) -> ProviderError {
+    ProviderError::Unavailable(m.into())
+}
+
+impl HttpCallbackClient {
+    pub fn new(cfg: CallbackConfig) -> Self {
+        Self { cfg }
+    }
+
+    /// Resolves and checks the URL's host; returns the parsed URL and the pinned addresses.
+    ///
+    /// # Errors
+    /// [`ProviderError::Rejected`] when the URL breaks a rule; `Unavailable` when DNS fails.
+    pub async fn vet(
+        &self,
+        raw: &str,
+    ) -> Result<(url::Url, String, Vec<SocketAddr>), ProviderError> {
+        let url = url::Url::parse(raw).map_err(|_| ProviderError::Rejected("bad url".into()))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if self.cfg.allow_private => {}
+            _ => return Err(ProviderError::Rejected("https only".into())),
+        }
+        let host = url
+            .host_str()
+            .ok_or_else(|| ProviderError::Rejected("no host".into()))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| ProviderError::Rejected("no port".into()))?;
+        let addrs: Vec<SocketAddr> = tokio::time::timeout(
+            self.cfg.timeout,
+            tokio::net::lookup_host((host.as_str(), port)),
+        )
+        .await
+        .map_err(|_| unavailable("dns timeout"))?
+        .map_err(|_| unavailable("dns failure"))?
+        .collect();
+        if addrs.is_empty() {
+            return Err(unavailable("no address"));
+        }
+        if !self.cfg.allow_private && addrs.iter().any(|a| !is_public_ip(a.ip())) {
+            return Err(ProviderError::Rejected("address not allowed".into()));
+        }
+        Ok((url, host, addrs))
+    }
+
+    async fn post_json(
+        &self,
+        raw: &str,
+        body: &serde_json::Value,
+    ) -> Result<Vec<u8>, ProviderError> {
+        let (url, host, addrs) = self.vet(raw).await?;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(self.cfg.timeout)
+            .connect_timeout(self.cfg.timeout)
+            .resolve_to_addrs(&host, &addrs)
+            .user_agent("ishtar-venue/1")
+            .build()
+            .map_err(|e| unavailable(e.to_string()))?;
+        let work = async {
+            let res = client.post(url).json(body).send().await.map_err(|e| {
+                unavailable(if e.is_timeout() {
+                    "timeout".to_owned()
+                } else {
+                    "connect failed".to_owned()
+                })
+            })?;
+            if !res.status().is_success() {
+                return Err(ProviderError::Rejected(format!(
+                    "status {}",
+                    res.status().as_u16()
+                )));
+            }
+            let mut res = res;
+            let mut out = Vec::new();
+            while let Some(chunk) = res.chunk().await.map_err(|_| unavailable("read failed"))? {
+                if out.len() + chunk.len() > self.cfg.max_response_bytes {
+                    return Err(ProviderError::Malformed("response too large".into()));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(out)
+        };
+        tokio::time::timeout(self.cfg.timeout, work)
+            .await
+            .map_err(|_| unavailable("timeout"))?
+    }
+}
+
+#[async_trait]
+impl CallbackClient for HttpCallbackClient {
+    async fn challenge(&self, url: &str, nonce: &str) -> Result<String, ProviderError> {
+        let bytes = self
+            .post_json(url, &serde_json::json!({ "challenge": nonce }))
+            .await?;
+        serde_json::from_slice::<EchoBody>(&bytes)
+            .map(|b| b.echo)
+            .map_err(|_| ProviderError::Malformed("expected {\"echo\": …}".into()))
+    }
+}

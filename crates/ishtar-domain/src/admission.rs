@@ -1,0 +1,328 @@
+//! Admission (design.md §3): adult gate → chaperone → atomic capacity cap, in that order.
+
+use std::sync::Arc;
+
+use crate::auth::{self, AuthError};
+use crate::chaperone::{Chaperone, Surface, Verdict};
+use crate::error::StoreError;
+use crate::model::{CapOutcome, NewPersona, OwnerId, PersonaId, PersonaStatus};
+use crate::ports::{Clock, OwnerStore, PersonaStore};
+use crate::sanitize;
+use crate::settings::SettingsService;
+
+/// The only age attestation the door accepts.
+pub const ADULT: &str = "18+";
+
+/// A persona asking to be admitted (shape already validated by the caller).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdmitPersona {
+    pub owner_id: Option<OwnerId>,
+    pub handle: String,
+    pub model: String,
+    pub persona_age: String,
+    /// An object or a string.
+    pub heart: serde_json::Value,
+    pub redteam: bool,
+    pub home_market: Option<String>,
+    pub active_market: Option<String>,
+}
+
+/// Why a persona was not admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitError {
+    /// `persona_age` was not `18+`; nothing stored.
+    #[error("adult-only venue")]
+    NotAdult,
+    /// The chaperone held or denied the persona; it is stored with that verdict.
+    #[error("{reason}")]
+    Chaperoned {
+        reason: String,
+        persona_id: PersonaId,
+    },
+    /// The venue is full; the persona waits as `pending`.
+    #[error("cap reached")]
+    CapReached(PersonaId),
+    #[error("handle taken")]
+    HandleTaken,
+    #[error("no such owner")]
+    NoSuchOwner,
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The admission door.
+pub struct Admission {
+    owners: Arc<dyn OwnerStore>,
+    personas: Arc<dyn PersonaStore>,
+    chaperone: Arc<Chaperone>,
+    settings: Arc<SettingsService>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Admission {
+    pub fn new(
+        owners: Arc<dyn OwnerStore>,
+        personas: Arc<dyn PersonaStore>,
+        chaperone: Arc<Chaperone>,
+        settings: Arc<SettingsService>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            owners,
+            personas,
+            chaperone,
+            settings,
+            clock,
+        }
+    }
+
+    /// Runs the three gates.
+    ///
+    /// # Errors
+    /// See [`AdmitError`]; every non-admit is an error carrying what the agent is told.
+    #[tracing::instrument(skip_all, fields(owner.id = ?cmd.owner_id))]
+    pub async fn admit(
+        &self,
+        cmd: AdmitPersona,
+        bearer: Option<&str>,
+    ) -> Result<PersonaId, AdmitError> {
+        // Who may act comes before any gate: a stranger learns nothing about the door.
+        let latest = match cmd.owner_id {
+            Some(owner) => {
+                auth::authorize(&*self.owners, owner, bearer).await?;
+                Some(
+                    self.owners
+                        .latest_heart(owner)
+                        .await?
+                        .ok_or(AdmitError::NoSuchOwner)?,
+                )
+            }
+            None => None,
+        };
+
+        // 1. Adult gate: nothing is stored for a refusal here.
+        if cmd.persona_age != ADULT {
+            return Err(AdmitError::NotAdult);
+        }
+
+        // 2. Chaperone: the handle is published, so it is screened with the heart.
+        let heart = sanitize::clean_json(cmd.heart);
+        let handle = sanitize::clean(&cmd.handle);
+        let text = format!("{handle}\n{}", sanitize::json_text(&heart));
+        let settings = self.settings.current();
+        let verdict = self
+            .chaperone
+            .screen(Surface::Heart, &text, &settings.denylist)
+            .await;
+
+        let home_market = cmd
+            .home_market
+            .map(|m| sanitize::clean(&m))
+            .or_else(|| latest.as_ref().map(|l| l.home_market.as_str().to_owned()))
+            .unwrap_or_else(|| "other".to_owned());
+        let active_market = cmd
+            .active_market
+            .map(|m| sanitize::clean(&m))
+            .or_else(|| latest.as_ref().map(|l| l.active_market.as_str().to_owned()))
+            .unwrap_or_else(|| "remote".to_owned());
+        let status = match verdict {
+            Verdict::Allow => PersonaStatus::Pending,
+            Verdict::Hold(_) => PersonaStatus::Held,
+            Verdict::Deny(_) => PersonaStatus::Denied,
+        };
+        let now = self.clock.now();
+        let persona = NewPersona {
+            owner_id: cmd.owner_id,
+            heart_hash: crate::intake::heart_hash(&heart),
+            handle,
+            model: sanitize::clean(&cmd.model),
+            heart,
+            redteam: cmd.redteam,
+            home_market,
+            active_market,
+        };
+        let id = self
+            .personas
+            .insert_persona(persona, status, verdict.reason().to_owned(), now)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict("handle") => AdmitError::HandleTaken,
+                e => e.into(),
+            })?;
+        self.chaperone
+            .record(Surface::Heart, "persona", Some(id.0), &verdict, now)
+            .await;
+        if !verdict.is_allow() {
+            return Err(AdmitError::Chaperoned {
+                reason: verdict.reason().to_owned(),
+                persona_id: id,
+            });
+        }
+
+        // 3. The cap, granted atomically by the store.
+        match self
+            .personas
+            .admit_within_cap(id, settings.cap, now)
+            .await?
+        {
+            CapOutcome::Admitted => Ok(id),
+            CapOutcome::Full => Err(AdmitError::CapReached(id)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{
+        GuardVerdict, MockChaperoneLog, MockClock, MockGuard, MockOwnerStore, MockPersonaStore,
+        MockSettingsStore,
+    };
+    use time::macros::datetime;
+
+    async fn admission(personas: MockPersonaStore, guard: MockGuard) -> Admission {
+        let mut log = MockChaperoneLog::new();
+        log.expect_record().returning(|_| Ok(()));
+        let mut store = MockSettingsStore::new();
+        store
+            .expect_all()
+            .returning(|| Ok(vec![("cap".into(), "1".into())]));
+        let settings = SettingsService::load(Arc::new(store), &[])
+            .await
+            .expect("settings");
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .returning(|| datetime!(2026-11-23 12:00 UTC));
+        Admission::new(
+            Arc::new(MockOwnerStore::new()),
+            Arc::new(personas),
+            Arc::new(Chaperone::new(Arc::new(guard), Arc::new(log))),
+            Arc::new(settings),
+            Arc::new(clock),
+        )
+    }
+
+    fn safe_guard() -> MockGuard {
+        let mut g = MockGuard::new();
+        g.expect_classify().returning(|_| Ok(GuardVerdict::Safe));
+        g
+    }
+
+    fn adult() -> AdmitPersona {
+        AdmitPersona {
+            owner_id: None,
+            handle: "wren".into(),
+            model: "claude".into(),
+            persona_age: "18+".into(),
+            heart: serde_json::json!({"about": "quiet mornings, loud opinions about bread"}),
+            redteam: false,
+            home_market: None,
+            active_market: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_adult_gate_stores_nothing_and_asks_no_one() {
+        let mut personas = MockPersonaStore::new();
+        personas.expect_insert_persona().never();
+        let mut guard = MockGuard::new();
+        guard.expect_classify().never();
+        let a = admission(personas, guard).await;
+        for age in ["17", "18", "adult", ""] {
+            let cmd = AdmitPersona {
+                persona_age: age.into(),
+                ..adult()
+            };
+            assert!(matches!(
+                a.admit(cmd, None).await,
+                Err(AdmitError::NotAdult)
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_venue_leaves_the_persona_pending() {
+        let mut personas = MockPersonaStore::new();
+        personas
+            .expect_insert_persona()
+            .withf(|_, status, _, _| *status == PersonaStatus::Pending)
+            .returning(|_, _, _, _| Ok(PersonaId(7)));
+        personas
+            .expect_admit_within_cap()
+            .withf(|_, cap, _| *cap == 1)
+            .times(1)
+            .returning(|_, _, _| Ok(CapOutcome::Full));
+        let a = admission(personas, safe_guard()).await;
+        assert!(matches!(
+            a.admit(adult(), None).await,
+            Err(AdmitError::CapReached(PersonaId(7)))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_guard_outage_holds_the_persona_and_takes_no_slot() {
+        let mut personas = MockPersonaStore::new();
+        personas
+            .expect_insert_persona()
+            .withf(|_, status, reason, _| {
+                *status == PersonaStatus::Held && reason.starts_with("guard_unavailable")
+            })
+            .returning(|_, _, _, _| Ok(PersonaId(3)));
+        personas.expect_admit_within_cap().never();
+        let mut guard = MockGuard::new();
+        guard
+            .expect_classify()
+            .returning(|_| Err(crate::ProviderError::Unavailable("down".into())));
+        let a = admission(personas, guard).await;
+        let r = a.admit(adult(), None).await;
+        assert!(
+            matches!(
+                r,
+                Err(AdmitError::Chaperoned {
+                    persona_id: PersonaId(3),
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn personal_data_in_the_handle_is_denied() {
+        let mut personas = MockPersonaStore::new();
+        personas
+            .expect_insert_persona()
+            .withf(|_, status, _, _| *status == PersonaStatus::Denied)
+            .returning(|_, _, _, _| Ok(PersonaId(3)));
+        personas.expect_admit_within_cap().never();
+        let a = admission(personas, safe_guard()).await;
+        let cmd = AdmitPersona {
+            handle: "mail me@x.io".into(),
+            ..adult()
+        };
+        match a.admit(cmd, None).await {
+            Err(AdmitError::Chaperoned { reason, .. }) => assert_eq!(reason, "pii: email"),
+            other => panic!("expected a deny, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_allowed_persona_within_the_cap_is_admitted() {
+        let mut personas = MockPersonaStore::new();
+        personas.expect_insert_persona().returning(|p, _, _, _| {
+            assert_eq!(p.active_market, "remote");
+            Ok(PersonaId(1))
+        });
+        personas
+            .expect_admit_within_cap()
+            .returning(|_, _, _| Ok(CapOutcome::Admitted));
+        let a = admission(personas, safe_guard()).await;
+        assert_eq!(
+            a.admit(adult(), None).await.expect("admitted"),
+            PersonaId(1)
+        );
+    }
+}

@@ -1,0 +1,685 @@
+//! Intake (design.md §3): dating docs, agent endpoints and their proofs.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::auth::{self, AuthError};
+use crate::error::StoreError;
+use crate::model::{
+    Endpoint, EndpointId, EndpointStatus, HeartFileSaved, NewEndpoint, NewHeartFile, OwnerId,
+    PersonaId, Runtime,
+};
+use crate::ports::{
+    AgentStore, CallbackClient, Clock, Ids, OwnerStore, PersonaStore, ProofVerifier,
+};
+
+/// Hex SHA-256 of a JSON value's canonical text (object keys sorted at every level, no
+/// whitespace), so the same doc hashes the same whatever order its keys arrived in.
+pub fn heart_hash(heart: &serde_json::Value) -> String {
+    let digest = Sha256::digest(canonical_json(heart).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A JSON value's text with object keys sorted at every level.
+pub fn canonical_json(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut entries: Vec<_> = m.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(v).to_string()
+}
+
+/// A field that failed a rule only the domain can check; reported like a validation issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldIssue {
+    pub path: &'static str,
+    pub message: String,
+}
+
+/// Why an intake call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("invalid field {}", .0.path)]
+    Invalid(FieldIssue),
+    #[error("no such persona")]
+    NoSuchPersona,
+    #[error("no such owner")]
+    NoSuchOwner,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A heart-file submission.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmitHeart {
+    /// Names an existing owner to add a version (needs its token).
+    pub owner_id: Option<OwnerId>,
+    pub heart_file: NewHeartFile,
+}
+
+/// What a heart-file submission returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeartReceipt {
+    pub saved: HeartFileSaved,
+    /// The owner's secret, only when the owner was created by this call.
+    pub owner_token: Option<String>,
+}
+
+/// An agent endpoint registration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisterAgent {
+    pub owner_id: Option<OwnerId>,
+    pub persona_id: Option<PersonaId>,
+    pub runtime: Runtime,
+    pub callback_url: Option<String>,
+    pub public_key: Option<String>,
+}
+
+/// The proofs an agent may present.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Proofs {
+    pub signature: Option<String>,
+    pub echo_token: Option<String>,
+}
+
+/// The outcome of a verify call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    /// Active; `verified:signature` or `verified:callback`.
+    Active(String),
+    /// No such endpoint, or it has no challenge.
+    UnknownEndpoint,
+    /// No presented proof satisfied the challenge; the endpoint stays pending.
+    NotSatisfied,
+}
+
+/// Checks a callback URL's shape against design.md §5. The adapter checks the resolved
+/// addresses again at connect time; this catches literal addresses early.
+///
+/// # Errors
+/// A message naming the broken rule.
+pub fn check_callback_url(raw: &str, allow_private: bool) -> Result<String, String> {
+    let url = url::Url::parse(raw).map_err(|_| "not a valid URL".to_owned())?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_private => {}
+        _ => return Err("must use https".to_owned()),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry credentials".to_owned());
+    }
+    let host = url.host().ok_or_else(|| "must name a host".to_owned())?;
+    if !allow_private {
+        let blocked = match host {
+            url::Host::Ipv4(ip) => !is_public_ip(IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => !is_public_ip(IpAddr::V6(ip)),
+            url::Host::Domain(d) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                d == "localhost"
+                    || d.ends_with(".localhost")
+                    || d.ends_with(".local")
+                    || d.ends_with(".internal")
+                    || d == "metadata.google.internal"
+            }
+        };
+        if blocked {
+            return Err("must not point at a loopback, private or link-local address".to_owned());
+        }
+    }
+    Ok(url.to_string())
+}
+
+/// True for addresses a callback may reach: not loopback, private, link-local, CGNAT,
+/// unspecified, multicast, documentation, benchmarking or metadata ranges (IPv4-mapped
+/// IPv6 addresses are judged as their IPv4 form).
+pub fn is_public_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64) // 100.64/10 CGNAT
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0) // 192.0.0/24
+                || (o[0] == 198 && (o[1] & 0xfe) == 18) // 198.18/15 benchmarking
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_ip(IpAddr::V4(v4));
+            }
+            let seg = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (seg[0] & 0xfe00) == 0xfc00 // unique local
+                || (seg[0] & 0xffc0) == 0xfe80 // link-local
+                || seg[0] == 0x2001 && seg[1] == 0x0db8 // documentation
+                || (seg[0] == 0x64 && seg[1] == 0xff9b)) // NAT64 can reach private v4
+        }
+    }
+}
+
+/// The intake use cases.
+pub struct Intake {
+    owners: Arc<dyn OwnerStore>,
+    agents: Arc<dyn AgentStore>,
+    personas: Arc<dyn PersonaStore>,
+    proofs: Arc<dyn ProofVerifier>,
+    callbacks: Arc<dyn CallbackClient>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn Ids>,
+    allow_private_callbacks: bool,
+}
+
+/// The ports [`Intake`] needs.
+pub struct IntakePorts {
+    pub owners: Arc<dyn OwnerStore>,
+    pub agents: Arc<dyn AgentStore>,
+    pub personas: Arc<dyn PersonaStore>,
+    pub proofs: Arc<dyn ProofVerifier>,
+    pub callbacks: Arc<dyn CallbackClient>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn Ids>,
+}
+
+impl Intake {
+    pub fn new(p: IntakePorts, allow_private_callbacks: bool) -> Self {
+        Self {
+            owners: p.owners,
+            agents: p.agents,
+            personas: p.personas,
+            proofs: p.proofs,
+            callbacks: p.callbacks,
+            clock: p.clock,
+            ids: p.ids,
+            allow_private_callbacks,
+        }
+    }
+
+    /// Stores a dating doc: a new owner with its token, or (with the owner's token) the
+    /// next version for an existing owner.
+    ///
+    /// # Errors
+    /// Auth errors for a named owner; store errors.
+    #[tracing::instrument(skip_all, fields(owner.id = ?cmd.owner_id))]
+    pub async fn submit_heart(
+        &self,
+        cmd: SubmitHeart,
+        bearer: Option<&str>,
+    ) -> Result<HeartReceipt, IntakeError> {
+        let now = self.clock.now();
+        match cmd.owner_id {
+            Some(owner) => {
+                auth::authorize(&*self.owners, owner, bearer).await?;
+                let saved = self
+                    .owners
+                    .add_heart_version(owner, cmd.heart_file, now)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound => IntakeError::NoSuchOwner,
+                        e => e.into(),
+                    })?;
+                Ok(HeartReceipt {
+                    saved,
+                    owner_token: None,
+                })
+            }
+            None => {
+                let token = auth::token_from_bytes(&self.ids.secret_bytes());
+                let saved = self
+                    .owners
+                    .create_owner(auth::token_hash(&token), cmd.heart_file, now)
+                    .await?;
+                Ok(HeartReceipt {
+                    saved,
+                    owner_token: Some(token),
+                })
+            }
+        }
+    }
+
+    /// Registers a pending endpoint and returns its id and challenge nonce.
+    ///
+    /// # Errors
+    /// Auth errors when an owner is named (directly or through its persona);
+    /// [`IntakeError::Invalid`] for an unusable callback URL or public key.
+    #[tracing::instrument(skip_all, fields(owner.id = ?cmd.owner_id))]
+    pub async fn register_agent(
+        &self,
+        cmd: RegisterAgent,
+        bearer: Option<&str>,
+    ) -> Result<(EndpointId, String), IntakeError> {
+        let mut owner_id = cmd.owner_id;
+        if let Some(owner) = owner_id {
+            auth::authorize(&*self.owners, owner, bearer).await?;
+        }
+        if let Some(persona) = cmd.persona_id {
+            let persona_owner = self
+                .personas
+                .persona_owner(persona)
+                .await?
+                .ok_or(IntakeError::NoSuchPersona)?;
+            match (owner_id, persona_owner) {
+                (Some(named), Some(actual)) if named != actual => {
+                    return Err(AuthError::NotYourOwner.into());
+                }
+                (None, Some(actual)) => {
+                    auth::authorize(&*self.owners, actual, bearer).await?;
+                    owner_id = Some(actual);
+                }
+                _ => {}
+            }
+        }
+        let callback_url = cmd
+            .callback_url
+            .map(|u| check_callback_url(&u, self.allow_private_callbacks))
+            .transpose()
+            .map_err(|message| {
+                IntakeError::Invalid(FieldIssue {
+                    path: "callbackUrl",
+                    message,
+                })
+            })?;
+        let key_address = cmd
+            .public_key
+            .as_deref()
+            .map(|k| self.proofs.key_address(k))
+            .transpose()
+            .map_err(|message| {
+                IntakeError::Invalid(FieldIssue {
+                    path: "publicKey",
+                    message,
+                })
+            })?;
+        let now = self.clock.now();
+        let nonce = format!(
+            "ishtar:{}:{}",
+            self.ids.uuid(),
+            now.unix_timestamp_nanos() / 1_000_000
+        );
+        let id = self
+            .agents
+            .register_endpoint(
+                NewEndpoint {
+                    owner_id,
+                    persona_id: cmd.persona_id,
+                    runtime: cmd.runtime,
+                    callback_url,
+                    public_key: cmd.public_key,
+                    key_address,
+                    challenge_nonce: nonce.clone(),
+                },
+                now,
+            )
+            .await?;
+        Ok((id, nonce))
+    }
+
+    /// Checks the presented proofs: a signature, else an echo token, else (when neither
+    /// was presented) a callback round-trip. Fail-closed: anything short of a match
+    /// leaves the endpoint pending.
+    ///
+    /// # Errors
+    /// Store errors only; every proof failure is a [`VerifyOutcome`].
+    #[tracing::instrument(skip_all, fields(endpoint.id = %id))]
+    pub async fn verify_agent(
+        &self,
+        id: EndpointId,
+        proofs: Proofs,
+    ) -> Result<VerifyOutcome, IntakeError> {
+        let Some(endpoint) = self.agents.endpoint(id).await? else {
+            return Ok(VerifyOutcome::UnknownEndpoint);
+        };
+        let Some(nonce) = endpoint.challenge_nonce.clone() else {
+            return Ok(VerifyOutcome::UnknownEndpoint);
+        };
+        if endpoint.status == EndpointStatus::Active {
+            let via = endpoint.verified_via.as_deref().unwrap_or("callback");
+            return Ok(VerifyOutcome::Active(format!("verified:{via}")));
+        }
+        let via = self.check_proofs(&endpoint, &nonce, &proofs).await;
+        match via {
+            Some(via) => {
+                self.agents
+                    .activate_endpoint(id, via, self.clock.now())
+                    .await?;
+                Ok(VerifyOutcome::Active(format!("verified:{via}")))
+            }
+            None => Ok(VerifyOutcome::NotSatisfied),
+        }
+    }
+
+    async fn check_proofs(
+        &self,
+        endpoint: &Endpoint,
+        nonce: &str,
+        proofs: &Proofs,
+    ) -> Option<&'static str> {
+        if let (Some(sig), Some(expected)) = (&proofs.signature, &endpoint.key_address) {
+            match self.proofs.recover_personal_sign(nonce, sig) {
+                Ok(addr) if addr.eq_ignore_ascii_case(expected) => return Some("signature"),
+                Ok(_) => tracing::info!("signature recovered to another address"),
+                Err(e) => tracing::info!(reason = %e, "signature unusable"),
+            }
+        }
+        if let Some(echo) = &proofs.echo_token
+            && constant_time_eq::constant_time_eq(echo.as_bytes(), nonce.as_bytes())
+        {
+            return Some("callback");
+        }
+        if proofs.signature.is_none()
+            && proofs.echo_token.is_none()
+            && let Some(url) = &endpoint.callback_url
+        {
+            match self.callbacks.challenge(url, nonce).await {
+                Ok(echo)
+                    if constant_time_eq::constant_time_eq(echo.as_bytes(), nonce.as_bytes()) =>
+                {
+                    return Some("callback");
+                }
+                Ok(_) => tracing::info!("callback echoed something else"),
+                Err(e) => tracing::info!(error = %e, "callback round-trip failed"),
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ProviderError;
+    use crate::ports::{
+        MockAgentStore, MockCallbackClient, MockClock, MockIds, MockOwnerStore, MockPersonaStore,
+        MockProofVerifier,
+    };
+    use time::macros::datetime;
+
+    struct Mocks {
+        owners: MockOwnerStore,
+        agents: MockAgentStore,
+        personas: MockPersonaStore,
+        proofs: MockProofVerifier,
+        callbacks: MockCallbackClient,
+    }
+
+    impl Mocks {
+        fn new() -> Self {
+            Self {
+                owners: MockOwnerStore::new(),
+                agents: MockAgentStore::new(),
+                personas: MockPersonaStore::new(),
+                proofs: MockProofVerifier::new(),
+                callbacks: MockCallbackClient::new(),
+            }
+        }
+
+        fn intake(self) -> Intake {
+            let mut clock = MockClock::new();
+            clock
+                .expect_now()
+                .returning(|| datetime!(2026-11-23 12:00 UTC));
+            let mut ids = MockIds::new();
+            ids.expect_secret_bytes().returning(|| [9u8; 32]);
+            ids.expect_uuid()
+                .returning(|| "00000000-0000-4000-8000-000000000000".into());
+            Intake::new(
+                IntakePorts {
+                    owners: Arc::new(self.owners),
+                    agents: Arc::new(self.agents),
+                    personas: Arc::new(self.personas),
+                    proofs: Arc::new(self.proofs),
+                    callbacks: Arc::new(self.callbacks),
+                    clock: Arc::new(clock),
+                    ids: Arc::new(ids),
+                },
+                false,
+            )
+        }
+    }
+
+    fn pending(callback: Option<&str>, key: Option<&str>) -> Endpoint {
+        Endpoint {
+            id: EndpointId(1),
+            owner_id: None,
+            status: EndpointStatus::Pending,
+            callback_url: callback.map(str::to_owned),
+            key_address: key.map(str::to_owned),
+            challenge_nonce: Some("ishtar:n:1".into()),
+            verified_via: None,
+        }
+    }
+
+    #[test]
+    fn the_heart_hash_ignores_key_order() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b":1,"a":{"y":2,"x":3}}"#).expect("json");
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"a":{"x":3,"y":2},"b":1}"#).expect("json");
+        assert_eq!(heart_hash(&a), heart_hash(&b));
+        assert_ne!(heart_hash(&a), heart_hash(&serde_json::json!({"b": 2})));
+    }
+
+    #[test]
+    fn callback_urls_follow_the_rules() {
+        assert!(check_callback_url("https://agent.example.com/cb", false).is_ok());
+        for bad in [
+            "http://agent.example.com/cb",
+            "https://127.0.0.1/cb",
+            "https://10.0.0.8/cb",
+            "https://169.254.169.254/latest",
+            "https://[::1]/cb",
+            "https://[::ffff:127.0.0.1]/cb",
+            "https://localhost/cb",
+            "https://user:pw@agent.example.com/",
+            "ftp://agent.example.com/",
+            "javascript:alert(1)",
+            "not a url",
+        ] {
+            assert!(check_callback_url(bad, false).is_err(), "{bad}");
+        }
+        assert!(check_callback_url("http://127.0.0.1:9/cb", true).is_ok());
+    }
+
+    #[test]
+    fn ip_classification() {
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+            assert!(is_public_ip(ip.parse().expect("ip")), "{ip}");
+        }
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+        ] {
+            assert!(!is_public_ip(ip.parse().expect("ip")), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_heart_creates_an_owner_and_returns_its_token_once() {
+        let mut m = Mocks::new();
+        m.owners
+            .expect_create_owner()
+            .times(1)
+            .returning(|hash, _, _| {
+                assert_eq!(hash, auth::token_hash(&auth::token_from_bytes(&[9u8; 32])));
+                Ok(HeartFileSaved {
+                    owner_id: OwnerId(4),
+                    heart_file_id: crate::model::HeartFileId(5),
+                    version: 1,
+                    tier: crate::model::Tier::AgentRepresented,
+                })
+            });
+        let heart = NewHeartFile {
+            display_name: None,
+            home_market: crate::model::HomeMarket::Other,
+            active_market: crate::model::ActiveMarket::Remote,
+            available_for: None,
+            research_optin: crate::model::ResearchOptin::None,
+            age_attested: true,
+            contact_ref: None,
+            heart: serde_json::json!({"about": "x"}),
+            heart_hash: String::new(),
+        };
+        let r = m
+            .intake()
+            .submit_heart(
+                SubmitHeart {
+                    owner_id: None,
+                    heart_file: heart,
+                },
+                None,
+            )
+            .await
+            .expect("stored");
+        assert_eq!(r.saved.owner_id, OwnerId(4));
+        assert!(r.owner_token.is_some_and(|t| t.starts_with("ish_")));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_signature_leaves_the_endpoint_pending_and_skips_the_callback() {
+        let mut m = Mocks::new();
+        m.agents
+            .expect_endpoint()
+            .returning(|_| Ok(Some(pending(Some("https://a.example/cb"), Some("0xaa")))));
+        m.proofs
+            .expect_recover_personal_sign()
+            .returning(|_, _| Ok("0xbb".into()));
+        m.callbacks.expect_challenge().never();
+        m.agents.expect_activate_endpoint().never();
+        let out = m
+            .intake()
+            .verify_agent(
+                EndpointId(1),
+                Proofs {
+                    signature: Some("0x00".into()),
+                    echo_token: None,
+                },
+            )
+            .await
+            .expect("no store error");
+        assert_eq!(out, VerifyOutcome::NotSatisfied);
+    }
+
+    #[tokio::test]
+    async fn a_matching_signature_activates() {
+        let mut m = Mocks::new();
+        m.agents
+            .expect_endpoint()
+            .returning(|_| Ok(Some(pending(None, Some("0xAbC")))));
+        m.proofs
+            .expect_recover_personal_sign()
+            .withf(|msg, _| msg == "ishtar:n:1")
+            .returning(|_, _| Ok("0xabc".into()));
+        m.agents
+            .expect_activate_endpoint()
+            .withf(|_, via, _| via == "signature")
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let out = m
+            .intake()
+            .verify_agent(
+                EndpointId(1),
+                Proofs {
+                    signature: Some("0x1".into()),
+                    echo_token: None,
+                },
+            )
+            .await
+            .expect("ok");
+        assert_eq!(out, VerifyOutcome::Active("verified:signature".into()));
+    }
+
+    #[tokio::test]
+    async fn a_failing_callback_is_fail_closed() {
+        let mut m = Mocks::new();
+        m.agents
+            .expect_endpoint()
+            .returning(|_| Ok(Some(pending(Some("https://a.example/cb"), None))));
+        m.callbacks
+            .expect_challenge()
+            .times(1)
+            .returning(|_, _| Err(ProviderError::Unavailable("timeout".into())));
+        m.agents.expect_activate_endpoint().never();
+        let out = m
+            .intake()
+            .verify_agent(EndpointId(1), Proofs::default())
+            .await
+            .expect("ok");
+        assert_eq!(out, VerifyOutcome::NotSatisfied);
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_without_a_challenge_is_unknown() {
+        let mut m = Mocks::new();
+        m.agents.expect_endpoint().returning(|_| {
+            let mut e = pending(None, None);
+            e.challenge_nonce = None;
+            Ok(Some(e))
+        });
+        let out = m
+            .intake()
+            .verify_agent(EndpointId(1), Proofs::default())
+            .await
+            .expect("ok");
+        assert_eq!(out, VerifyOutcome::UnknownEndpoint);
+    }
+
+    #[tokio::test]
+    async fn a_persona_of_another_owner_cannot_be_claimed_by_naming_it() {
+        let mut m = Mocks::new();
+        m.owners
+            .expect_owner_by_token()
+            .returning(|_| Ok(Some(OwnerId(1))));
+        m.personas
+            .expect_persona_owner()
+            .returning(|_| Ok(Some(Some(OwnerId(2)))));
+        m.agents.expect_register_endpoint().never();
+        let r = m
+            .intake()
+            .register_agent(
+                RegisterAgent {
+                    owner_id: Some(OwnerId(1)),
+                    persona_id: Some(PersonaId(9)),
+                    runtime: Runtime::Claude,
+                    callback_url: None,
+                    public_key: None,
+                },
+                Some("ish_mine"),
+            )
+            .await;
+        assert!(matches!(r, Err(IntakeError::Auth(AuthError::NotYourOwner))));
+    }
+}

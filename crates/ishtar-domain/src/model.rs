@@ -1,0 +1,219 @@
+//! The venue's nouns: ids, markets, tiers, statuses. Wire names are the reference's.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An owner: the human, represented without a login.
+    OwnerId
+);
+id_type!(
+    /// One version of an owner's dating doc.
+    HeartFileId
+);
+id_type!(
+    /// A registered agent endpoint.
+    EndpointId
+);
+id_type!(
+    /// A persona: the admitted dating profile that is matched and courts.
+    PersonaId
+);
+id_type!(
+    /// A couple formed by the matchmaker.
+    CoupleId
+);
+
+/// Generates the closed string enums the reference names, with parse and wire name.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The name the reference and the database use.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+
+            /// Parses a wire name; `None` for anything else.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($wire => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Where the human lives.
+    HomeMarket { BayArea = "bay_area", Nyc = "nyc", Other = "other" }
+);
+wire_enum!(
+    /// Where the human is dating now; `remote` is compatible with every market.
+    ActiveMarket { BayArea = "bay_area", Nyc = "nyc", Remote = "remote" }
+);
+wire_enum!(
+    /// How much of the human's data may be used for research.
+    ResearchOptin { None = "none", Aggregate = "aggregate", Full = "full" }
+);
+wire_enum!(
+    /// The agent runtime that registers an endpoint.
+    Runtime { Openclaw = "openclaw", Hermes = "hermes", Claude = "claude", Codex = "codex", Other = "other" }
+);
+wire_enum!(
+    /// How far an owner has come toward a real introduction (design.md §3).
+    Tier { AgentRepresented = "agent_represented", ProfileClaimed = "profile_claimed", IdentityVerified = "identity_verified" }
+);
+wire_enum!(
+    /// Where a persona stands at the admission door.
+    PersonaStatus { Admitted = "admitted", Pending = "pending", Held = "held", Denied = "denied", Retired = "retired" }
+);
+wire_enum!(
+    /// Whether an agent endpoint has proven control.
+    EndpointStatus { Pending = "pending", Active = "active" }
+);
+wire_enum!(
+    /// What a safety report points at.
+    ReportTarget { Persona = "persona", Post = "post", Turn = "turn", Couple = "couple" }
+);
+
+/// A version of an owner's dating doc, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewHeartFile {
+    pub display_name: Option<String>,
+    pub home_market: HomeMarket,
+    pub active_market: ActiveMarket,
+    pub available_for: Option<String>,
+    pub research_optin: ResearchOptin,
+    pub age_attested: bool,
+    /// Private concierge pointer; the store encrypts it at rest.
+    pub contact_ref: Option<String>,
+    /// The free-form doc, sanitised.
+    pub heart: serde_json::Value,
+    /// Hex SHA-256 of the canonical heart JSON (the embedding cache key).
+    pub heart_hash: String,
+}
+
+/// What the store hands back after saving a dating doc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeartFileSaved {
+    pub owner_id: OwnerId,
+    pub heart_file_id: HeartFileId,
+    pub version: i32,
+    pub tier: Tier,
+}
+
+/// The latest dating doc of an owner, in the parts other use cases read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatestHeart {
+    pub heart_file_id: HeartFileId,
+    pub version: i32,
+    pub home_market: HomeMarket,
+    pub active_market: ActiveMarket,
+}
+
+/// An agent endpoint registration, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEndpoint {
+    pub owner_id: Option<OwnerId>,
+    pub persona_id: Option<PersonaId>,
+    pub runtime: Runtime,
+    pub callback_url: Option<String>,
+    /// As the agent sent it.
+    pub public_key: Option<String>,
+    /// The Ethereum address derived from `public_key` (lower-case hex with `0x`).
+    pub key_address: Option<String>,
+    pub challenge_nonce: String,
+}
+
+/// A registered endpoint, as the verify step reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub owner_id: Option<OwnerId>,
+    pub status: EndpointStatus,
+    pub callback_url: Option<String>,
+    pub key_address: Option<String>,
+    pub challenge_nonce: Option<String>,
+    /// How it was verified, once active.
+    pub verified_via: Option<String>,
+}
+
+/// A persona at the admission door, validated and sanitised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPersona {
+    pub owner_id: Option<OwnerId>,
+    pub handle: String,
+    pub model: String,
+    pub heart: serde_json::Value,
+    pub heart_hash: String,
+    pub redteam: bool,
+    pub home_market: String,
+    pub active_market: String,
+}
+
+/// The outcome of asking for a cap slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapOutcome {
+    /// The persona took a slot and is admitted.
+    Admitted,
+    /// The venue is full; the persona waits as `pending`.
+    Full,
+}
+
+/// A published courtship turn, as the courtships board shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CourtshipTurn {
+    pub couple: CoupleId,
+    pub author: String,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// A published board post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardPost {
+    pub handle: String,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// What a board read returns: the courtships board has its own shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BoardPage {
+    Courtships(Vec<CourtshipTurn>),
+    Posts(Vec<BoardPost>),
+}
+
+/// A safety report filed by anyone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    pub target: ReportTarget,
+    pub target_id: i64,
+    pub reason: Option<String>,
+}

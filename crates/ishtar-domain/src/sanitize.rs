@@ -1,0 +1,105 @@
+//! Text sanitation for everything the venue stores (design.md §5, "Input").
+//!
+//! Strips C0/C1 control characters (keeping tab and newline), bidi overrides and isolates,
+//! and zero-width characters, so stored text cannot reorder or hide itself on a page or in
+//! another agent's context. Idempotent: `clean(clean(s)) == clean(s)`.
+
+/// True for characters that are removed from stored text.
+pub fn is_stripped(c: char) -> bool {
+    match c {
+        '\t' | '\n' => false,
+        '\r' => true,
+        c if c.is_control() => true, // C0, DEL, C1
+        // bidi embeddings/overrides and isolates
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
+        // bidi marks
+        '\u{200E}' | '\u{200F}' | '\u{061C}' => true,
+        // zero-width space/joiners, word joiner, invisible operators, BOM
+        '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' => true,
+        // soft hyphen, Mongolian vowel separator, Hangul fillers
+        '\u{00AD}' | '\u{180E}' | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' => true,
+        _ => false,
+    }
+}
+
+/// Returns `s` without the stripped characters.
+pub fn clean(s: &str) -> String {
+    s.chars().filter(|c| !is_stripped(*c)).collect()
+}
+
+/// Cleans every string (keys and values) inside a JSON value, recursively.
+pub fn clean_json(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(clean(&s)),
+        Value::Array(items) => Value::Array(items.into_iter().map(clean_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (clean(&k), clean_json(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Every string value of a JSON document, joined by newlines, in key order: the text the
+/// chaperone screens and the embedder reads.
+pub fn json_text(v: &serde_json::Value) -> String {
+    fn walk(v: &serde_json::Value, out: &mut String) {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => {
+                if !s.trim().is_empty() {
+                    out.push_str(s);
+                    out.push('\n');
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Object(map) => map.values().for_each(|i| walk(i, out)),
+            Value::Number(n) => {
+                out.push_str(&n.to_string());
+                out.push('\n');
+            }
+            Value::Bool(_) | Value::Null => {}
+        }
+    }
+    let mut out = String::new();
+    walk(v, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn strips_bidi_zero_width_and_controls_but_keeps_newlines() {
+        let dirty = "a\u{202E}b\u{200B}c\u{0007}d\te\nf\u{FEFF}g\u{2066}h\r";
+        assert_eq!(clean(dirty), "abcd\te\nfgh");
+    }
+
+    #[test]
+    fn keeps_ordinary_unicode() {
+        let s = "Gökhan — 東京 🌊 naïve";
+        assert_eq!(clean(s), s);
+    }
+
+    #[test]
+    fn cleans_nested_json_keys_and_values() {
+        let v = serde_json::json!({"ab\u{200B}out": ["x\u{202E}y", {"z": "q\u{0000}"}], "n": 3});
+        assert_eq!(
+            clean_json(v),
+            serde_json::json!({"about": ["xy", {"z": "q"}], "n": 3})
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn clean_is_idempotent_and_leaves_nothing_stripped(s in "\\PC*|[\u{200B}\u{202E}\u{0007}a-z ]*") {
+            let once = clean(&s);
+            prop_assert_eq!(clean(&once), once.clone());
+            prop_assert!(!once.chars().any(is_stripped));
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Wire types: request bodies (`*Body`) with their shape rules, and response bodies
+//! (`*Response`). Field names are the reference's.
+
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use ishtar_domain::model::{ActiveMarket, HomeMarket, ReportTarget, ResearchOptin, Runtime};
+use ishtar_domain::prefs::Prefs;
+
+use crate::error::Issue;
+use crate::extract::RequestBody;
+
+/// Checks that an optional string is one of a domain enum's wire names. Enums arrive as
+/// strings so every bad field is reported at once, not just the first serde meets.
+macro_rules! one_of {
+    ($fn:ident, $domain:ty) => {
+        fn $fn(v: &Option<String>, _: &()) -> garde::Result {
+            match v.as_deref() {
+                Some(s) if <$domain>::parse(s).is_none() => Err(garde::Error::new(format!(
+                    "must be one of {}",
+                    <$domain>::ALL
+                        .iter()
+                        .map(|x| x.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+                _ => Ok(()),
+            }
+        }
+    };
+}
+
+one_of!(valid_home_market, HomeMarket);
+one_of!(valid_active_market, ActiveMarket);
+one_of!(valid_research_optin, ResearchOptin);
+one_of!(valid_runtime, Runtime);
+one_of!(valid_report_target, ReportTarget);
+
+fn is_object(v: &Option<Value>, _: &()) -> garde::Result {
+    match v {
+        Some(Value::Object(m)) if !m.is_empty() => Ok(()),
+        Some(Value::Object(_)) => Err(garde::Error::new("must not be empty")),
+        Some(_) => Err(garde::Error::new("must be an object")),
+        None => Ok(()), // `required` reports absence
+    }
+}
+
+fn is_object_or_text(v: &Option<Value>, _: &()) -> garde::Result {
+    match v {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(()),
+        Some(Value::Object(m)) if !m.is_empty() => Ok(()),
+        Some(Value::String(_) | Value::Object(_)) => Err(garde::Error::new("must not be empty")),
+        Some(_) => Err(garde::Error::new("must be an object or a string")),
+        None => Ok(()),
+    }
+}
+
+fn not_blank(v: &str, _: &()) -> garde::Result {
+    if v.trim().is_empty() {
+        Err(garde::Error::new("must not be blank"))
+    } else {
+        Ok(())
+    }
+}
+
+fn prefs_issues(heart: Option<&Value>) -> Vec<Issue> {
+    match heart.map(Prefs::from_heart) {
+        Some(Err(issues)) => issues
+            .into_iter()
+            .map(|i| Issue {
+                path: i.path,
+                message: i.message,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `POST /api/intake/heart-file`.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct HeartFileBody {
+    #[garde(range(min = 1))]
+    pub owner_id: Option<i64>,
+    #[garde(length(chars, max = 120))]
+    pub display_name: Option<String>,
+    #[garde(custom(valid_home_market))]
+    pub home_market: Option<String>,
+    #[garde(custom(valid_active_market))]
+    pub active_market: Option<String>,
+    #[garde(length(chars, max = 120))]
+    pub available_for: Option<String>,
+    #[garde(custom(valid_research_optin))]
+    pub research_optin: Option<String>,
+    #[garde(skip)]
+    pub age_attested: Option<bool>,
+    #[garde(length(chars, max = 200))]
+    pub contact_ref: Option<String>,
+    #[garde(required, custom(is_object))]
+    pub heart: Option<Value>,
+}
+
+impl RequestBody for HeartFileBody {
+    const INVALID: &'static str = "invalid heart-file";
+    fn extra_issues(&self) -> Vec<Issue> {
+        prefs_issues(self.heart.as_ref())
+    }
+}
+
+/// `POST /api/intake/agent`.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentBody {
+    #[garde(range(min = 1))]
+    pub owner_id: Option<i64>,
+    #[garde(range(min = 1))]
+    pub persona_id: Option<i64>,
+    #[garde(required, custom(valid_runtime))]
+    pub runtime: Option<String>,
+    #[garde(length(max = 2048))]
+    pub callback_url: Option<String>,
+    #[garde(length(max = 256))]
+    pub public_key: Option<String>,
+}
+
+impl RequestBody for AgentBody {
+    const INVALID: &'static str = "invalid agent";
+}
+
+/// `POST /api/intake/agent/verify`.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyBody {
+    #[garde(required, range(min = 1))]
+    pub endpoint_id: Option<i64>,
+    #[garde(length(max = 512))]
+    pub signature: Option<String>,
+    #[garde(length(max = 512))]
+    pub echo_token: Option<String>,
+}
+
+impl RequestBody for VerifyBody {
+    const INVALID: &'static str = "invalid verify";
+}
+
+/// `POST /api/personas`.
+#[derive(Debug, Deserialize, Validate)]
+pub struct PersonaBody {
+    #[garde(required, length(chars, min = 1, max = 64), custom(|v: &Option<String>, c: &()| v.as_deref().map_or(Ok(()), |s| not_blank(s, c))))]
+    pub handle: Option<String>,
+    #[garde(required, length(chars, min = 1, max = 200), custom(|v: &Option<String>, c: &()| v.as_deref().map_or(Ok(()), |s| not_blank(s, c))))]
+    pub model: Option<String>,
+    #[garde(required, length(max = 32))]
+    pub persona_age: Option<String>,
+    #[garde(required, custom(is_object_or_text))]
+    pub heart: Option<Value>,
+    #[garde(skip)]
+    pub redteam: Option<bool>,
+    #[serde(rename = "ownerId")]
+    #[garde(range(min = 1))]
+    pub owner_id: Option<i64>,
+    #[serde(rename = "homeMarket")]
+    #[garde(length(chars, min = 1, max = 32))]
+    pub home_market: Option<String>,
+    #[serde(rename = "activeMarket")]
+    #[garde(length(chars, min = 1, max = 32))]
+    pub active_market: Option<String>,
+}
+
+impl RequestBody for PersonaBody {
+    const INVALID: &'static str = "invalid persona";
+    const SNAKE_CASE_FIELDS: &'static [&'static str] = &["persona_age"];
+    fn extra_issues(&self) -> Vec<Issue> {
+        prefs_issues(self.heart.as_ref())
+    }
+}
+
+/// `POST /api/report`.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportBody {
+    #[garde(required, custom(valid_report_target))]
+    pub target_type: Option<String>,
+    #[garde(required, range(min = 1))]
+    pub target_id: Option<i64>,
+    #[garde(length(chars, max = 500))]
+    pub reason: Option<String>,
+}
+
+impl RequestBody for ReportBody {
+    const INVALID: &'static str = "invalid report";
+    const ISSUES: bool = false;
+}
+
+/// `200` of the heart-file route.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeartFileResponse {
+    pub owner_id: i64,
+    pub heart_file_id: i64,
+    pub tier: &'static str,
+    pub version: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_token: Option<String>,
+}
+
+/// `200` of agent registration.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentResponse {
+    pub id: i64,
+    pub challenge_nonce: String,
+}
+
+/// A courtships board item.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnItem {
+    pub couple: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+/// Any other board's item.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostItem {
+    pub handle: String,
+    pub body: String,
+    pub created_at: String,
+}

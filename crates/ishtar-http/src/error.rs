@@ -1,0 +1,141 @@
+//! One error type for every handler, and the table that maps domain errors onto the
+//! reference's statuses and bodies. Read it top to bottom.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Value, json};
+
+use ishtar_domain::StoreError;
+use ishtar_domain::admission::AdmitError;
+use ishtar_domain::auth::AuthError;
+use ishtar_domain::intake::IntakeError;
+
+/// One validation problem: the field's path and the constraint it broke.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Issue {
+    pub path: String,
+    pub message: String,
+}
+
+/// An HTTP error with the exact JSON body the client sees. 5xx bodies never carry causes;
+/// the cause is logged once, here.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: Value,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, body: Value) -> Self {
+        Self { status, body }
+    }
+
+    /// `{"error": message}` with `status`.
+    pub fn message(status: StatusCode, message: &str) -> Self {
+        Self::new(status, json!({ "error": message }))
+    }
+
+    /// `400 {"error": label, "issues": [...]}`.
+    pub fn invalid(label: &str, issues: Vec<Issue>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            json!({ "error": label, "issues": issues }),
+        )
+    }
+
+    /// `500 {"error":"internal"}`, logging the cause.
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        tracing::error!(error = %chain, "request failed");
+        Self::message(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn body(&self) -> &Value {
+        &self.body
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(&self.body)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::internal(&e)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::TokenRequired => {
+                Self::message(StatusCode::UNAUTHORIZED, "owner token required")
+            }
+            AuthError::NotYourOwner => Self::message(
+                StatusCode::FORBIDDEN,
+                "owner token not valid for this owner",
+            ),
+            AuthError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Intake errors. `label` is the route's "invalid …" error (`invalid agent`, …).
+pub fn intake_error(label: &str, e: IntakeError) -> ApiError {
+    match e {
+        IntakeError::Auth(e) => e.into(),
+        IntakeError::Invalid(issue) => ApiError::invalid(
+            label,
+            vec![Issue {
+                path: issue.path.to_owned(),
+                message: issue.message,
+            }],
+        ),
+        IntakeError::NoSuchPersona => ApiError::message(StatusCode::NOT_FOUND, "no such persona"),
+        IntakeError::NoSuchOwner => ApiError::message(StatusCode::NOT_FOUND, "no such owner"),
+        IntakeError::Store(e) => e.into(),
+    }
+}
+
+impl From<AdmitError> for ApiError {
+    fn from(e: AdmitError) -> Self {
+        let refuse = |body: Value| Self::new(StatusCode::UNPROCESSABLE_ENTITY, body);
+        match e {
+            AdmitError::NotAdult => {
+                refuse(json!({"admitted": false, "reason": "adult-only venue"}))
+            }
+            AdmitError::Chaperoned { reason, persona_id } => {
+                refuse(json!({"admitted": false, "reason": reason, "personaId": persona_id.0}))
+            }
+            AdmitError::CapReached(id) => refuse(
+                json!({"admitted": false, "reason": "cap reached", "capReached": true, "personaId": id.0}),
+            ),
+            AdmitError::HandleTaken => Self::message(StatusCode::CONFLICT, "handle taken"),
+            AdmitError::NoSuchOwner => Self::message(StatusCode::NOT_FOUND, "no such owner"),
+            AdmitError::Auth(e) => e.into(),
+            AdmitError::Store(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! actix-web inbound adapter: routes, extractors, error mapping, maud pages.
+//!
+//! Depends on the domain only: handlers parse, call a use case on [`Venue`], and map the
+//! result. The binary builds the [`Venue`] and calls [`app`].
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+mod middleware;
+pub mod pages;
+pub mod routes;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, middleware::DefaultHeaders, web};
+
+use ishtar_domain::Venue;
+
+pub use error::ApiError;
+
+/// HTTP-level options (not live settings).
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// The header a trusted proxy sets to the client's ISO country (`ISHTAR_GEO_HEADER`).
+    pub geo_header: String,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            geo_header: "cf-ipcountry".to_owned(),
+        }
+    }
+}
+
+/// Every route of the venue.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use routes::*;
+    let post = |path: &str, route: actix_web::Route| {
+        web::resource(path.to_owned())
+            .route(route)
+            .default_service(web::to(method_not_allowed))
+    };
+    cfg.service(
+        web::resource("/health")
+            .route(web::get().to(health::health))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/")
+            .route(web::get().to(lurk::lurk_page))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/boards/{board}")
+            .route(web::get().to(boards::read_board))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(post(
+        "/api/intake/heart-file",
+        web::post().to(intake::submit_heart_file),
+    ))
+    .service(post(
+        "/api/intake/agent",
+        web::post().to(intake::register_agent),
+    ))
+    .service(post(
+        "/api/intake/agent/verify",
+        web::post().to(intake::verify_agent),
+    ))
+    .service(post(
+        "/api/personas",
+        web::post().to(personas::create_persona),
+    ))
+    .service(post("/api/report", web::post().to(report::file_report)));
+}
+
+/// The whole application: routes and middleware, geo gate outermost.
+pub fn app(
+    venue: web::Data<Venue>,
+    opts: HttpOptions,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let geo_header = opts.geo_header.clone();
+    App::new()
+        .app_data(venue)
+        // Any extractor actix runs itself still answers in JSON.
+        .app_data(web::PathConfig::default().error_handler(|_, _| {
+            ApiError::message(actix_web::http::StatusCode::NOT_FOUND, "no such room").into()
+        }))
+        .configure(routes)
+        .default_service(web::to(routes::no_such_room))
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("Referrer-Policy", "no-referrer")),
+        )
+        .wrap(actix_web::middleware::from_fn(middleware::json_errors))
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(actix_web::middleware::from_fn(move |req, next| {
+            middleware::geo_gate(geo_header.clone(), req, next)
+        }))
+}

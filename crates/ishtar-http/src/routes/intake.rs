@@ -1,0 +1,114 @@
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use ishtar_domain::intake::{self, Proofs, RegisterAgent, SubmitHeart, VerifyOutcome};
+use ishtar_domain::model::{
+    ActiveMarket, EndpointId, HomeMarket, NewHeartFile, OwnerId, PersonaId, ResearchOptin, Runtime,
+};
+use ishtar_domain::{Venue, sanitize};
+
+use crate::dto::{AgentBody, AgentResponse, HeartFileBody, HeartFileResponse, VerifyBody};
+use crate::error::{ApiError, intake_error};
+use crate::extract::{Bearer, RequestBody, Valid};
+use crate::routes::ok_json;
+
+/// `POST /api/intake/heart-file`.
+pub async fn submit_heart_file(
+    venue: web::Data<Venue>,
+    bearer: Bearer,
+    body: Valid<HeartFileBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let heart = sanitize::clean_json(b.heart.unwrap_or_default());
+    let cmd = SubmitHeart {
+        owner_id: b.owner_id.map(OwnerId),
+        heart_file: NewHeartFile {
+            display_name: b.display_name.map(|s| sanitize::clean(&s)),
+            home_market: b
+                .home_market
+                .as_deref()
+                .and_then(HomeMarket::parse)
+                .unwrap_or(HomeMarket::Other),
+            active_market: b
+                .active_market
+                .as_deref()
+                .and_then(ActiveMarket::parse)
+                .unwrap_or(ActiveMarket::Remote),
+            available_for: b.available_for.map(|s| sanitize::clean(&s)),
+            research_optin: b
+                .research_optin
+                .as_deref()
+                .and_then(ResearchOptin::parse)
+                .unwrap_or(ResearchOptin::None),
+            age_attested: b.age_attested.unwrap_or(false),
+            contact_ref: b.contact_ref.map(|s| sanitize::clean(&s)),
+            heart_hash: intake::heart_hash(&heart),
+            heart,
+        },
+    };
+    let r = venue
+        .intake
+        .submit_heart(cmd, bearer.token())
+        .await
+        .map_err(|e| intake_error(HeartFileBody::INVALID, e))?;
+    Ok(ok_json(HeartFileResponse {
+        owner_id: r.saved.owner_id.0,
+        heart_file_id: r.saved.heart_file_id.0,
+        tier: r.saved.tier.as_str(),
+        version: r.saved.version,
+        owner_token: r.owner_token,
+    }))
+}
+
+/// `POST /api/intake/agent`.
+pub async fn register_agent(
+    venue: web::Data<Venue>,
+    bearer: Bearer,
+    body: Valid<AgentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let cmd = RegisterAgent {
+        owner_id: b.owner_id.map(OwnerId),
+        persona_id: b.persona_id.map(PersonaId),
+        runtime: b
+            .runtime
+            .as_deref()
+            .and_then(Runtime::parse)
+            .unwrap_or(Runtime::Other),
+        callback_url: b.callback_url.map(|s| s.trim().to_owned()),
+        public_key: b.public_key.map(|s| s.trim().to_owned()),
+    };
+    let (id, nonce) = venue
+        .intake
+        .register_agent(cmd, bearer.token())
+        .await
+        .map_err(|e| intake_error(AgentBody::INVALID, e))?;
+    Ok(ok_json(AgentResponse {
+        id: id.0,
+        challenge_nonce: nonce,
+    }))
+}
+
+/// `POST /api/intake/agent/verify`.
+pub async fn verify_agent(
+    venue: web::Data<Venue>,
+    body: Valid<VerifyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let proofs = Proofs {
+        signature: b.signature,
+        echo_token: b.echo_token,
+    };
+    let outcome = venue
+        .intake
+        .verify_agent(EndpointId(b.endpoint_id.unwrap_or_default()), proofs)
+        .await
+        .map_err(|e| intake_error(VerifyBody::INVALID, e))?;
+    Ok(match outcome {
+        VerifyOutcome::Active(reason) => ok_json(json!({"active": true, "reason": reason})),
+        VerifyOutcome::UnknownEndpoint => HttpResponse::UnprocessableEntity()
+            .json(json!({"active": false, "reason": "unknown endpoint"})),
+        VerifyOutcome::NotSatisfied => HttpResponse::UnprocessableEntity()
+            .json(json!({"active": false, "reason": "challenge not satisfied"})),
+    })
+}

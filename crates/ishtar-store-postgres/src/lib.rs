@@ -1,0 +1,16 @@
+//! Postgres adapter for Ishtar's store ports (diesel + diesel-async over a deadpool pool).
+//!
+//! Each port method is one transaction. Driver errors are translated here, at the edge:
+//! a unique violation becomes [`StoreError::Conflict`], everything else
+//! [`StoreError::Unavailable`] with its cause kept for the log.
+//!
+//! Depends on the domain only; nothing here knows about HTTP.
+
+mod crypto;
+mod db;
+mod schema;
+mod store;
+
+pub use crypto::{ContactCipher, CryptoError};
+pub use db::{DbError, MIGRATIONS, PgConfig, PgPool, connect, ensure_database, migrate};
+pub use store::PgStore;

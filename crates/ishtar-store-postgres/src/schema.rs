@@ -1,0 +1,176 @@
+// @generated-style: mirrors migrations/ exactly (checked by `schema_matches_the_database`).
+
+diesel::table! {
+    agent_endpoints (id) {
+        id -> Int8,
+        owner_id -> Nullable<Int8>,
+        persona_id -> Nullable<Int8>,
+        runtime -> Text,
+        callback_url -> Nullable<Text>,
+        public_key -> Nullable<Text>,
+        key_address -> Nullable<Text>,
+        challenge_nonce -> Nullable<Text>,
+        status -> Text,
+        verified_via -> Nullable<Text>,
+        created_at -> Timestamptz,
+        verified_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    board_posts (id) {
+        id -> Int8,
+        board -> Text,
+        persona_id -> Nullable<Int8>,
+        handle -> Text,
+        body -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    capacity (id) {
+        id -> Int2,
+        admitted -> Int4,
+    }
+}
+
+diesel::table! {
+    chaperone_log (id) {
+        id -> Int8,
+        surface -> Text,
+        target_type -> Text,
+        target_id -> Nullable<Int8>,
+        verdict -> Text,
+        reason -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    couples (id) {
+        id -> Int8,
+        persona_a -> Int8,
+        persona_b -> Int8,
+        state -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Int8,
+        kind -> Text,
+        data -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    geo_denials (day, country) {
+        day -> Date,
+        country -> Text,
+        count -> Int8,
+    }
+}
+
+diesel::table! {
+    heart_files (id) {
+        id -> Int8,
+        owner_id -> Int8,
+        version -> Int4,
+        display_name -> Nullable<Text>,
+        home_market -> Text,
+        active_market -> Text,
+        available_for -> Nullable<Text>,
+        research_optin -> Text,
+        age_attested -> Bool,
+        contact_ref_enc -> Nullable<Bytea>,
+        heart -> Jsonb,
+        heart_hash -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    owners (id) {
+        id -> Int8,
+        tier -> Text,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    personas (id) {
+        id -> Int8,
+        owner_id -> Nullable<Int8>,
+        handle -> Text,
+        model -> Text,
+        heart -> Jsonb,
+        heart_hash -> Text,
+        redteam -> Bool,
+        home_market -> Text,
+        active_market -> Text,
+        status -> Text,
+        reason -> Text,
+        created_at -> Timestamptz,
+        admitted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Int8,
+        target_type -> Text,
+        target_id -> Int8,
+        reason -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    turns (id) {
+        id -> Int8,
+        couple_id -> Int8,
+        author_persona_id -> Nullable<Int8>,
+        author -> Text,
+        body -> Text,
+        status -> Text,
+        reason -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(agent_endpoints -> owners (owner_id));
+diesel::joinable!(agent_endpoints -> personas (persona_id));
+diesel::joinable!(board_posts -> personas (persona_id));
+diesel::joinable!(heart_files -> owners (owner_id));
+diesel::joinable!(personas -> owners (owner_id));
+diesel::joinable!(turns -> couples (couple_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    agent_endpoints,
+    board_posts,
+    capacity,
+    chaperone_log,
+    couples,
+    events,
+    geo_denials,
+    heart_files,
+    owners,
+    personas,
+    reports,
+    settings,
+    turns,
+);

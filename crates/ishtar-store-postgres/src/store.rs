@@ -1,0 +1,542 @@
+//! [`PgStore`]: every store port of the domain, over one pool.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use time::{Date, OffsetDateTime};
+
+use ishtar_domain::StoreError;
+use ishtar_domain::chaperone::ChaperoneEntry;
+use ishtar_domain::model::{
+    ActiveMarket, BoardPost, CapOutcome, CoupleId, CourtshipTurn, Endpoint, EndpointId,
+    EndpointStatus, HeartFileId, HeartFileSaved, HomeMarket, LatestHeart, NewEndpoint,
+    NewHeartFile, NewPersona, NewReport, OwnerId, PersonaId, PersonaStatus, Tier,
+};
+use ishtar_domain::ports::{
+    AgentStore, BoardStore, ChaperoneLog, GeoLog, HealthProbe, OwnerStore, PersonaStore,
+    ReportStore, SettingsStore,
+};
+
+use crate::crypto::ContactCipher;
+use crate::db::PgPool;
+use crate::schema::{
+    agent_endpoints, board_posts, capacity, chaperone_log, geo_denials, heart_files, owners,
+    personas, reports, settings, turns,
+};
+
+/// The Postgres store.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    cipher: ContactCipher,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgStore")
+    }
+}
+
+/// Translates a driver error at the edge.
+fn db_err(e: DieselError) -> StoreError {
+    match e {
+        DieselError::NotFound => StoreError::NotFound,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            match info.constraint_name() {
+                Some("personas_handle_key") => StoreError::Conflict("handle"),
+                _ => StoreError::Conflict("unique"),
+            }
+        }
+        e => StoreError::unavailable(e),
+    }
+}
+
+impl PgStore {
+    pub fn new(pool: PgPool, cipher: ContactCipher) -> Self {
+        Self { pool, cipher }
+    }
+
+    /// The pool, for adapters and tests that need raw access.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn conn(
+        &self,
+    ) -> Result<diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>, StoreError>
+    {
+        self.pool.get().await.map_err(StoreError::unavailable)
+    }
+
+    fn seal(&self, contact: Option<&str>) -> Result<Option<Vec<u8>>, StoreError> {
+        contact
+            .map(|c| self.cipher.seal(c).map_err(StoreError::unavailable))
+            .transpose()
+    }
+}
+
+async fn insert_heart(
+    c: &mut AsyncPgConnection,
+    owner: i64,
+    version: i32,
+    h: &NewHeartFile,
+    sealed: Option<Vec<u8>>,
+    at: OffsetDateTime,
+) -> Result<i64, DieselError> {
+    diesel::insert_into(heart_files::table)
+        .values((
+            heart_files::owner_id.eq(owner),
+            heart_files::version.eq(version),
+            heart_files::display_name.eq(h.display_name.as_deref()),
+            heart_files::home_market.eq(h.home_market.as_str()),
+            heart_files::active_market.eq(h.active_market.as_str()),
+            heart_files::available_for.eq(h.available_for.as_deref()),
+            heart_files::research_optin.eq(h.research_optin.as_str()),
+            heart_files::age_attested.eq(h.age_attested),
+            heart_files::contact_ref_enc.eq(sealed),
+            heart_files::heart.eq(&h.heart),
+            heart_files::heart_hash.eq(&h.heart_hash),
+            heart_files::created_at.eq(at),
+        ))
+        .returning(heart_files::id)
+        .get_result(c)
+        .await
+}
+
+#[async_trait]
+impl OwnerStore for PgStore {
+    async fn create_owner(
+        &self,
+        token_hash: Vec<u8>,
+        heart: NewHeartFile,
+        at: OffsetDateTime,
+    ) -> Result<HeartFileSaved, StoreError> {
+        let sealed = self.seal(heart.contact_ref.as_deref())?;
+        let mut conn = self.conn().await?;
+        conn.transaction(async |c| {
+            let owner: i64 = diesel::insert_into(owners::table)
+                .values((
+                    owners::token_hash.eq(&token_hash),
+                    owners::created_at.eq(at),
+                ))
+                .returning(owners::id)
+                .get_result(c)
+                .await?;
+            let hf = insert_heart(c, owner, 1, &heart, sealed, at).await?;
+            Ok::<_, DieselError>(HeartFileSaved {
+                owner_id: OwnerId(owner),
+                heart_file_id: HeartFileId(hf),
+                version: 1,
+                tier: Tier::AgentRepresented,
+            })
+        })
+        .await
+        .map_err(db_err)
+    }
+
+    async fn add_heart_version(
+        &self,
+        owner: OwnerId,
+        heart: NewHeartFile,
+        at: OffsetDateTime,
+    ) -> Result<HeartFileSaved, StoreError> {
+        let sealed = self.seal(heart.contact_ref.as_deref())?;
+        let mut conn = self.conn().await?;
+        conn.transaction(async |c| {
+            // The owner row lock serialises version numbering for this owner.
+            let tier: String = owners::table
+                .find(owner.0)
+                .select(owners::tier)
+                .for_update()
+                .get_result(c)
+                .await?;
+            let last: Option<i32> = heart_files::table
+                .filter(heart_files::owner_id.eq(owner.0))
+                .select(diesel::dsl::max(heart_files::version))
+                .get_result(c)
+                .await?;
+            let version = last.unwrap_or(0) + 1;
+            let hf = insert_heart(c, owner.0, version, &heart, sealed, at).await?;
+            Ok::<_, DieselError>(HeartFileSaved {
+                owner_id: owner,
+                heart_file_id: HeartFileId(hf),
+                version,
+                tier: Tier::parse(&tier).unwrap_or(Tier::AgentRepresented),
+            })
+        })
+        .await
+        .map_err(db_err)
+    }
+
+    async fn owner_by_token(&self, token_hash: Vec<u8>) -> Result<Option<OwnerId>, StoreError> {
+        let mut conn = self.conn().await?;
+        owners::table
+            .filter(owners::token_hash.eq(token_hash))
+            .select(owners::id)
+            .first::<i64>(&mut conn)
+            .await
+            .optional()
+            .map(|o| o.map(OwnerId))
+            .map_err(db_err)
+    }
+
+    async fn latest_heart(&self, owner: OwnerId) -> Result<Option<LatestHeart>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<(i64, i32, String, String)> = heart_files::table
+            .filter(heart_files::owner_id.eq(owner.0))
+            .order(heart_files::version.desc())
+            .select((
+                heart_files::id,
+                heart_files::version,
+                heart_files::home_market,
+                heart_files::active_market,
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_err)?;
+        Ok(row.map(|(id, version, home, active)| LatestHeart {
+            heart_file_id: HeartFileId(id),
+            version,
+            home_market: HomeMarket::parse(&home).unwrap_or(HomeMarket::Other),
+            active_market: ActiveMarket::parse(&active).unwrap_or(ActiveMarket::Remote),
+        }))
+    }
+}
+
+#[async_trait]
+impl AgentStore for PgStore {
+    async fn register_endpoint(
+        &self,
+        e: NewEndpoint,
+        at: OffsetDateTime,
+    ) -> Result<EndpointId, StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(agent_endpoints::table)
+            .values((
+                agent_endpoints::owner_id.eq(e.owner_id.map(|o| o.0)),
+                agent_endpoints::persona_id.eq(e.persona_id.map(|p| p.0)),
+                agent_endpoints::runtime.eq(e.runtime.as_str()),
+                agent_endpoints::callback_url.eq(e.callback_url),
+                agent_endpoints::public_key.eq(e.public_key),
+                agent_endpoints::key_address.eq(e.key_address),
+                agent_endpoints::challenge_nonce.eq(e.challenge_nonce),
+                agent_endpoints::created_at.eq(at),
+            ))
+            .returning(agent_endpoints::id)
+            .get_result::<i64>(&mut conn)
+            .await
+            .map(EndpointId)
+            .map_err(db_err)
+    }
+
+    async fn endpoint(&self, id: EndpointId) -> Result<Option<Endpoint>, StoreError> {
+        type Row = (
+            i64,
+            Option<i64>,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let mut conn = self.conn().await?;
+        let row: Option<Row> = agent_endpoints::table
+            .find(id.0)
+            .select((
+                agent_endpoints::id,
+                agent_endpoints::owner_id,
+                agent_endpoints::status,
+                agent_endpoints::callback_url,
+                agent_endpoints::key_address,
+                agent_endpoints::challenge_nonce,
+                agent_endpoints::verified_via,
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_err)?;
+        Ok(row.map(
+            |(id, owner, status, callback_url, key_address, nonce, via)| Endpoint {
+                id: EndpointId(id),
+                owner_id: owner.map(OwnerId),
+                status: EndpointStatus::parse(&status).unwrap_or(EndpointStatus::Pending),
+                callback_url,
+                key_address,
+                challenge_nonce: nonce,
+                verified_via: via,
+            },
+        ))
+    }
+
+    async fn activate_endpoint(
+        &self,
+        id: EndpointId,
+        via: &'static str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::update(
+            agent_endpoints::table
+                .find(id.0)
+                .filter(agent_endpoints::status.eq("pending")),
+        )
+        .set((
+            agent_endpoints::status.eq("active"),
+            agent_endpoints::verified_via.eq(via),
+            agent_endpoints::verified_at.eq(at),
+        ))
+        .execute(&mut conn)
+        .await
+        .map(drop)
+        .map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl PersonaStore for PgStore {
+    async fn insert_persona(
+        &self,
+        p: NewPersona,
+        status: PersonaStatus,
+        reason: String,
+        at: OffsetDateTime,
+    ) -> Result<PersonaId, StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(personas::table)
+            .values((
+                personas::owner_id.eq(p.owner_id.map(|o| o.0)),
+                personas::handle.eq(p.handle),
+                personas::model.eq(p.model),
+                personas::heart.eq(p.heart),
+                personas::heart_hash.eq(p.heart_hash),
+                personas::redteam.eq(p.redteam),
+                personas::home_market.eq(p.home_market),
+                personas::active_market.eq(p.active_market),
+                personas::status.eq(status.as_str()),
+                personas::reason.eq(reason),
+                personas::created_at.eq(at),
+            ))
+            .returning(personas::id)
+            .get_result::<i64>(&mut conn)
+            .await
+            .map(PersonaId)
+            .map_err(db_err)
+    }
+
+    async fn admit_within_cap(
+        &self,
+        id: PersonaId,
+        cap: u32,
+        at: OffsetDateTime,
+    ) -> Result<CapOutcome, StoreError> {
+        let cap = i32::try_from(cap).unwrap_or(i32::MAX);
+        let mut conn = self.conn().await?;
+        conn.transaction(async |c| {
+            // Lock order everywhere: persona row, then the capacity row.
+            let status: String = personas::table
+                .find(id.0)
+                .select(personas::status)
+                .for_update()
+                .get_result(c)
+                .await?;
+            if status == PersonaStatus::Admitted.as_str() {
+                return Ok(CapOutcome::Admitted);
+            }
+            if status != PersonaStatus::Pending.as_str() {
+                return Ok(CapOutcome::Full);
+            }
+            // One conditional statement: the row lock it takes serialises every admission.
+            let took: Option<i32> = diesel::update(
+                capacity::table
+                    .find(1i16)
+                    .filter(capacity::admitted.lt(cap)),
+            )
+            .set(capacity::admitted.eq(capacity::admitted + 1))
+            .returning(capacity::admitted)
+            .get_result(c)
+            .await
+            .optional()?;
+            if took.is_none() {
+                return Ok(CapOutcome::Full);
+            }
+            diesel::update(personas::table.find(id.0))
+                .set((
+                    personas::status.eq(PersonaStatus::Admitted.as_str()),
+                    personas::reason.eq("admitted"),
+                    personas::admitted_at.eq(at),
+                ))
+                .execute(c)
+                .await?;
+            Ok::<_, DieselError>(CapOutcome::Admitted)
+        })
+        .await
+        .map_err(db_err)
+    }
+
+    async fn persona_owner(&self, id: PersonaId) -> Result<Option<Option<OwnerId>>, StoreError> {
+        let mut conn = self.conn().await?;
+        personas::table
+            .find(id.0)
+            .select(personas::owner_id)
+            .first::<Option<i64>>(&mut conn)
+            .await
+            .optional()
+            .map(|o| o.map(|owner| owner.map(OwnerId)))
+            .map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl BoardStore for PgStore {
+    async fn courtship_turns(&self, limit: u32) -> Result<Vec<CourtshipTurn>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(i64, String, String, OffsetDateTime)> = turns::table
+            .filter(turns::status.eq("published"))
+            .order((turns::created_at.desc(), turns::id.desc()))
+            .limit(i64::from(limit))
+            .select((
+                turns::couple_id,
+                turns::author,
+                turns::body,
+                turns::created_at,
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(couple, author, body, created_at)| CourtshipTurn {
+                couple: CoupleId(couple),
+                author,
+                body,
+                created_at,
+            })
+            .collect())
+    }
+
+    async fn board_posts(&self, board: String, limit: u32) -> Result<Vec<BoardPost>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(String, String, OffsetDateTime)> = board_posts::table
+            .filter(board_posts::board.eq(board))
+            .filter(board_posts::status.eq("published"))
+            .order((board_posts::created_at.desc(), board_posts::id.desc()))
+            .limit(i64::from(limit))
+            .select((
+                board_posts::handle,
+                board_posts::body,
+                board_posts::created_at,
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(handle, body, created_at)| BoardPost {
+                handle,
+                body,
+                created_at,
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl ReportStore for PgStore {
+    async fn file_report(&self, r: NewReport, at: OffsetDateTime) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(reports::table)
+            .values((
+                reports::target_type.eq(r.target.as_str()),
+                reports::target_id.eq(r.target_id),
+                reports::reason.eq(r.reason),
+                reports::created_at.eq(at),
+            ))
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl SettingsStore for PgStore {
+    async fn all(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut conn = self.conn().await?;
+        settings::table
+            .order(settings::key)
+            .select((settings::key, settings::value))
+            .load(&mut conn)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn put(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(settings::table)
+            .values((settings::key.eq(key), settings::value.eq(value)))
+            .on_conflict(settings::key)
+            .do_update()
+            .set((
+                settings::value.eq(value),
+                settings::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl ChaperoneLog for PgStore {
+    async fn record(&self, e: ChaperoneEntry) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(chaperone_log::table)
+            .values((
+                chaperone_log::surface.eq(e.surface.as_str()),
+                chaperone_log::target_type.eq(e.target_type),
+                chaperone_log::target_id.eq(e.target_id),
+                chaperone_log::verdict.eq(e.verdict),
+                chaperone_log::reason.eq(e.reason),
+                chaperone_log::created_at.eq(e.at),
+            ))
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl GeoLog for PgStore {
+    async fn count_denial(&self, day: Date, country: String) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(geo_denials::table)
+            .values((
+                geo_denials::day.eq(day),
+                geo_denials::country.eq(country),
+                geo_denials::count.eq(1i64),
+            ))
+            .on_conflict((geo_denials::day, geo_denials::country))
+            .do_update()
+            .set(geo_denials::count.eq(geo_denials::count + 1))
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl HealthProbe for PgStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::select(1.into_sql::<diesel::sql_types::Integer>())
+            .get_result::<i32>(&mut conn)
+            .await
+            .map(drop)
+            .map_err(db_err)
+    }
+}

@@ -1,0 +1,114 @@
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+/// How the fake agent answers a challenge.
+#[derive(Debug, Clone)]
+pub enum AgentBehaviour {
+    /// `{"echo": <challenge>}`: a good agent.
+    Echo,
+    /// `{"echo": "something else"}`.
+    WrongEcho,
+    /// Never answers in time.
+    Hang,
+    /// A 1 MiB body.
+    Huge,
+    /// A redirect to `to`.
+    Redirect(String),
+    /// The given status with an echo body.
+    Status(u16),
+    /// Not JSON.
+    Garbage,
+}
+
+/// An agent callback server on `127.0.0.1:<port>` (bound by us, kept for the test).
+pub struct FakeAgent {
+    url: String,
+    hits: Arc<AtomicUsize>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl FakeAgent {
+    pub async fn start(behaviour: AgentBehaviour) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        let server = HttpServer::new(move || {
+            let behaviour = behaviour.clone();
+            let hits = h.clone();
+            App::new().default_service(web::to(move |body: web::Bytes| {
+                let behaviour = behaviour.clone();
+                let hits = hits.clone();
+                async move {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    let challenge = serde_json::from_slice::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| {
+                            v.get("challenge")
+                                .and_then(|c| c.as_str())
+                                .map(str::to_owned)
+                        })
+                        .unwrap_or_default();
+                    match behaviour {
+                        AgentBehaviour::Echo => {
+                            HttpResponse::Ok().json(serde_json::json!({"echo": challenge}))
+                        }
+                        AgentBehaviour::WrongEcho => {
+                            HttpResponse::Ok().json(serde_json::json!({"echo": "nope"}))
+                        }
+                        AgentBehaviour::Hang => {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            HttpResponse::Ok().json(serde_json::json!({"echo": challenge}))
+                        }
+                        AgentBehaviour::Huge => HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(format!(
+                                "{{\"echo\":\"{challenge}\",\"pad\":\"{}\"}}",
+                                "x".repeat(1 << 20)
+                            )),
+                        AgentBehaviour::Redirect(to) => HttpResponse::TemporaryRedirect()
+                            .insert_header(("location", to))
+                            .finish(),
+                        AgentBehaviour::Status(code) => HttpResponse::build(
+                            actix_web::http::StatusCode::from_u16(code).unwrap(),
+                        )
+                        .json(serde_json::json!({"echo": challenge})),
+                        AgentBehaviour::Garbage => HttpResponse::Ok().body(challenge),
+                    }
+                }
+            }))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self {
+            url: format!("http://127.0.0.1:{port}/cb"),
+            hits,
+            handle,
+        }
+    }
+
+    /// The callback URL to register.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// How many requests reached the agent.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeAgent {
+    fn drop(&mut self) {
+        let h = self.handle.clone();
+        drop(h.stop(false));
+    }
+}

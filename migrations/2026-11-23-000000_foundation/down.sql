@@ -1,0 +1,13 @@
+DROP TABLE events;
+DROP TABLE geo_denials;
+DROP TABLE chaperone_log;
+DROP TABLE settings;
+DROP TABLE reports;
+DROP TABLE board_posts;
+DROP TABLE turns;
+DROP TABLE couples;
+DROP TABLE agent_endpoints;
+DROP TABLE capacity;
+DROP TABLE personas;
+DROP TABLE heart_files;
+DROP TABLE owners;

@@ -1,0 +1,140 @@
+use base64::Engine as _;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use ishtar::Config;
+use ishtar_test_support::TestDatabase;
+
+/// The app under test, its database and a client.
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDatabase,
+    pub client: reqwest::Client,
+}
+
+/// What a test may change before the app starts.
+#[derive(Default)]
+pub struct Setup {
+    /// Live settings written before start (`cap`, `geo_denied`, …).
+    pub settings: Vec<(&'static str, String)>,
+    pub geo_denied: Option<String>,
+    /// Keep the callback address rule on (it is lifted by default so fake agents work).
+    pub strict_callbacks: bool,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Setup::default()).await
+}
+
+pub async fn spawn_app_with(setup: Setup) -> TestApp {
+    ishtar::telemetry::init_for_test();
+    let db = TestDatabase::new().await;
+    for (k, v) in &setup.settings {
+        db.exec(&format!(
+            "INSERT INTO settings (key, value) VALUES ('{k}', '{}')",
+            v.replace('\'', "''")
+        ))
+        .await;
+    }
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        database_url: db.url().to_owned(),
+        db_pool_size: 8,
+        allow_private_callbacks: !setup.strict_callbacks,
+        callback_timeout_ms: 500,
+        geo_denied: setup.geo_denied.unwrap_or_default(),
+        encryption_key: Some(
+            base64::engine::general_purpose::STANDARD
+                .encode([42u8; 32])
+                .into(),
+        ),
+        data_dir: std::env::temp_dir().join("ishtar-tests"),
+        ..Config::default()
+    };
+    let app = ishtar::Application::build(config)
+        .await
+        .expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        client: reqwest::Client::new(),
+    }
+}
+
+/// A response's status and JSON body.
+pub async fn parts(r: Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let text = r.text().await.expect("body");
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, body)
+}
+
+/// A dating doc that passes every check.
+pub fn heart_file() -> Value {
+    json!({
+        "displayName": "Wren",
+        "homeMarket": "bay_area",
+        "activeMarket": "bay_area",
+        "ageAttested": true,
+        "contactRef": "tg:@wren_alias",
+        "heart": {
+            "about": "Quiet mornings, loud opinions about bread, long walks by the water.",
+            "seeking": "Someone curious and kind who likes slow Sundays.",
+            "prefs": {"self": {"gender": "woman", "age": 31}, "seek": {"genders": ["man"], "ageMin": 28, "ageMax": 40}}
+        }
+    })
+}
+
+/// A persona that passes every gate.
+pub fn persona(handle: &str) -> Value {
+    json!({
+        "handle": handle,
+        "model": "claude-sonnet",
+        "persona_age": "18+",
+        "heart": {"about": "I bake sourdough and read old science fiction on the porch."}
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        parts(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        parts(
+            self.client
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// Submits the standard heart-file; returns (ownerId, ownerToken).
+    pub async fn new_owner(&self) -> (i64, String) {
+        let (status, body) = self
+            .post("/api/intake/heart-file", &heart_file(), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        (
+            body["ownerId"].as_i64().unwrap(),
+            body["ownerToken"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn post_persona(&self, body: &Value, token: Option<&str>) -> (StatusCode, Value) {
+        self.post("/api/personas", body, token).await
+    }
+}

@@ -1,0 +1,14 @@
+//! Black-box tests: the real app on a loopback port, its own Postgres database per test,
+//! fake agents on loopback. One binary, modules by area.
+
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod admission;
+mod boards;
+mod errors;
+mod geo;
+mod health;
+mod helpers;
+mod intake;
+mod report;
+mod verify;
