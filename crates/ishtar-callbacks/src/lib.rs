@@ -153,3 +153,55 @@ impl CallbackClient for HttpCallbackClient {
             .map_err(|_| ProviderError::Malformed("expected {\"echo\": …}".into()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strict() -> HttpCallbackClient {
+        HttpCallbackClient::new(CallbackConfig {
+            timeout: Duration::from_secs(2),
+            ..CallbackConfig::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn names_that_resolve_to_loopback_are_refused_after_resolution() {
+        // `localhost` resolves (via /etc/hosts) to 127.0.0.1/::1: refused at connect time
+        // even though the name itself is not an address.
+        let r = strict().vet("https://localhost:9/cb").await;
+        assert!(matches!(r, Err(ProviderError::Rejected(_))), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn literal_private_addresses_and_plain_http_are_refused() {
+        for url in [
+            "https://127.0.0.1/cb",
+            "https://10.0.0.1/cb",
+            "https://[::1]/cb",
+            "https://169.254.169.254/",
+            "http://93.184.216.34/",
+        ] {
+            let r = strict().vet(url).await;
+            assert!(matches!(r, Err(ProviderError::Rejected(_))), "{url}: {r:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_address_is_never_contacted() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.ok();
+        let port = listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
+            .unwrap_or(9);
+        let r = strict()
+            .challenge(&format!("https://127.0.0.1:{port}/cb"), "n")
+            .await;
+        assert!(matches!(r, Err(ProviderError::Rejected(_))));
+        if let Some(l) = listener {
+            let accepted = tokio::time::timeout(Duration::from_millis(100), l.accept()).await;
+            assert!(accepted.is_err(), "no connection was made");
+        }
+    }
+}

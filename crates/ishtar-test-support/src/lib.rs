@@ -4,7 +4,10 @@
 //!   (`CREATE DATABASE … TEMPLATE …` takes milliseconds), dropped when the test ends.
 //! - [`FakeAgent`]: an agent's callback server on a loopback port we bound ourselves.
 
-#![expect(clippy::unwrap_used, reason = "test support: failing loudly is the point")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support: failing loudly is the point"
+)]
 
 mod agent;
 mod database;

@@ -1,0 +1,279 @@
+//! The store against a real Postgres: one database per test, cloned from a migrated template.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use std::sync::Arc;
+
+use ishtar_domain::StoreError;
+use ishtar_domain::model::{
+    ActiveMarket, CapOutcome, HomeMarket, NewHeartFile, NewPersona, OwnerId, PersonaStatus,
+    ResearchOptin, Tier,
+};
+use ishtar_domain::ports::{GeoLog, OwnerStore, PersonaStore, SettingsStore};
+use ishtar_store_postgres::{ContactCipher, PgConfig, PgStore};
+use ishtar_test_support::TestDatabase;
+use time::OffsetDateTime;
+
+async fn store(db: &TestDatabase) -> Arc<PgStore> {
+    let pool = ishtar_store_postgres::connect(&PgConfig::new(db.url()))
+        .await
+        .unwrap();
+    Arc::new(PgStore::new(pool, ContactCipher::new(&[3u8; 32])))
+}
+
+fn heart(contact: Option<&str>) -> NewHeartFile {
+    NewHeartFile {
+        display_name: Some("Wren".into()),
+        home_market: HomeMarket::Nyc,
+        active_market: ActiveMarket::Remote,
+        available_for: None,
+        research_optin: ResearchOptin::None,
+        age_attested: true,
+        contact_ref: contact.map(str::to_owned),
+        heart: serde_json::json!({"about": "x"}),
+        heart_hash: "h".into(),
+    }
+}
+
+fn persona(handle: &str) -> NewPersona {
+    NewPersona {
+        owner_id: None,
+        handle: handle.into(),
+        model: "m".into(),
+        heart: serde_json::json!({"about": "y"}),
+        heart_hash: "h".into(),
+        redteam: false,
+        home_market: "other".into(),
+        active_market: "remote".into(),
+    }
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+#[tokio::test]
+async fn owners_are_found_by_token_hash_only() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    let saved = s
+        .create_owner(vec![1; 32], heart(None), now())
+        .await
+        .unwrap();
+    assert_eq!((saved.version, saved.tier), (1, Tier::AgentRepresented));
+    assert_eq!(
+        s.owner_by_token(vec![1; 32]).await.unwrap(),
+        Some(saved.owner_id)
+    );
+    assert_eq!(s.owner_by_token(vec![2; 32]).await.unwrap(), None);
+    // Two owners can never hold the same token hash.
+    assert!(matches!(
+        s.create_owner(vec![1; 32], heart(None), now()).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn concurrent_versions_are_numbered_without_gaps() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    let owner = s
+        .create_owner(vec![1; 32], heart(None), now())
+        .await
+        .unwrap()
+        .owner_id;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.add_heart_version(owner, heart(None), now())
+                    .await
+                    .unwrap()
+                    .version
+            })
+        })
+        .collect();
+    let mut versions = Vec::new();
+    for t in tasks {
+        versions.push(t.await.unwrap());
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (2..=21).collect::<Vec<_>>());
+    let latest = s.latest_heart(owner).await.unwrap().unwrap();
+    assert_eq!((latest.version, latest.home_market), (21, HomeMarket::Nyc));
+    assert!(matches!(
+        s.add_heart_version(OwnerId(999), heart(None), now()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn the_contact_ref_column_holds_no_plaintext() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    s.create_owner(vec![1; 32], heart(Some("signal:+15550001111")), now())
+        .await
+        .unwrap();
+    let raw = db
+        .scalar("SELECT encode(contact_ref_enc, 'hex') FROM heart_files")
+        .await
+        .unwrap();
+    let plaintext_hex: String = "15550001111".bytes().map(|b| format!("{b:02x}")).collect();
+    assert!(!raw.contains(&plaintext_hex));
+    let cipher = ContactCipher::new(&[3u8; 32]);
+    let bytes: Vec<u8> = (0..raw.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&raw[i..i + 2], 16).unwrap())
+        .collect();
+    assert_eq!(cipher.open(&bytes).unwrap(), "signal:+15550001111");
+}
+
+#[tokio::test]
+async fn the_cap_is_atomic_under_concurrency() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        ids.push(
+            s.insert_persona(
+                persona(&format!("p{i}")),
+                PersonaStatus::Pending,
+                "allowed".into(),
+                now(),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (s, id) = (s.clone(), *id);
+            tokio::spawn(async move { s.admit_within_cap(id, 25, now()).await.unwrap() })
+        })
+        .collect();
+    let mut admitted = 0;
+    for t in tasks {
+        if t.await.unwrap() == CapOutcome::Admitted {
+            admitted += 1;
+        }
+    }
+    assert_eq!(admitted, 25);
+    assert_eq!(
+        db.count("SELECT count(*) FROM personas WHERE status = 'admitted'")
+            .await,
+        25
+    );
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 25);
+    // Asking again for an admitted persona takes no second slot.
+    let first_admitted = db
+        .count("SELECT min(id) FROM personas WHERE status = 'admitted'")
+        .await;
+    assert_eq!(
+        s.admit_within_cap(ishtar_domain::model::PersonaId(first_admitted), 100, now())
+            .await
+            .unwrap(),
+        CapOutcome::Admitted
+    );
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 25);
+}
+
+#[tokio::test]
+async fn held_or_denied_personas_never_take_a_slot() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    let held = s
+        .insert_persona(
+            persona("h"),
+            PersonaStatus::Held,
+            "guard_unavailable: x".into(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let denied = s
+        .insert_persona(
+            persona("d"),
+            PersonaStatus::Denied,
+            "pii: email".into(),
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.admit_within_cap(held, 10, now()).await.unwrap(),
+        CapOutcome::Full
+    );
+    assert_eq!(
+        s.admit_within_cap(denied, 10, now()).await.unwrap(),
+        CapOutcome::Full
+    );
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 0);
+}
+
+#[tokio::test]
+async fn handles_conflict_case_insensitively() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    s.insert_persona(
+        persona("Wren"),
+        PersonaStatus::Pending,
+        "allowed".into(),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.insert_persona(
+            persona("WREN"),
+            PersonaStatus::Pending,
+            "allowed".into(),
+            now()
+        )
+        .await,
+        Err(StoreError::Conflict("handle"))
+    ));
+}
+
+#[tokio::test]
+async fn settings_upsert_and_geo_counts_accumulate() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    s.put("cap", "5").await.unwrap();
+    s.put("cap", "6").await.unwrap();
+    s.put("mode", "open").await.unwrap();
+    assert_eq!(
+        s.all().await.unwrap(),
+        vec![("cap".into(), "6".into()), ("mode".into(), "open".into())]
+    );
+    let day = now().date();
+    for _ in 0..3 {
+        s.count_denial(day, "KP".into()).await.unwrap();
+    }
+    assert_eq!(
+        db.count("SELECT count FROM geo_denials WHERE country = 'KP'")
+            .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_unavailable_not_a_panic() {
+    let mut cfg = PgConfig::new("postgres://postgres@127.0.0.1:1/nope");
+    cfg.connect_timeout = std::time::Duration::from_millis(500);
+    let Err(err) = ishtar_store_postgres::connect(&cfg).await else {
+        panic!("connected to port 1")
+    };
+    assert!(
+        err.to_string()
+            .starts_with("cannot reach the database server"),
+        "{err}"
+    );
+    let err = ishtar_store_postgres::ensure_database(
+        "postgres://postgres@127.0.0.1:1/nope",
+        std::time::Duration::from_secs(2),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
+}
