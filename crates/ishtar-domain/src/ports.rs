@@ -199,3 +199,185 @@ pub trait Ids: Send + Sync {
     /// A fresh random UUID, hyphenated.
     fn uuid(&self) -> String;
 }
+
+// ---------------------------------------------------------------------------------------
+// AI ports (issue: matchmaker). Adapters: `ishtar-ai-local` (no network) and
+// `ishtar-ai-gateway` (an OpenAI-compatible gateway).
+
+/// A persona as the writer sees it: its public handle and its heart as plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonaSketch {
+    pub handle: String,
+    pub heart_text: String,
+}
+
+/// Turns texts into unit-length vectors for semantic matching.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Embedder: Send + Sync {
+    /// The model name, part of the embedding cache key (with the heart hash).
+    fn model(&self) -> String;
+    /// The vectors' dimension.
+    fn dimensions(&self) -> usize;
+    /// One L2-normalised vector per text, in order. Implementations batch as they need
+    /// and MUST bound their time.
+    async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, ProviderError>;
+}
+
+/// Writes the venue's prose: a couple's opening gambit and the paid compatibility report.
+/// Whatever it writes is chaperoned before it is published or delivered.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Writer: Send + Sync {
+    /// An opening intro for a new couple, written by the matchmaker.
+    async fn gambit(&self, a: PersonaSketch, b: PersonaSketch) -> Result<String, ProviderError>;
+    /// The compatibility report over a couple's two hearts.
+    async fn report(&self, a: PersonaSketch, b: PersonaSketch) -> Result<String, ProviderError>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Payments (issue: x402). Adapter: `ishtar-x402`.
+
+/// What the venue asks to be paid: one `accepts` entry of the x402 challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRequirement {
+    /// `exact`.
+    pub scheme: String,
+    /// As the challenge shows it (`eip155:8453`); the adapter also accepts the v1 name.
+    pub network: String,
+    /// Base units of the asset (USDC: 6 decimals; 5.00 → `5000000`).
+    pub amount: u64,
+    /// The token contract.
+    pub asset: String,
+    /// The receiving address.
+    pub pay_to: String,
+    /// The resource path (`/api/premium/compatibility-report`).
+    pub resource: String,
+    pub description: String,
+    pub max_timeout_seconds: u64,
+}
+
+/// A payment header that passed the local pre-checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedPayment {
+    /// The payer (`authorization.from`), lower-case hex.
+    pub payer: String,
+    /// The EIP-3009 nonce (32 bytes hex): one authorization, one use.
+    pub nonce: String,
+    /// The decoded payment payload, passed on to the facilitator as-is.
+    pub payload: serde_json::Value,
+}
+
+/// What a settled payment left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    pub payer: String,
+    /// The on-chain transaction hash.
+    pub transaction: String,
+    pub network: String,
+}
+
+/// Why a payment was not accepted. `reason` is what the agent is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentError {
+    /// The header could not be decoded or failed a local pre-check; nothing was sent.
+    #[error("{0}")]
+    Invalid(String),
+    /// The facilitator said no (its reason).
+    #[error("{0}")]
+    Refused(String),
+    /// The facilitator is unset, unreachable, slow, or answered garbage.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// x402 verification and settlement through a facilitator.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Facilitator: Send + Sync {
+    /// Decodes the base64 `X-PAYMENT` header and runs every local pre-check (scheme,
+    /// network, asset, payTo, amount, time window, EIP-712 signature) — no network.
+    fn precheck(
+        &self,
+        header: &str,
+        requirement: &PaymentRequirement,
+        now: OffsetDateTime,
+    ) -> Result<CheckedPayment, PaymentError>;
+    /// `POST {facilitator}/verify`.
+    async fn verify(
+        &self,
+        payment: &CheckedPayment,
+        requirement: &PaymentRequirement,
+    ) -> Result<(), PaymentError>;
+    /// `POST {facilitator}/settle`. MUST NOT be retried by the adapter (a retry can charge
+    /// twice); the domain calls it at most once per order.
+    async fn settle(
+        &self,
+        payment: &CheckedPayment,
+        requirement: &PaymentRequirement,
+    ) -> Result<Settlement, PaymentError>;
+    /// The base64 `X-PAYMENT-RESPONSE` header for a settlement.
+    fn response_header(&self, settlement: &Settlement) -> String;
+}
+
+// ---------------------------------------------------------------------------------------
+// Identity (issue: escalation). Adapters: `ishtar-privy`, `ishtar-didit`.
+
+/// A verified Privy user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedLogin {
+    /// Privy's user id (the token's `sub`, a `did:privy:…`).
+    pub user_id: String,
+}
+
+/// Verifies a human's sign-in token (Privy access token: ES256 JWT).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AuthVerifier: Send + Sync {
+    /// # Errors
+    /// A short reason (bad signature, expired, wrong audience, unconfigured…).
+    async fn verify(&self, token: &str, now: OffsetDateTime) -> Result<VerifiedLogin, String>;
+}
+
+/// A started identity-verification session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentitySession {
+    pub session_id: String,
+    /// Where the human completes the check.
+    pub url: String,
+}
+
+/// A verified identity webhook, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityEvent {
+    /// `status.updated`, `data.updated`, …
+    pub webhook_type: String,
+    pub session_id: String,
+    /// `Approved`, `Declined`, `In Review`, …
+    pub status: String,
+    /// What we sent as `vendor_data` when creating the session (our owner reference).
+    pub vendor_data: Option<String>,
+    /// From the decision, when present: whether the document shows an adult.
+    pub age_over_18: Option<bool>,
+}
+
+/// Identity and age verification (Didit).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait IdentityProvider: Send + Sync {
+    /// Creates a verification session tied to `vendor_data` (our owner reference).
+    /// `ProviderError::Unavailable("unconfigured")` when no API key/workflow is set.
+    async fn create_session(&self, vendor_data: String) -> Result<IdentitySession, ProviderError>;
+
+    /// Checks a webhook: HMAC-SHA256 of the exact raw body, timestamp within ±300 s,
+    /// constant-time compare, and only then parses the body.
+    /// # Errors
+    /// A short reason (`missing signature`, `stale timestamp`, `bad signature`, …).
+    fn verify_webhook(
+        &self,
+        raw_body: &[u8],
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<IdentityEvent, String>;
+}
