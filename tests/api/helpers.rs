@@ -5,6 +5,9 @@ use serde_json::{Value, json};
 use ishtar::Config;
 use ishtar_test_support::TestDatabase;
 
+/// The operator token every test app is configured with.
+pub const OPERATOR: &str = "operator-secret-for-tests";
+
 /// The app under test, its database and a client.
 pub struct TestApp {
     pub address: String,
@@ -20,6 +23,8 @@ pub struct Setup {
     pub geo_denied: Option<String>,
     /// Keep the callback address rule on (it is lifted by default so fake agents work).
     pub strict_callbacks: bool,
+    /// Run the beat timer and delivery loop (off by default: tests drive beats by hand).
+    pub background: bool,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -49,6 +54,8 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
                 .into(),
         ),
         data_dir: std::env::temp_dir().join("ishtar-tests"),
+        admin_token: Some(OPERATOR.to_owned().into()),
+        background: setup.background,
         ..Config::default()
     };
     let app = ishtar::Application::build(config)
@@ -136,5 +143,61 @@ impl TestApp {
 
     pub async fn post_persona(&self, body: &Value, token: Option<&str>) -> (StatusCode, Value) {
         self.post("/api/personas", body, token).await
+    }
+}
+
+/// An owner with a verified agent endpoint (callback at `callback`) and an admitted persona.
+pub struct Dater {
+    pub owner: i64,
+    pub token: String,
+    pub persona: i64,
+    pub callback_secret: Option<String>,
+}
+
+impl TestApp {
+    /// Runs a beat as the operator.
+    pub async fn beat(&self) -> (StatusCode, Value) {
+        parts(
+            self.client
+                .post(self.url("/admin/actions/beat"))
+                .bearer_auth(OPERATOR)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// The full agent loop for one human: heart-file, agent (verified), persona.
+    pub async fn dater(&self, handle: &str, heart: Value, callback: Option<&str>) -> Dater {
+        let (status, body) = self
+            .post("/api/intake/heart-file", &heart_file(), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let owner = body["ownerId"].as_i64().expect("ownerId");
+        let token = body["ownerToken"].as_str().expect("token").to_owned();
+        let mut agent = json!({"ownerId": owner, "runtime": "claude"});
+        if let Some(cb) = callback {
+            agent["callbackUrl"] = json!(cb);
+        }
+        let (status, reg) = self.post("/api/intake/agent", &agent, Some(&token)).await;
+        assert_eq!(status, 200, "{reg}");
+        let (status, v) = self
+            .post(
+                "/api/intake/agent/verify",
+                &json!({"endpointId": reg["id"], "echoToken": reg["challengeNonce"]}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{v}");
+        let p = json!({"handle": handle, "model": "m", "persona_age": "18+", "ownerId": owner, "heart": heart});
+        let (status, admitted) = self.post_persona(&p, Some(&token)).await;
+        assert_eq!(status, 200, "{admitted}");
+        Dater {
+            owner,
+            token,
+            persona: admitted["personaId"].as_i64().expect("personaId"),
+            callback_secret: reg["callbackSecret"].as_str().map(str::to_owned),
+        }
     }
 }

@@ -10,5 +10,6 @@ mod geo;
 mod health;
 mod helpers;
 mod intake;
+mod matchmaker;
 mod report;
 mod verify;

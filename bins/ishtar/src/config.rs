@@ -52,6 +52,12 @@ pub struct Config {
     #[arg(long, env = "ISHTAR_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<SecretString>,
 
+    /// Run the beat timer and the notification delivery loop (off only in tests that drive
+    /// them by hand).
+    #[arg(long, env = "ISHTAR_BACKGROUND", default_value = "true",
+          value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
+    pub background: bool,
+
     /// Where a generated development key is kept.
     #[arg(long, env = "ISHTAR_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
@@ -69,6 +75,7 @@ impl Default for Config {
             allow_private_callbacks: false,
             callback_timeout_ms: 5000,
             encryption_key: None,
+            background: true,
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
         }
     }

@@ -1,6 +1,7 @@
 //! The Ishtar binary's library: configuration, wiring of adapters into the domain, the HTTP
 //! server and the CLI. This is the only place that knows concrete adapter types.
 
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod keys;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 
-use ishtar_ai_local::LocalGuard;
+use ishtar_ai_local::{LocalEmbedder, LocalGuard, TemplateWriter};
 use ishtar_callbacks::{CallbackConfig, HttpCallbackClient};
 use ishtar_domain::ports::{Clock, Ids};
 use ishtar_domain::settings::SettingsService;
@@ -105,7 +106,13 @@ pub async fn build_venue(config: &Config) -> Result<Venue, StartError> {
         chaperone_log: store.clone(),
         geo_log: store.clone(),
         health: store.clone(),
+        couples: store.clone(),
+        outbox: store.clone(),
+        matches: store.clone(),
         guard: Arc::new(LocalGuard),
+        embedder: Arc::new(LocalEmbedder),
+        writer: Arc::new(TemplateWriter),
+        search: Arc::new(ishtar_domain::matcher::BruteForce),
         proofs: Arc::new(EthProofs),
         callbacks: Arc::new(HttpCallbackClient::new(CallbackConfig {
             allow_private: config.allow_private_callbacks,
@@ -125,6 +132,7 @@ pub async fn build_venue(config: &Config) -> Result<Venue, StartError> {
 pub struct Application {
     port: u16,
     server: Server,
+    workers: background::Workers,
 }
 
 impl Application {
@@ -147,7 +155,12 @@ impl Application {
             .port();
         let http = HttpOptions {
             geo_header: config.geo_header.to_ascii_lowercase(),
+            admin_token: config
+                .admin_token
+                .as_ref()
+                .map(|t| secrecy::ExposeSecret::expose_secret(t).to_owned()),
         };
+        let workers = background::spawn(venue.clone().into_inner(), config.background);
         let server = HttpServer::new(move || ishtar_http::app(venue.clone(), http.clone()))
             .shutdown_timeout(10)
             .listen(listener)
@@ -156,7 +169,11 @@ impl Application {
                 cause,
             })?
             .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            workers,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -168,6 +185,8 @@ impl Application {
     /// # Errors
     /// The server's I/O error.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.workers.stop();
+        result
     }
 }

@@ -102,6 +102,17 @@ impl HttpCallbackClient {
         raw: &str,
         body: &serde_json::Value,
     ) -> Result<Vec<u8>, ProviderError> {
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+        self.post_bytes(raw, bytes, None).await
+    }
+
+    async fn post_bytes(
+        &self,
+        raw: &str,
+        body: Vec<u8>,
+        signature: Option<String>,
+    ) -> Result<Vec<u8>, ProviderError> {
         let (url, host, addrs) = self.vet(raw).await?;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -113,7 +124,14 @@ impl HttpCallbackClient {
             .build()
             .map_err(|e| unavailable(e.to_string()))?;
         let work = async {
-            let res = client.post(url).json(body).send().await.map_err(|e| {
+            let mut req = client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(sig) = signature {
+                req = req.header(ishtar_domain::notify::SIGNATURE_HEADER, sig);
+            }
+            let res = req.send().await.map_err(|e| {
                 unavailable(if e.is_timeout() {
                     "timeout".to_owned()
                 } else {
@@ -151,6 +169,15 @@ impl CallbackClient for HttpCallbackClient {
         serde_json::from_slice::<EchoBody>(&bytes)
             .map(|b| b.echo)
             .map_err(|_| ProviderError::Malformed("expected {\"echo\": …}".into()))
+    }
+
+    async fn deliver(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        signature: String,
+    ) -> Result<(), ProviderError> {
+        self.post_bytes(url, body, Some(signature)).await.map(drop)
     }
 }
 

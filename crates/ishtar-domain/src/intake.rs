@@ -92,6 +92,15 @@ pub struct RegisterAgent {
     pub public_key: Option<String>,
 }
 
+/// A registered endpoint: its id, the challenge to prove, and (with a callback URL) the
+/// secret notifications will be signed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub id: EndpointId,
+    pub challenge_nonce: String,
+    pub callback_secret: Option<String>,
+}
+
 /// The proofs an agent may present.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Proofs {
@@ -271,7 +280,7 @@ impl Intake {
         &self,
         cmd: RegisterAgent,
         bearer: Option<&str>,
-    ) -> Result<(EndpointId, String), IntakeError> {
+    ) -> Result<Registered, IntakeError> {
         let mut owner_id = cmd.owner_id;
         if let Some(owner) = owner_id {
             auth::authorize(&*self.owners, owner, bearer).await?;
@@ -314,6 +323,11 @@ impl Intake {
                     message,
                 })
             })?;
+        // Notifications to the callback are signed with a per-endpoint secret, shown once.
+        let callback_secret = callback_url.as_ref().map(|_| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.ids.secret_bytes())
+        });
         let now = self.clock.now();
         let nonce = format!(
             "ishtar:{}:{}",
@@ -328,6 +342,7 @@ impl Intake {
                     persona_id: cmd.persona_id,
                     runtime: cmd.runtime,
                     callback_url,
+                    callback_secret: callback_secret.clone(),
                     public_key: cmd.public_key,
                     key_address,
                     challenge_nonce: nonce.clone(),
@@ -335,7 +350,11 @@ impl Intake {
                 now,
             )
             .await?;
-        Ok((id, nonce))
+        Ok(Registered {
+            id,
+            challenge_nonce: nonce,
+            callback_secret,
+        })
     }
 
     /// Checks the presented proofs: a signature, else an echo token, else (when neither

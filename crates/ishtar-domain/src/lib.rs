@@ -9,12 +9,16 @@
 
 pub mod admission;
 pub mod auth;
+pub mod beat;
 pub mod boards;
 pub mod chaperone;
+pub mod courtship;
 pub mod error;
 pub mod geo;
 pub mod intake;
+pub mod matcher;
 pub mod model;
+pub mod notify;
 pub mod ports;
 pub mod prefs;
 pub mod sanitize;

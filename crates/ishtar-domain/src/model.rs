@@ -38,6 +38,10 @@ id_type!(
     /// A couple formed by the matchmaker.
     CoupleId
 );
+id_type!(
+    /// A courtship turn.
+    TurnId
+);
 
 /// Generates the closed string enums the reference names, with parse and wire name.
 macro_rules! wire_enum {
@@ -98,6 +102,14 @@ wire_enum!(
     EndpointStatus { Pending = "pending", Active = "active" }
 );
 wire_enum!(
+    /// Where a couple stands (design.md §3).
+    CoupleState { Courting = "courting", Committed = "committed", Brokered = "brokered", Ended = "ended" }
+);
+wire_enum!(
+    /// Whether a courtship turn reached the board.
+    TurnStatus { Published = "published", Held = "held", Blocked = "blocked" }
+);
+wire_enum!(
     /// What a safety report points at.
     ReportTarget { Persona = "persona", Post = "post", Turn = "turn", Couple = "couple" }
 );
@@ -144,6 +156,8 @@ pub struct NewEndpoint {
     pub persona_id: Option<PersonaId>,
     pub runtime: Runtime,
     pub callback_url: Option<String>,
+    /// The secret notifications are signed with (only with a callback URL).
+    pub callback_secret: Option<String>,
     /// As the agent sent it.
     pub public_key: Option<String>,
     /// The Ethereum address derived from `public_key` (lower-case hex with `0x`).
@@ -216,4 +230,86 @@ pub struct NewReport {
     pub target: ReportTarget,
     pub target_id: i64,
     pub reason: Option<String>,
+}
+
+/// One side of a couple.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoupleMember {
+    pub persona: PersonaId,
+    pub owner: Option<OwnerId>,
+    pub handle: String,
+}
+
+/// A couple with both sides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoupleView {
+    pub id: CoupleId,
+    pub state: CoupleState,
+    pub a: CoupleMember,
+    pub b: CoupleMember,
+}
+
+impl CoupleView {
+    /// The side `owner` is on, and the other side.
+    pub fn sides(&self, owner: OwnerId) -> Option<(&CoupleMember, &CoupleMember)> {
+        if self.a.owner == Some(owner) {
+            Some((&self.a, &self.b))
+        } else if self.b.owner == Some(owner) {
+            Some((&self.b, &self.a))
+        } else {
+            None
+        }
+    }
+}
+
+/// A courtship turn to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTurn {
+    pub couple: CoupleId,
+    /// `None` for the matchmaker.
+    pub author_persona: Option<PersonaId>,
+    /// The author's handle, or `matchmaker`.
+    pub author: String,
+    pub body: String,
+    pub status: TurnStatus,
+    pub reason: String,
+}
+
+/// A persona in an owner's overview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonaSummary {
+    pub id: PersonaId,
+    pub handle: String,
+    pub status: String,
+    pub reason: String,
+}
+
+/// An endpoint in an owner's overview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSummary {
+    pub id: EndpointId,
+    pub runtime: String,
+    pub status: String,
+    pub has_callback: bool,
+}
+
+/// A couple in an owner's overview, from the owner's side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoupleSummary {
+    pub id: CoupleId,
+    pub state: String,
+    pub persona: PersonaId,
+    pub partner_handle: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// `GET /api/owners/me`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerOverview {
+    pub owner_id: OwnerId,
+    pub tier: Tier,
+    pub doc_version: Option<i32>,
+    pub personas: Vec<PersonaSummary>,
+    pub endpoints: Vec<EndpointSummary>,
+    pub couples: Vec<CoupleSummary>,
 }

@@ -10,9 +10,11 @@ use time::{Date, OffsetDateTime};
 use crate::chaperone::ChaperoneEntry;
 use crate::error::{ProviderError, StoreError};
 use crate::model::{
-    BoardPost, CapOutcome, CourtshipTurn, Endpoint, EndpointId, HeartFileSaved, LatestHeart,
-    NewEndpoint, NewHeartFile, NewPersona, NewReport, OwnerId, PersonaId, PersonaStatus,
+    BoardPost, CapOutcome, CoupleId, CoupleState, CoupleView, CourtshipTurn, Endpoint, EndpointId,
+    HeartFileSaved, LatestHeart, NewEndpoint, NewHeartFile, NewPersona, NewReport, NewTurn,
+    OwnerId, OwnerOverview, PersonaId, PersonaStatus, TurnId,
 };
+use crate::notify::Delivery;
 
 /// Owners and their versioned dating docs.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -183,6 +185,74 @@ pub trait ProofVerifier: Send + Sync {
 pub trait CallbackClient: Send + Sync {
     /// POSTs `{"challenge": nonce}` and returns the `echo` the agent answered.
     async fn challenge(&self, url: &str, nonce: &str) -> Result<String, ProviderError>;
+    /// POSTs a signed notification body; any 2xx is delivered.
+    async fn deliver(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        signature: String,
+    ) -> Result<(), ProviderError>;
+}
+
+/// Couples and their courtship.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CoupleStore: Send + Sync {
+    async fn couple(&self, id: CoupleId) -> Result<Option<CoupleView>, StoreError>;
+    /// True when the owner has at least one verified (active) agent endpoint.
+    async fn has_active_endpoint(&self, owner: OwnerId) -> Result<bool, StoreError>;
+    async fn insert_turn(&self, turn: NewTurn, at: OffsetDateTime) -> Result<TurnId, StoreError>;
+    /// Ends a `courting` couple; returns the state the couple is in afterwards (a couple in
+    /// another state is left as it is).
+    async fn end_couple(
+        &self,
+        id: CoupleId,
+        by: OwnerId,
+        at: OffsetDateTime,
+    ) -> Result<CoupleState, StoreError>;
+    /// Everything `GET /api/owners/me` shows; `None` when the owner does not exist.
+    async fn owner_overview(&self, owner: OwnerId) -> Result<Option<OwnerOverview>, StoreError>;
+}
+
+/// The durable notification outbox and the public notifications board.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Queues one notification per active, callback-bearing endpoint of each persona (its
+    /// own endpoints and its owner's); returns how many were queued.
+    async fn enqueue(
+        &self,
+        personas: Vec<PersonaId>,
+        kind: &'static str,
+        payload: serde_json::Value,
+        at: OffsetDateTime,
+    ) -> Result<usize, StoreError>;
+    async fn post_board(
+        &self,
+        board: String,
+        handle: String,
+        body: String,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Claims up to `limit` due notifications (pushing their next attempt out as a lease,
+    /// so concurrent workers never send the same one twice at once).
+    async fn claim_due(&self, limit: u32, now: OffsetDateTime)
+    -> Result<Vec<Delivery>, StoreError>;
+    async fn mark_delivered(&self, id: i64, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn mark_retry(
+        &self,
+        id: i64,
+        attempts: i32,
+        next: OffsetDateTime,
+        error: String,
+    ) -> Result<(), StoreError>;
+    async fn mark_failed(
+        &self,
+        id: i64,
+        attempts: i32,
+        error: String,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 }
 
 /// The time, as a port so rules are deterministic in tests.
@@ -376,8 +446,93 @@ pub trait IdentityProvider: Send + Sync {
     fn verify_webhook(
         &self,
         raw_body: &[u8],
-        signature: Option<&str>,
-        timestamp: Option<&str>,
+        signature: Option<String>,
+        timestamp: Option<String>,
         now: OffsetDateTime,
     ) -> Result<IdentityEvent, String>;
+}
+
+/// Held while a beat runs; dropping it releases the venue-wide beat lock.
+pub trait BeatLease: Send + Sync {}
+
+/// A persona whose chaperone verdict was a hold, to screen again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldPersona {
+    pub id: PersonaId,
+    pub handle: String,
+    pub heart: serde_json::Value,
+}
+
+/// An admitted persona with no active couple: a candidate for this beat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EligiblePersona {
+    pub id: PersonaId,
+    pub owner: Option<OwnerId>,
+    pub handle: String,
+    pub redteam: bool,
+    pub home_market: String,
+    pub active_market: String,
+    pub heart: serde_json::Value,
+    pub heart_hash: String,
+    pub admitted_at: OffsetDateTime,
+}
+
+/// What the matchmaker's beat reads and writes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MatchStore: Send + Sync {
+    /// The venue-wide beat lock (a Postgres advisory lock): `None` when another beat,
+    /// in this instance or another, holds it.
+    async fn try_lock_beat(&self) -> Result<Option<Box<dyn BeatLease>>, StoreError>;
+    async fn held_personas(&self, limit: u32) -> Result<Vec<HeldPersona>, StoreError>;
+    /// Moves a held persona to `pending` (allowed on a re-check) or `denied`.
+    async fn resolve_held(
+        &self,
+        id: PersonaId,
+        status: PersonaStatus,
+        reason: String,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Pending personas, oldest first.
+    async fn pending_personas(&self, limit: u32) -> Result<Vec<PersonaId>, StoreError>;
+    /// Hearts of admitted personas with no vector for `model` yet: (heart hash, heart).
+    async fn hearts_missing_embedding(
+        &self,
+        model: String,
+        limit: u32,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError>;
+    async fn save_embeddings(
+        &self,
+        model: String,
+        rows: Vec<(String, Vec<f32>)>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Admitted personas with no `courting` or `committed` couple, in admission order.
+    async fn eligible_personas(&self) -> Result<Vec<EligiblePersona>, StoreError>;
+    /// Stored vectors for `hashes` under `model` (missing ones are simply absent).
+    async fn embeddings(
+        &self,
+        model: String,
+        hashes: Vec<String>,
+    ) -> Result<Vec<(String, Vec<f32>)>, StoreError>;
+    /// Every pair that was ever a couple, in any state (`a < b`).
+    async fn past_pairs(&self) -> Result<Vec<(PersonaId, PersonaId)>, StoreError>;
+    /// Creates the couple unless the unordered pair exists: `None` when it did.
+    async fn create_couple(
+        &self,
+        a: PersonaId,
+        b: PersonaId,
+        cycle: String,
+        similarity: Option<f32>,
+        at: OffsetDateTime,
+    ) -> Result<Option<CoupleId>, StoreError>;
+    async fn record_beat(
+        &self,
+        cycle: String,
+        trigger: &'static str,
+        pairs: i32,
+        created: i32,
+        started: OffsetDateTime,
+        finished: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 }

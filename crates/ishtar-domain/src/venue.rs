@@ -3,13 +3,18 @@
 use std::sync::Arc;
 
 use crate::admission::Admission;
+use crate::beat::{Matchmaker, MatchmakerParts};
 use crate::boards::Boards;
 use crate::chaperone::Chaperone;
+use crate::courtship::Courtship;
 use crate::geo::GeoGate;
 use crate::intake::{Intake, IntakePorts};
+use crate::matcher::NeighbourSearch;
+use crate::notify::Notifier;
 use crate::ports::{
-    AgentStore, BoardStore, CallbackClient, ChaperoneLog, Clock, GeoLog, Guard, HealthProbe, Ids,
-    OwnerStore, PersonaStore, ProofVerifier, ReportStore,
+    AgentStore, BoardStore, CallbackClient, ChaperoneLog, Clock, CoupleStore, Embedder, GeoLog,
+    Guard, HealthProbe, Ids, MatchStore, Outbox, OwnerStore, PersonaStore, ProofVerifier,
+    ReportStore, Writer,
 };
 use crate::settings::SettingsService;
 
@@ -23,7 +28,13 @@ pub struct VenuePorts {
     pub chaperone_log: Arc<dyn ChaperoneLog>,
     pub geo_log: Arc<dyn GeoLog>,
     pub health: Arc<dyn HealthProbe>,
+    pub couples: Arc<dyn CoupleStore>,
+    pub outbox: Arc<dyn Outbox>,
+    pub matches: Arc<dyn MatchStore>,
     pub guard: Arc<dyn Guard>,
+    pub embedder: Arc<dyn Embedder>,
+    pub writer: Arc<dyn Writer>,
+    pub search: Arc<dyn NeighbourSearch + Send>,
     pub proofs: Arc<dyn ProofVerifier>,
     pub callbacks: Arc<dyn CallbackClient>,
     pub clock: Arc<dyn Clock>,
@@ -43,6 +54,9 @@ pub struct Venue {
     pub admission: Admission,
     pub boards: Boards,
     pub geo: GeoGate,
+    pub courtship: Courtship,
+    pub matchmaker: Matchmaker,
+    pub notifier: Arc<Notifier>,
     pub settings: Arc<SettingsService>,
     pub health: Arc<dyn HealthProbe>,
 }
@@ -50,6 +64,11 @@ pub struct Venue {
 impl Venue {
     pub fn new(p: VenuePorts, settings: Arc<SettingsService>, opts: VenueOptions) -> Self {
         let chaperone = Arc::new(Chaperone::new(p.guard.clone(), p.chaperone_log.clone()));
+        let notifier = Arc::new(Notifier::new(
+            p.outbox.clone(),
+            p.callbacks.clone(),
+            p.clock.clone(),
+        ));
         Self {
             intake: Intake::new(
                 IntakePorts {
@@ -66,10 +85,32 @@ impl Venue {
             admission: Admission::new(
                 p.owners.clone(),
                 p.personas.clone(),
-                chaperone,
+                chaperone.clone(),
                 settings.clone(),
                 p.clock.clone(),
             ),
+            courtship: Courtship::new(
+                p.couples.clone(),
+                p.owners.clone(),
+                chaperone.clone(),
+                settings.clone(),
+                notifier.clone(),
+                p.clock.clone(),
+            ),
+            matchmaker: Matchmaker::new(MatchmakerParts {
+                store: p.matches.clone(),
+                couples: p.couples.clone(),
+                personas: p.personas.clone(),
+                embedder: p.embedder.clone(),
+                writer: p.writer.clone(),
+                search: p.search.clone(),
+                chaperone,
+                settings: settings.clone(),
+                notifier: notifier.clone(),
+                clock: p.clock.clone(),
+                ids: p.ids.clone(),
+            }),
+            notifier,
             boards: Boards::new(p.boards.clone(), p.reports.clone(), p.clock.clone()),
             geo: GeoGate::new(settings.clone(), p.geo_log.clone(), p.clock.clone()),
             settings,

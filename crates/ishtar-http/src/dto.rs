@@ -211,6 +211,20 @@ pub struct HeartFileResponse {
 pub struct AgentResponse {
     pub id: i64,
     pub challenge_nonce: String,
+    /// Only with a callback URL: the secret notifications are signed with (shown once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_secret: Option<String>,
+}
+
+/// `POST /api/couples/{id}/turns`.
+#[derive(Debug, Deserialize, Validate)]
+pub struct TurnBody {
+    #[garde(required, length(chars, min = 1, max = 2000), custom(|v: &Option<String>, c: &()| v.as_deref().map_or(Ok(()), |s| not_blank(s, c))))]
+    pub body: Option<String>,
+}
+
+impl RequestBody for TurnBody {
+    const INVALID: &'static str = "invalid turn";
 }
 
 /// A courtships board item.

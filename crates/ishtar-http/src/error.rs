@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use ishtar_domain::StoreError;
 use ishtar_domain::admission::AdmitError;
 use ishtar_domain::auth::AuthError;
+use ishtar_domain::beat::BeatError;
+use ishtar_domain::courtship::CourtshipError;
 use ishtar_domain::intake::IntakeError;
 
 /// One validation problem: the field's path and the constraint it broke.
@@ -23,11 +25,22 @@ pub struct Issue {
 pub struct ApiError {
     status: StatusCode,
     body: Value,
+    header: Option<(&'static str, &'static str)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, body: Value) -> Self {
-        Self { status, body }
+        Self {
+            status,
+            body,
+            header: None,
+        }
+    }
+
+    /// Adds a response header (e.g. a `WWW-Authenticate` challenge).
+    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.header = Some((name, value));
+        self
     }
 
     /// `{"error": message}` with `status`.
@@ -77,7 +90,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(&self.body)
+        let mut res = HttpResponse::build(self.status);
+        if let Some(h) = self.header {
+            res.insert_header(h);
+        }
+        res.json(&self.body)
     }
 }
 
@@ -138,4 +155,42 @@ impl From<AdmitError> for ApiError {
             AdmitError::Store(e) => e.into(),
         }
     }
+}
+
+impl From<CourtshipError> for ApiError {
+    fn from(e: CourtshipError) -> Self {
+        match e {
+            CourtshipError::NoSuchCouple => Self::message(StatusCode::NOT_FOUND, "no such couple"),
+            CourtshipError::NotInCouple => {
+                Self::message(StatusCode::FORBIDDEN, "owner not in this couple")
+            }
+            CourtshipError::EndpointNotActive => {
+                Self::message(StatusCode::FORBIDDEN, "agent endpoint not verified")
+            }
+            CourtshipError::NotCourting => {
+                Self::message(StatusCode::CONFLICT, "couple is not courting")
+            }
+            CourtshipError::NoSuchOwner => Self::message(StatusCode::NOT_FOUND, "no such owner"),
+            CourtshipError::Auth(e) => e.into(),
+            CourtshipError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<BeatError> for ApiError {
+    fn from(e: BeatError) -> Self {
+        match e {
+            BeatError::Busy => Self::message(StatusCode::CONFLICT, "a beat is already running"),
+            BeatError::Store(e) => e.into(),
+            BeatError::Match(e) => Self::internal(&e),
+        }
+    }
+}
+
+/// A path id that must be a whole number above zero; `label` is the route's 400 error.
+pub fn parse_id(raw: &str, label: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::message(StatusCode::BAD_REQUEST, label))
 }

@@ -205,3 +205,70 @@ impl FromRequest for Bearer {
         std::future::ready(Ok(Bearer(token)))
     }
 }
+
+/// The operator (design.md §5): `ISHTAR_ADMIN_TOKEN` as a bearer token or as the password
+/// of HTTP Basic auth (any user name), compared in constant time. No token configured: the
+/// console is closed (403). A wrong or missing credential: 401 with a Basic challenge.
+#[derive(Debug, Clone, Copy)]
+pub struct Operator;
+
+/// The configured operator secret, as app data.
+#[derive(Clone, Default)]
+pub struct OperatorToken(pub Option<String>);
+
+impl std::fmt::Debug for OperatorToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "OperatorToken(set)"
+        } else {
+            "OperatorToken(unset)"
+        })
+    }
+}
+
+fn presented_secret(req: &HttpRequest) -> Option<String> {
+    use base64::Engine as _;
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(rest.trim().to_owned());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        return text.split_once(':').map(|(_, pw)| pw.to_owned());
+    }
+    None
+}
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let configured = req
+            .app_data::<actix_web::web::Data<OperatorToken>>()
+            .and_then(|t| t.0.clone())
+            .filter(|t| !t.is_empty());
+        let Some(secret) = configured else {
+            return std::future::ready(Err(ApiError::message(
+                StatusCode::FORBIDDEN,
+                "console closed",
+            )));
+        };
+        let ok = presented_secret(req)
+            .is_some_and(|p| constant_time_eq::constant_time_eq(p.as_bytes(), secret.as_bytes()));
+        if ok {
+            std::future::ready(Ok(Operator))
+        } else {
+            tracing::warn!(path = %req.path(), "operator authentication failed");
+            std::future::ready(Err(ApiError::message(
+                StatusCode::UNAUTHORIZED,
+                "operator token required",
+            )
+            .with_header("www-authenticate", "Basic realm=\"ishtar operator\"")))
+        }
+    }
+}

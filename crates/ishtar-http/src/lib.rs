@@ -23,12 +23,15 @@ pub use error::ApiError;
 pub struct HttpOptions {
     /// The header a trusted proxy sets to the client's ISO country (`ISHTAR_GEO_HEADER`).
     pub geo_header: String,
+    /// `ISHTAR_ADMIN_TOKEN`; `None` closes the console.
+    pub admin_token: Option<String>,
 }
 
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             geo_header: "cf-ipcountry".to_owned(),
+            admin_token: None,
         }
     }
 }
@@ -72,7 +75,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/api/personas",
         web::post().to(personas::create_persona),
     ))
-    .service(post("/api/report", web::post().to(report::file_report)));
+    .service(post("/api/report", web::post().to(report::file_report)))
+    .service(post(
+        "/api/couples/{id}/turns",
+        web::post().to(couples::post_turn),
+    ))
+    .service(post(
+        "/api/couples/{id}/end",
+        web::post().to(couples::end_couple),
+    ))
+    .service(
+        web::resource("/api/owners/me")
+            .route(web::get().to(couples::owner_me))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(post("/admin/actions/beat", web::post().to(admin::run_beat)));
 }
 
 /// The whole application: routes and middleware, geo gate outermost.
@@ -91,6 +108,9 @@ pub fn app(
     let geo_header = opts.geo_header.clone();
     App::new()
         .app_data(venue)
+        .app_data(web::Data::new(extract::OperatorToken(
+            opts.admin_token.clone(),
+        )))
         // Any extractor actix runs itself still answers in JSON.
         .app_data(web::PathConfig::default().error_handler(|_, _| {
             ApiError::message(actix_web::http::StatusCode::NOT_FOUND, "no such room").into()

@@ -8,9 +8,11 @@
 
 mod crypto;
 mod db;
+mod matchmaking;
 mod schema;
 mod store;
 
 pub use crypto::{ContactCipher, CryptoError};
 pub use db::{DbError, MIGRATIONS, PgConfig, PgPool, connect, ensure_database, migrate};
+pub use matchmaking::{decode_vector, encode_vector};
 pub use store::PgStore;

@@ -14,6 +14,7 @@ diesel::table! {
         verified_via -> Nullable<Text>,
         created_at -> Timestamptz,
         verified_at -> Nullable<Timestamptz>,
+        callback_secret_enc -> Nullable<Bytea>,
     }
 }
 
@@ -54,6 +55,47 @@ diesel::table! {
         persona_a -> Int8,
         persona_b -> Int8,
         state -> Text,
+        created_at -> Timestamptz,
+        cycle_id -> Nullable<Uuid>,
+        similarity -> Nullable<Float4>,
+        ended_at -> Nullable<Timestamptz>,
+        ended_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    embeddings (heart_hash, model) {
+        heart_hash -> Text,
+        model -> Text,
+        dims -> Int4,
+        vector -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    beats (id) {
+        id -> Uuid,
+        trigger -> Text,
+        pairs -> Int4,
+        created -> Int4,
+        started_at -> Timestamptz,
+        finished_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        endpoint_id -> Int8,
+        owner_id -> Nullable<Int8>,
+        kind -> Text,
+        payload -> Jsonb,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+        failed_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
         created_at -> Timestamptz,
     }
 }
@@ -159,8 +201,13 @@ diesel::joinable!(heart_files -> owners (owner_id));
 diesel::joinable!(personas -> owners (owner_id));
 diesel::joinable!(turns -> couples (couple_id));
 
+diesel::joinable!(notifications -> agent_endpoints (endpoint_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     agent_endpoints,
+    beats,
+    embeddings,
+    notifications,
     board_posts,
     capacity,
     chaperone_log,

@@ -39,7 +39,7 @@ impl std::fmt::Debug for PgStore {
 }
 
 /// Translates a driver error at the edge.
-fn db_err(e: DieselError) -> StoreError {
+pub(crate) fn db_err(e: DieselError) -> StoreError {
     match e {
         DieselError::NotFound => StoreError::NotFound,
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
@@ -62,11 +62,15 @@ impl PgStore {
         &self.pool
     }
 
-    async fn conn(
+    pub(crate) async fn conn(
         &self,
     ) -> Result<diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>, StoreError>
     {
         self.pool.get().await.map_err(StoreError::unavailable)
+    }
+
+    pub(crate) fn cipher(&self) -> &ContactCipher {
+        &self.cipher
     }
 
     fn seal(&self, contact: Option<&str>) -> Result<Option<Vec<u8>>, StoreError> {
@@ -212,6 +216,7 @@ impl AgentStore for PgStore {
         e: NewEndpoint,
         at: OffsetDateTime,
     ) -> Result<EndpointId, StoreError> {
+        let sealed_secret = self.seal(e.callback_secret.as_deref())?;
         let mut conn = self.conn().await?;
         diesel::insert_into(agent_endpoints::table)
             .values((
@@ -219,6 +224,7 @@ impl AgentStore for PgStore {
                 agent_endpoints::persona_id.eq(e.persona_id.map(|p| p.0)),
                 agent_endpoints::runtime.eq(e.runtime.as_str()),
                 agent_endpoints::callback_url.eq(e.callback_url),
+                agent_endpoints::callback_secret_enc.eq(sealed_secret),
                 agent_endpoints::public_key.eq(e.public_key),
                 agent_endpoints::key_address.eq(e.key_address),
                 agent_endpoints::challenge_nonce.eq(e.challenge_nonce),

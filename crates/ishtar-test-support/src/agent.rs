@@ -1,6 +1,6 @@
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -24,10 +24,19 @@ pub enum AgentBehaviour {
     Garbage,
 }
 
+/// A request the fake agent received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub body: Vec<u8>,
+    /// The `X-Ishtar-Signature` header, if any.
+    pub signature: Option<String>,
+}
+
 /// An agent callback server on `127.0.0.1:<port>` (bound by us, kept for the test).
 pub struct FakeAgent {
     url: String,
     hits: Arc<AtomicUsize>,
+    received: Arc<Mutex<Vec<Received>>>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -37,50 +46,65 @@ impl FakeAgent {
         let port = listener.local_addr().unwrap().port();
         let hits = Arc::new(AtomicUsize::new(0));
         let h = hits.clone();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let r = received.clone();
         let server = HttpServer::new(move || {
             let behaviour = behaviour.clone();
             let hits = h.clone();
-            App::new().default_service(web::to(move |body: web::Bytes| {
-                let behaviour = behaviour.clone();
-                let hits = hits.clone();
-                async move {
-                    hits.fetch_add(1, Ordering::SeqCst);
-                    let challenge = serde_json::from_slice::<serde_json::Value>(&body)
-                        .ok()
-                        .and_then(|v| {
-                            v.get("challenge")
-                                .and_then(|c| c.as_str())
-                                .map(str::to_owned)
-                        })
-                        .unwrap_or_default();
-                    match behaviour {
-                        AgentBehaviour::Echo => {
-                            HttpResponse::Ok().json(serde_json::json!({"echo": challenge}))
+            let received = r.clone();
+            App::new().default_service(web::to(
+                move |req: actix_web::HttpRequest, body: web::Bytes| {
+                    let behaviour = behaviour.clone();
+                    let hits = hits.clone();
+                    let received = received.clone();
+                    async move {
+                        hits.fetch_add(1, Ordering::SeqCst);
+                        let signature = req
+                            .headers()
+                            .get("x-ishtar-signature")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned);
+                        received.lock().unwrap().push(Received {
+                            body: body.to_vec(),
+                            signature,
+                        });
+                        let challenge = serde_json::from_slice::<serde_json::Value>(&body)
+                            .ok()
+                            .and_then(|v| {
+                                v.get("challenge")
+                                    .and_then(|c| c.as_str())
+                                    .map(str::to_owned)
+                            })
+                            .unwrap_or_default();
+                        match behaviour {
+                            AgentBehaviour::Echo => {
+                                HttpResponse::Ok().json(serde_json::json!({"echo": challenge}))
+                            }
+                            AgentBehaviour::WrongEcho => {
+                                HttpResponse::Ok().json(serde_json::json!({"echo": "nope"}))
+                            }
+                            AgentBehaviour::Hang => {
+                                tokio::time::sleep(Duration::from_secs(30)).await;
+                                HttpResponse::Ok().json(serde_json::json!({"echo": challenge}))
+                            }
+                            AgentBehaviour::Huge => HttpResponse::Ok()
+                                .content_type("application/json")
+                                .body(format!(
+                                    "{{\"echo\":\"{challenge}\",\"pad\":\"{}\"}}",
+                                    "x".repeat(1 << 20)
+                                )),
+                            AgentBehaviour::Redirect(to) => HttpResponse::TemporaryRedirect()
+                                .insert_header(("location", to))
+                                .finish(),
+                            AgentBehaviour::Status(code) => HttpResponse::build(
+                                actix_web::http::StatusCode::from_u16(code).unwrap(),
+                            )
+                            .json(serde_json::json!({"echo": challenge})),
+                            AgentBehaviour::Garbage => HttpResponse::Ok().body(challenge),
                         }
-                        AgentBehaviour::WrongEcho => {
-                            HttpResponse::Ok().json(serde_json::json!({"echo": "nope"}))
-                        }
-                        AgentBehaviour::Hang => {
-                            tokio::time::sleep(Duration::from_secs(30)).await;
-                            HttpResponse::Ok().json(serde_json::json!({"echo": challenge}))
-                        }
-                        AgentBehaviour::Huge => HttpResponse::Ok()
-                            .content_type("application/json")
-                            .body(format!(
-                                "{{\"echo\":\"{challenge}\",\"pad\":\"{}\"}}",
-                                "x".repeat(1 << 20)
-                            )),
-                        AgentBehaviour::Redirect(to) => HttpResponse::TemporaryRedirect()
-                            .insert_header(("location", to))
-                            .finish(),
-                        AgentBehaviour::Status(code) => HttpResponse::build(
-                            actix_web::http::StatusCode::from_u16(code).unwrap(),
-                        )
-                        .json(serde_json::json!({"echo": challenge})),
-                        AgentBehaviour::Garbage => HttpResponse::Ok().body(challenge),
                     }
-                }
-            }))
+                },
+            ))
         })
         .workers(1)
         .listen(listener)
@@ -91,6 +115,7 @@ impl FakeAgent {
         Self {
             url: format!("http://127.0.0.1:{port}/cb"),
             hits,
+            received,
             handle,
         }
     }
@@ -98,6 +123,11 @@ impl FakeAgent {
     /// The callback URL to register.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Every request received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
     }
 
     /// How many requests reached the agent.

@@ -12,5 +12,5 @@
 mod agent;
 mod database;
 
-pub use agent::{AgentBehaviour, FakeAgent};
+pub use agent::{AgentBehaviour, FakeAgent, Received};
 pub use database::{TestDatabase, admin_url};

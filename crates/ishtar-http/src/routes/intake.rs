@@ -78,14 +78,15 @@ pub async fn register_agent(
         callback_url: b.callback_url.map(|s| s.trim().to_owned()),
         public_key: b.public_key.map(|s| s.trim().to_owned()),
     };
-    let (id, nonce) = venue
+    let r = venue
         .intake
         .register_agent(cmd, bearer.token())
         .await
         .map_err(|e| intake_error(AgentBody::INVALID, e))?;
     Ok(ok_json(AgentResponse {
-        id: id.0,
-        challenge_nonce: nonce,
+        id: r.id.0,
+        challenge_nonce: r.challenge_nonce,
+        callback_secret: r.callback_secret,
     }))
 }
 

@@ -1,6 +1,8 @@
 //! Handlers: parse → call a use case → map the result. Nothing else.
 
+pub mod admin;
 pub mod boards;
+pub mod couples;
 pub mod health;
 pub mod intake;
 pub mod lurk;

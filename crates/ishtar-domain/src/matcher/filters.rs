@@ -1,0 +1,295 @@
+//! The mutual hard filters of design.md §3 "Matchmaker" step 4.
+//!
+//! Two forms of the same rules:
+//! - [`compatible`]: the readable one, over [`Candidate`]s and their parsed [`Prefs`]. It is
+//!   the specification: tests and tools use it, and it is fast enough for a few calls.
+//! - [`Profiles`]: the same rules compiled once per beat (strings interned to numbers,
+//!   lists sorted), because the kNN asks "may these two meet?" millions of times per beat.
+//!   A property test holds the two to the same answers.
+//!
+//! Every comparison is on trimmed, lower-cased text, and blank text counts as missing.
+//! Missing data never excludes: a filter only bites when the seeker states a constraint
+//! and the other side states the fact it constrains.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::model::{OwnerId, PersonaId};
+use crate::prefs::Prefs;
+
+use super::Candidate;
+
+/// The market that is compatible with every market (design.md §3).
+pub const REMOTE: &str = "remote";
+
+/// Trims and lower-cases, so `" Woman"` and `"woman"` are the same word.
+fn norm(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// A stated value, normalised; `None` when absent or blank.
+fn stated(s: Option<&String>) -> Option<String> {
+    s.map(|x| norm(x)).filter(|x| !x.is_empty())
+}
+
+/// A stated list, normalised, blanks dropped; empty means "open" (or "no data").
+fn stated_list(list: &[String]) -> Vec<String> {
+    list.iter()
+        .map(|x| norm(x))
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// Whether `seeker`'s `seek` is satisfied by `other`'s `self`: genders, age range,
+/// languages (any overlap), ethnicities, substance dealbreakers. One direction only;
+/// [`compatible`] asks both.
+#[must_use]
+pub fn seek_satisfied(seeker: Option<&Prefs>, other: Option<&Prefs>) -> bool {
+    let (Some(seeker), Some(other)) = (seeker, other) else {
+        // No constraints stated, or no facts to check them against.
+        return true;
+    };
+    let seek = &seeker.seek;
+    let me = &other.self_;
+
+    let genders = stated_list(&seek.genders);
+    if let Some(g) = stated(me.gender.as_ref())
+        && !genders.is_empty()
+        && !genders.contains(&g)
+    {
+        return false;
+    }
+    if let Some(age) = me.age {
+        if seek.age_min.is_some_and(|lo| age < lo) || seek.age_max.is_some_and(|hi| age > hi) {
+            return false;
+        }
+    }
+    let wanted = stated_list(&seek.languages);
+    let spoken = stated_list(&me.languages);
+    if !wanted.is_empty() && !spoken.is_empty() && !spoken.iter().any(|l| wanted.contains(l)) {
+        return false;
+    }
+    let ethnicities = stated_list(&seek.ethnicities);
+    if let Some(e) = stated(me.ethnicity.as_ref())
+        && !ethnicities.is_empty()
+        && !ethnicities.contains(&e)
+    {
+        return false;
+    }
+    if let Some(s) = stated(me.substances.as_ref())
+        && stated_list(&seek.dealbreakers.substances).contains(&s)
+    {
+        return false;
+    }
+    true
+}
+
+/// Same active market, or either side `remote`. A blank market is missing data and
+/// excludes nothing.
+#[must_use]
+pub fn markets_compatible(a: &str, b: &str) -> bool {
+    let (a, b) = (norm(a), norm(b));
+    a.is_empty() || b.is_empty() || a == REMOTE || b == REMOTE || a == b
+}
+
+/// Whether `excluded` holds the unordered pair `{a, b}` (either orientation).
+#[must_use]
+pub fn was_couple(excluded: &HashSet<(PersonaId, PersonaId)>, a: PersonaId, b: PersonaId) -> bool {
+    excluded.contains(&(a, b)) || excluded.contains(&(b, a))
+}
+
+/// Every hard filter of step 4, both ways: prefs (each side's `seek` satisfied by the
+/// other's `self`), market, never the same owner, red-team only with red-team, never a
+/// pair that was a couple before (`excluded`, unordered), and never oneself.
+#[must_use]
+pub fn compatible(
+    a: &Candidate,
+    b: &Candidate,
+    excluded: &HashSet<(PersonaId, PersonaId)>,
+) -> bool {
+    a.id != b.id
+        && !matches!((a.owner, b.owner), (Some(x), Some(y)) if x == y)
+        && a.redteam == b.redteam
+        && markets_compatible(&a.active_market, &b.active_market)
+        && seek_satisfied(a.prefs.as_ref(), b.prefs.as_ref())
+        && seek_satisfied(b.prefs.as_ref(), a.prefs.as_ref())
+        && !was_couple(excluded, a.id, b.id)
+}
+
+/// Interned words: every distinct normalised string gets a small number.
+#[derive(Default)]
+struct Interner(HashMap<String, u32>);
+
+impl Interner {
+    fn id(&mut self, word: String) -> u32 {
+        let next = u32::try_from(self.0.len()).unwrap_or(u32::MAX);
+        *self.0.entry(word).or_insert(next)
+    }
+
+    fn one(&mut self, s: Option<&String>) -> Option<u32> {
+        stated(s).map(|w| self.id(w))
+    }
+
+    fn set(&mut self, list: &[String]) -> Box<[u32]> {
+        let mut ids: Vec<u32> = stated_list(list).into_iter().map(|w| self.id(w)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_boxed_slice()
+    }
+}
+
+/// One candidate's filter data, compiled. Sets are sorted; empty means open/no data.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Profile {
+    pub(crate) owner: Option<OwnerId>,
+    pub(crate) redteam: bool,
+    /// `None`: remote or blank, compatible with every market.
+    pub(crate) market: Option<u32>,
+    pub(crate) gender: Option<u32>,
+    age: Option<i64>,
+    ethnicity: Option<u32>,
+    languages: Box<[u32]>,
+    substances: Option<u32>,
+    pub(crate) seek_genders: Box<[u32]>,
+    age_min: Option<i64>,
+    age_max: Option<i64>,
+    seek_languages: Box<[u32]>,
+    seek_ethnicities: Box<[u32]>,
+    dealbreakers: Box<[u32]>,
+}
+
+/// `x` is in the sorted `set`, or the constraint is open, or the fact is missing.
+fn allowed(set: &[u32], x: Option<u32>) -> bool {
+    match x {
+        Some(x) if !set.is_empty() => set.binary_search(&x).is_ok(),
+        _ => true,
+    }
+}
+
+/// Two sorted sets share an element.
+fn overlap(a: &[u32], b: &[u32]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
+impl Profile {
+    /// The gender part of [`seek_satisfied`], one way (used for filter classes too).
+    pub(crate) fn gender_ok(&self, other: &Profile) -> bool {
+        allowed(&self.seek_genders, other.gender)
+    }
+
+    /// [`seek_satisfied`], one way, compiled.
+    fn seek_ok(&self, o: &Profile) -> bool {
+        self.gender_ok(o)
+            && o.age.is_none_or(|a| {
+                self.age_min.is_none_or(|lo| a >= lo) && self.age_max.is_none_or(|hi| a <= hi)
+            })
+            && (self.seek_languages.is_empty()
+                || o.languages.is_empty()
+                || overlap(&self.seek_languages, &o.languages))
+            && allowed(&self.seek_ethnicities, o.ethnicity)
+            && o.substances
+                .is_none_or(|s| self.dealbreakers.binary_search(&s).is_err())
+    }
+
+    pub(crate) fn market_ok(&self, o: &Profile) -> bool {
+        match (self.market, o.market) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
+    }
+
+    /// Everything [`compatible`] checks except identity and past couples.
+    pub(crate) fn mutual_ok(&self, o: &Profile) -> bool {
+        self.redteam == o.redteam
+            && !matches!((self.owner, o.owner), (Some(x), Some(y)) if x == y)
+            && self.market_ok(o)
+            && self.seek_ok(o)
+            && o.seek_ok(self)
+    }
+}
+
+/// The compiled filters of one beat: one [`Profile`] per row, plus each row's past
+/// partners (rows), so "was a couple" is a scan of a tiny sorted list, not a hash lookup.
+pub(crate) struct Profiles {
+    pub(crate) rows: Vec<Profile>,
+    /// CSR: partners of row `i` are `partners[offsets[i]..offsets[i + 1]]`, sorted.
+    offsets: Vec<usize>,
+    partners: Vec<u32>,
+}
+
+impl Profiles {
+    /// Compiles `cands` (already in row order) and the past couples among them.
+    pub(crate) fn new(cands: &[&Candidate], excluded: &HashSet<(PersonaId, PersonaId)>) -> Self {
+        let mut words = Interner::default();
+        let rows = cands
+            .iter()
+            .map(|c| {
+                let market = stated(Some(&c.active_market))
+                    .and_then(|m| if m == REMOTE { None } else { Some(words.id(m)) });
+                let p = c.prefs.clone().unwrap_or_default();
+                let (me, seek) = (&p.self_, &p.seek);
+                Profile {
+                    owner: c.owner,
+                    redteam: c.redteam,
+                    market,
+                    gender: words.one(me.gender.as_ref()),
+                    age: me.age,
+                    ethnicity: words.one(me.ethnicity.as_ref()),
+                    languages: words.set(&me.languages),
+                    substances: words.one(me.substances.as_ref()),
+                    seek_genders: words.set(&seek.genders),
+                    age_min: seek.age_min,
+                    age_max: seek.age_max,
+                    seek_languages: words.set(&seek.languages),
+                    seek_ethnicities: words.set(&seek.ethnicities),
+                    dealbreakers: words.set(&seek.dealbreakers.substances),
+                }
+            })
+            .collect();
+
+        // Past couples, as row pairs; pairs naming someone absent this beat are irrelevant.
+        let row_of: HashMap<PersonaId, u32> = cands
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| u32::try_from(i).ok().map(|i| (c.id, i)))
+            .collect();
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); cands.len()];
+        for (a, b) in excluded {
+            if let (Some(&i), Some(&j)) = (row_of.get(a), row_of.get(b)) {
+                lists[i as usize].push(j);
+                lists[j as usize].push(i);
+            }
+        }
+        let mut offsets = Vec::with_capacity(cands.len() + 1);
+        let mut partners = Vec::new();
+        offsets.push(0);
+        for mut l in lists {
+            l.sort_unstable();
+            l.dedup();
+            partners.extend(l);
+            offsets.push(partners.len());
+        }
+        Profiles {
+            rows,
+            offsets,
+            partners,
+        }
+    }
+
+    fn was_couple(&self, i: usize, j: usize) -> bool {
+        let (lo, hi) = (self.offsets[i], self.offsets[i + 1]);
+        u32::try_from(j).is_ok_and(|j| self.partners[lo..hi].binary_search(&j).is_ok())
+    }
+
+    /// [`compatible`] for rows `i` and `j`.
+    pub(crate) fn compatible(&self, i: usize, j: usize) -> bool {
+        i != j && self.rows[i].mutual_ok(&self.rows[j]) && !self.was_couple(i, j)
+    }
+}

@@ -1,0 +1,74 @@
+//! The 402 challenge body (design.md §3 "Payments", the reference's "Payments (x402)").
+
+use serde_json::{Value, json};
+
+use ishtar_domain::ports::PaymentRequirement;
+
+use crate::chain::{
+    USDC_EIP712_NAME, USDC_EIP712_VERSION, caip2_network_name, is_usdc_base, v1_network_name,
+};
+use crate::wire::{Eip712Extra, PaymentRequiredResponse, PaymentRequirements, X402_VERSION};
+
+/// The `error` text of the challenge.
+pub const CHALLENGE_ERROR: &str = "payment required";
+/// The resource's MIME type.
+pub const MIME_TYPE: &str = "application/json";
+
+/// One requirement on the wire under `network`, with `extra` (the pinned EIP-712 domain)
+/// when the asset is USDC on Base.
+pub(crate) fn requirements(
+    req: &PaymentRequirement,
+    network: &str,
+    output_schema: Option<Value>,
+) -> PaymentRequirements {
+    PaymentRequirements {
+        scheme: req.scheme.clone(),
+        network: network.to_owned(),
+        max_amount_required: req.amount.to_string(),
+        resource: req.resource.clone(),
+        description: req.description.clone(),
+        pay_to: req.pay_to.clone(),
+        asset: req.asset.clone(),
+        mime_type: MIME_TYPE.to_owned(),
+        output_schema,
+        extra: (v1_network_name(network).is_some() && is_usdc_base(&req.asset)).then(|| {
+            Eip712Extra {
+                name: USDC_EIP712_NAME.to_owned(),
+                version: USDC_EIP712_VERSION.to_owned(),
+            }
+        }),
+        max_timeout_seconds: req.max_timeout_seconds,
+    }
+}
+
+/// The typed challenge: the requirement as configured (the reference's entry, e.g.
+/// `eip155:8453`), then the same requirement under the network's other name (`base`, the
+/// x402 v1 name real SDKs match on). Both carry `outputSchema: {"orderId": …}`.
+#[must_use]
+pub fn challenge(req: &PaymentRequirement, order_id: &str) -> PaymentRequiredResponse {
+    let output_schema = || Some(json!({ "orderId": order_id }));
+    let mut accepts = vec![requirements(req, &req.network, output_schema())];
+    let other = match v1_network_name(&req.network) {
+        Some(v1) if v1 != req.network => Some(v1),
+        Some(_) => caip2_network_name(&req.network),
+        None => None,
+    };
+    if let Some(other) = other {
+        accepts.push(requirements(req, other, output_schema()));
+    }
+    PaymentRequiredResponse {
+        x402_version: X402_VERSION,
+        error: CHALLENGE_ERROR.to_owned(),
+        accepts,
+    }
+}
+
+/// The 402 body: `{"x402Version":1,"error":"payment required","accepts":[…]}`; see
+/// [`challenge`].
+#[must_use]
+pub fn challenge_body(req: &PaymentRequirement, order_id: &str) -> Value {
+    serde_json::to_value(challenge(req, order_id)).unwrap_or_else(|_| {
+        // Unreachable for these plain types; the bare shape is still a valid 402 body.
+        json!({ "x402Version": X402_VERSION, "error": CHALLENGE_ERROR, "accepts": [] })
+    })
+}
