@@ -201,11 +201,53 @@ diesel::joinable!(heart_files -> owners (owner_id));
 diesel::joinable!(personas -> owners (owner_id));
 diesel::joinable!(turns -> couples (couple_id));
 
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        owner_id -> Nullable<Int8>,
+        couple_id -> Nullable<Int8>,
+        sku -> Text,
+        amount -> Int8,
+        status -> Text,
+        reason -> Nullable<Text>,
+        report -> Nullable<Text>,
+        claimed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    receipts (id) {
+        id -> Int8,
+        order_id -> Text,
+        payer -> Text,
+        transaction -> Text,
+        network -> Text,
+        amount -> Int8,
+        auth_nonce -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    buyback_ledger (id) {
+        id -> Int8,
+        receipt_id -> Int8,
+        amount -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(notifications -> agent_endpoints (endpoint_id));
+diesel::joinable!(buyback_ledger -> receipts (receipt_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agent_endpoints,
     beats,
+    buyback_ledger,
+    orders,
+    receipts,
     embeddings,
     notifications,
     board_posts,

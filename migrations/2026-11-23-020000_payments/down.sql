@@ -1,0 +1,3 @@
+DROP TABLE buyback_ledger;
+DROP TABLE receipts;
+DROP TABLE orders;
