@@ -25,6 +25,21 @@ pub struct Setup {
     pub strict_callbacks: bool,
     /// Run the beat timer and delivery loop (off by default: tests drive beats by hand).
     pub background: bool,
+    /// Escalation (issue 5): `ISHTAR_PRIVY_APP_ID` and `ISHTAR_PRIVY_VERIFICATION_KEY`.
+    pub privy_app_id: Option<String>,
+    pub privy_verification_key: Option<String>,
+    /// `ISHTAR_DIDIT_BASE_URL` (a fake Didit's URL), `…_API_KEY`, `…_WORKFLOW_ID`,
+    /// `…_WEBHOOK_SECRET`.
+    pub didit_base_url: Option<String>,
+    pub didit_api_key: Option<String>,
+    pub didit_workflow_id: Option<String>,
+    pub didit_webhook_secret: Option<String>,
+    /// `ISHTAR_PUBLIC_URL`.
+    pub public_url: Option<String>,
+    /// `ISHTAR_X402_FACILITATOR_URL` (a fake facilitator's URL).
+    pub facilitator_url: Option<String>,
+    /// `ISHTAR_X402_PAY_TO`.
+    pub pay_to: Option<String>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -56,6 +71,20 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         data_dir: std::env::temp_dir().join("ishtar-tests"),
         admin_token: Some(OPERATOR.to_owned().into()),
         background: setup.background,
+        privy_app_id: setup.privy_app_id,
+        privy_verification_key: setup.privy_verification_key,
+        didit_base_url: setup
+            .didit_base_url
+            .unwrap_or_else(|| ishtar::config::DEFAULT_DIDIT_BASE_URL.to_owned()),
+        didit_api_key: setup.didit_api_key.map(Into::into),
+        didit_workflow_id: setup.didit_workflow_id,
+        didit_webhook_secret: setup.didit_webhook_secret.map(Into::into),
+        public_url: setup
+            .public_url
+            .unwrap_or_else(|| ishtar::config::DEFAULT_PUBLIC_URL.to_owned()),
+        x402_facilitator_url: setup.facilitator_url,
+        x402_pay_to: setup.pay_to,
+        x402_timeout_ms: 1000,
         ..Config::default()
     };
     let app = ishtar::Application::build(config)

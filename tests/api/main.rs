@@ -6,10 +6,12 @@
 mod admission;
 mod boards;
 mod errors;
+mod escalation;
 mod geo;
 mod health;
 mod helpers;
 mod intake;
 mod matchmaker;
+mod payments;
 mod report;
 mod verify;

@@ -11,6 +11,8 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@localhost/ishtar";
 pub const DEFAULT_GEO_HEADER: &str = "cf-ipcountry";
 pub const DEFAULT_DATA_DIR: &str = ".ishtar";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+pub const DEFAULT_DIDIT_BASE_URL: &str = "https://verification.didit.me";
 
 /// Everything the venue reads from its environment.
 #[derive(Debug, Clone, Args)]
@@ -58,6 +60,82 @@ pub struct Config {
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
     pub background: bool,
 
+    /// OpenAI-compatible AI gateway (unset: the local, no-network AI).
+    #[arg(long, env = "ISHTAR_AI_BASE_URL")]
+    pub ai_base_url: Option<String>,
+
+    /// Bearer key for the AI gateway.
+    #[arg(long, env = "ISHTAR_AI_API_KEY", hide_env_values = true)]
+    pub ai_api_key: Option<SecretString>,
+
+    /// Embedding model at the gateway (provider default when unset).
+    #[arg(long, env = "ISHTAR_EMBED_MODEL")]
+    pub embed_model: Option<String>,
+
+    /// The embedding model's dimension (must match the model).
+    #[arg(long, env = "ISHTAR_EMBED_DIMENSIONS")]
+    pub embed_dimensions: Option<usize>,
+
+    /// Chat model for gambits and reports.
+    #[arg(long, env = "ISHTAR_CHAT_MODEL")]
+    pub chat_model: Option<String>,
+
+    /// Safety model (Llama-Guard-style answers).
+    #[arg(long, env = "ISHTAR_GUARD_MODEL")]
+    pub guard_model: Option<String>,
+
+    /// x402 facilitator base URL (unset: every payment is not verified).
+    #[arg(long, env = "ISHTAR_X402_FACILITATOR_URL")]
+    pub x402_facilitator_url: Option<String>,
+
+    /// The address payments go to.
+    #[arg(long, env = "ISHTAR_X402_PAY_TO")]
+    pub x402_pay_to: Option<String>,
+
+    /// The chain, as the challenge shows it.
+    #[arg(long, env = "ISHTAR_X402_NETWORK", default_value = "eip155:8453")]
+    pub x402_network: String,
+
+    /// Time allowed for one facilitator call, in milliseconds (settle waits for a block).
+    #[arg(long, env = "ISHTAR_X402_TIMEOUT_MS", default_value_t = 30_000)]
+    pub x402_timeout_ms: u64,
+
+    /// CDP facilitator API key id.
+    #[arg(long, env = "ISHTAR_CDP_API_KEY_ID")]
+    pub cdp_api_key_id: Option<String>,
+
+    /// CDP facilitator API key secret (PEM EC key or base64 Ed25519).
+    #[arg(long, env = "ISHTAR_CDP_API_KEY_SECRET", hide_env_values = true)]
+    pub cdp_api_key_secret: Option<SecretString>,
+
+    /// Where humans reach the venue (absolute claim links, the identity callback).
+    #[arg(long, env = "ISHTAR_PUBLIC_URL", default_value = DEFAULT_PUBLIC_URL)]
+    pub public_url: String,
+
+    /// Privy app id: the access tokens' `aud` (unset: every invite claim is refused).
+    #[arg(long, env = "ISHTAR_PRIVY_APP_ID")]
+    pub privy_app_id: Option<String>,
+
+    /// The Privy app's verification key, P-256 SPKI PEM (`\n` escapes allowed).
+    #[arg(long, env = "ISHTAR_PRIVY_VERIFICATION_KEY")]
+    pub privy_verification_key: Option<String>,
+
+    /// Didit API base URL.
+    #[arg(long, env = "ISHTAR_DIDIT_BASE_URL", default_value = DEFAULT_DIDIT_BASE_URL)]
+    pub didit_base_url: String,
+
+    /// Didit API key (unset: claims succeed with `diditUrl: null` and an `identityNote`).
+    #[arg(long, env = "ISHTAR_DIDIT_API_KEY", hide_env_values = true)]
+    pub didit_api_key: Option<SecretString>,
+
+    /// Didit workflow id (the KYC workflow with an age/document step).
+    #[arg(long, env = "ISHTAR_DIDIT_WORKFLOW_ID")]
+    pub didit_workflow_id: Option<String>,
+
+    /// Didit webhook secret (unset: every identity webhook is rejected).
+    #[arg(long, env = "ISHTAR_DIDIT_WEBHOOK_SECRET", hide_env_values = true)]
+    pub didit_webhook_secret: Option<SecretString>,
+
     /// Where a generated development key is kept.
     #[arg(long, env = "ISHTAR_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
@@ -76,6 +154,25 @@ impl Default for Config {
             callback_timeout_ms: 5000,
             encryption_key: None,
             background: true,
+            ai_base_url: None,
+            ai_api_key: None,
+            embed_model: None,
+            embed_dimensions: None,
+            chat_model: None,
+            guard_model: None,
+            x402_facilitator_url: None,
+            x402_pay_to: None,
+            x402_network: "eip155:8453".to_owned(),
+            x402_timeout_ms: 30_000,
+            cdp_api_key_id: None,
+            cdp_api_key_secret: None,
+            public_url: DEFAULT_PUBLIC_URL.to_owned(),
+            privy_app_id: None,
+            privy_verification_key: None,
+            didit_base_url: DEFAULT_DIDIT_BASE_URL.to_owned(),
+            didit_api_key: None,
+            didit_workflow_id: None,
+            didit_webhook_secret: None,
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
         }
     }

@@ -4,6 +4,7 @@
 pub mod background;
 pub mod cli;
 pub mod config;
+pub mod identity;
 pub mod keys;
 pub mod telemetry;
 
@@ -36,6 +37,50 @@ pub enum StartError {
     Settings(String),
     #[error("cannot listen on {addr}: {cause}")]
     Bind { addr: String, cause: std::io::Error },
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// The AI adapters: the gateway when `ISHTAR_AI_BASE_URL` is set, else the local ones.
+type AiPorts = (
+    Arc<dyn ishtar_domain::ports::Guard>,
+    Arc<dyn ishtar_domain::ports::Embedder>,
+    Arc<dyn ishtar_domain::ports::Writer>,
+);
+
+fn ai_ports(config: &Config) -> Result<AiPorts, StartError> {
+    let Some(base) = config.ai_base_url.clone().filter(|u| !u.trim().is_empty()) else {
+        return Ok((Arc::new(LocalGuard), Arc::new(LocalEmbedder), Arc::new(TemplateWriter)));
+    };
+    let mut g = ishtar_ai_gateway::GatewayConfig { base_url: base, api_key: config.ai_api_key.clone(), ..Default::default() };
+    if let Some(m) = &config.embed_model {
+        g.embed_model = m.clone();
+    }
+    if let Some(d) = config.embed_dimensions {
+        g.embed_dimensions = d;
+    }
+    if let Some(m) = &config.chat_model {
+        g.chat_model = m.clone();
+    }
+    if let Some(m) = &config.guard_model {
+        g.guard_model = m.clone();
+    }
+    let err = |e: ishtar_domain::ProviderError| StartError::Config(format!("AI gateway: {e}"));
+    Ok((
+        Arc::new(ishtar_ai_gateway::GatewayGuard::new(g.clone()).map_err(err)?),
+        Arc::new(ishtar_ai_gateway::GatewayEmbedder::new(g.clone()).map_err(err)?),
+        Arc::new(ishtar_ai_gateway::GatewayWriter::new(g).map_err(err)?),
+    ))
+}
+
+fn facilitator(config: &Config) -> Result<ishtar_x402::X402Facilitator, StartError> {
+    ishtar_x402::X402Facilitator::new(ishtar_x402::FacilitatorConfig {
+        base_url: config.x402_facilitator_url.clone(),
+        cdp_api_key_id: config.cdp_api_key_id.clone(),
+        cdp_api_key_secret: config.cdp_api_key_secret.clone(),
+        timeout: Duration::from_millis(config.x402_timeout_ms.max(1)),
+    })
+    .map_err(|e| StartError::Config(format!("x402 facilitator: {e}")))
 }
 
 /// The wall clock.
@@ -97,6 +142,8 @@ pub async fn build_venue(config: &Config) -> Result<Venue, StartError> {
         .await
         .map_err(|e| StartError::Settings(e.to_string()))?;
 
+    let (guard, embedder, writer) = ai_ports(config)?;
+    let id = identity::adapters(config)?;
     let ports = VenuePorts {
         owners: store.clone(),
         agents: store.clone(),
@@ -109,10 +156,18 @@ pub async fn build_venue(config: &Config) -> Result<Venue, StartError> {
         couples: store.clone(),
         outbox: store.clone(),
         matches: store.clone(),
-        guard: Arc::new(LocalGuard),
-        embedder: Arc::new(LocalEmbedder),
-        writer: Arc::new(TemplateWriter),
+        guard,
+        embedder,
+        writer,
+        payment_store: store.clone(),
+        facilitator: Arc::new(facilitator(config)?),
         search: Arc::new(ishtar_domain::matcher::BruteForce),
+        escalations: store.clone(),
+        login: id.login,
+        identity: id.identity,
+        console: store.clone(),
+        retention: store.clone(),
+        erasure: store.clone(),
         proofs: Arc::new(EthProofs),
         callbacks: Arc::new(HttpCallbackClient::new(CallbackConfig {
             allow_private: config.allow_private_callbacks,
@@ -124,6 +179,10 @@ pub async fn build_venue(config: &Config) -> Result<Venue, StartError> {
     };
     let opts = VenueOptions {
         allow_private_callbacks: config.allow_private_callbacks,
+        payment: ishtar_domain::payments::PaymentOptions {
+            pay_to: config.x402_pay_to.clone().filter(|p| !p.trim().is_empty()),
+            network: config.x402_network.clone(),
+        },
     };
     Ok(Venue::new(ports, Arc::new(settings), opts))
 }
@@ -159,6 +218,8 @@ impl Application {
                 .admin_token
                 .as_ref()
                 .map(|t| secrecy::ExposeSecret::expose_secret(t).to_owned()),
+            privy_app_id: identity::claim_app_id(&config),
+            public_url: config.public_url.trim().trim_end_matches('/').to_owned(),
         };
         let workers = background::spawn(venue.clone().into_inner(), config.background);
         let server = HttpServer::new(move || ishtar_http::app(venue.clone(), http.clone()))

@@ -388,6 +388,8 @@ pub trait Facilitator: Send + Sync {
     ) -> Result<Settlement, PaymentError>;
     /// The base64 `X-PAYMENT-RESPONSE` header for a settlement.
     fn response_header(&self, settlement: &Settlement) -> String;
+    /// The 402 challenge body for `requirement` and `order_id`, in the wire format.
+    fn challenge_body(&self, requirement: &PaymentRequirement, order_id: &str) -> serde_json::Value;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -535,4 +537,223 @@ pub trait MatchStore: Send + Sync {
         started: OffsetDateTime,
         finished: OffsetDateTime,
     ) -> Result<(), StoreError>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Escalation (issue 5): intro consent, one-time invites, identity checks, the reveal gate.
+// Use case: `escalation.rs`. Adapter: `ishtar-store-postgres` (`escalation.rs`).
+
+/// One owner's place in a couple's reveal flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevealSide {
+    pub owner: OwnerId,
+    pub tier: crate::model::Tier,
+    /// Whether this owner consented to the introduction for this couple.
+    pub consented: bool,
+}
+
+/// What recording a consent did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentRecorded {
+    /// Both owners of the couple have consented (now or before).
+    pub both: bool,
+    /// This call moved the couple `courting → committed` (and recorded `intro_ready`).
+    pub committed_now: bool,
+}
+
+/// An owner's invite for a couple, as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InviteIssued {
+    /// An unused invite: the token to relay (the fresh one, or the one issued before).
+    Usable(String),
+    /// The owner's invite for this couple was claimed; no other is issued.
+    Claimed,
+}
+
+/// The outcome of consuming an invite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InviteClaim {
+    /// Consumed: the owner it was for, and the owner's tier afterwards.
+    Claimed {
+        owner: OwnerId,
+        tier: crate::model::Tier,
+    },
+    /// No unused invite has this hash (unknown, or used already).
+    Unknown,
+    /// The owner is already bound to another sign-in; nothing was consumed.
+    OtherAccount,
+}
+
+/// What an identity result does to the owner, decided by the domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityEffect {
+    /// `Approved` and proven adult: the check is verified and the owner `identity_verified`.
+    Verify,
+    /// `Declined`: the check is not (or no longer) verified.
+    Revoke,
+    /// Anything else: the status is recorded, nothing is granted.
+    Record,
+}
+
+/// A verified `status.updated` webhook, reduced to what the store keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityUpdate {
+    pub session_id: String,
+    /// The owner named by `vendor_data`, when it is one of ours.
+    pub vendor_owner: Option<OwnerId>,
+    pub webhook_type: String,
+    pub status: String,
+    pub age_over_18: Option<bool>,
+    pub effect: IdentityEffect,
+}
+
+/// What applying an identity update did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityApplied {
+    /// Applied; the owner's tier afterwards.
+    Applied {
+        owner: OwnerId,
+        tier: crate::model::Tier,
+    },
+    /// This (session, type, status) was applied before: nothing changed.
+    Duplicate,
+    /// No session of ours, and no claimed owner in `vendor_data`.
+    NoMatch,
+}
+
+/// Consent, invites, identity checks and the reveal gate. Each method is one transaction.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EscalationStore: Send + Sync {
+    /// The owner's tier; `None` when the owner does not exist.
+    async fn owner_tier(&self, owner: OwnerId) -> Result<Option<crate::model::Tier>, StoreError>;
+
+    /// Records `owner`'s consent for `couple` (idempotent). When `partner` has consented
+    /// too and the couple is `courting`, it becomes `committed` and an `intro_ready` event
+    /// is recorded — once, even under concurrent calls (the couple row is locked).
+    async fn record_consent(
+        &self,
+        couple: CoupleId,
+        owner: OwnerId,
+        partner: Option<OwnerId>,
+        at: OffsetDateTime,
+    ) -> Result<ConsentRecorded, StoreError>;
+
+    /// Tier and consent of each of `owners` (owners that do not exist are left out).
+    async fn reveal_sides(
+        &self,
+        couple: CoupleId,
+        owners: [OwnerId; 2],
+    ) -> Result<Vec<RevealSide>, StoreError>;
+
+    /// The owner's invite for the couple. With none yet, stores `token` (hash for lookup,
+    /// the token itself sealed) and returns it; with an unused one, returns that one's
+    /// token; with a claimed one, [`InviteIssued::Claimed`]. One per owner per couple.
+    async fn issue_invite(
+        &self,
+        couple: CoupleId,
+        owner: OwnerId,
+        token: String,
+        token_hash: Vec<u8>,
+        at: OffsetDateTime,
+    ) -> Result<InviteIssued, StoreError>;
+
+    /// Consumes the unused invite with `token_hash` atomically (of concurrent callers,
+    /// exactly one gets `Claimed`), binds the owner to `login_user`, and moves the owner
+    /// `agent_represented → profile_claimed` (never down).
+    async fn claim_invite(
+        &self,
+        token_hash: Vec<u8>,
+        login_user: String,
+        at: OffsetDateTime,
+    ) -> Result<InviteClaim, StoreError>;
+
+    /// Remembers an identity session started for `owner` (idempotent per session).
+    async fn record_identity_session(
+        &self,
+        owner: OwnerId,
+        session_id: String,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Applies a verified identity result, once per (session, type, status).
+    async fn apply_identity_event(
+        &self,
+        update: IdentityUpdate,
+        at: OffsetDateTime,
+    ) -> Result<IdentityApplied, StoreError>;
+
+    /// The owner's `contactRef` from the latest dating-doc version, decrypted.
+    async fn contact_ref(&self, owner: OwnerId) -> Result<Option<String>, StoreError>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Operator console, retention and erasure (issue 6). Use cases: `console.rs`,
+// `retention.rs`, `erasure.rs`. Adapter: `ishtar-store-postgres` (`console.rs`).
+
+/// What the operator console reads and writes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ConsoleStore: Send + Sync {
+    /// The counts of `/admin.json` (`day_start` is 00:00 UTC of `day`). A part that cannot
+    /// be read is named in `unreadable` and left empty; only an unreachable store fails.
+    async fn snapshot(
+        &self,
+        day_start: OffsetDateTime,
+        day: Date,
+        recent_events: u32,
+        intros: u32,
+    ) -> Result<crate::console::SnapshotCounts, StoreError>;
+
+    /// Everything `/admin` shows, with the intros' contact pointers decrypted. One read.
+    async fn console(
+        &self,
+        query: crate::console::ConsoleQuery,
+        day_start: OffsetDateTime,
+        day: Date,
+    ) -> Result<crate::console::ConsoleData, StoreError>;
+
+    /// Appends to the `events` table.
+    async fn record_event(
+        &self,
+        kind: String,
+        data: serde_json::Value,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// When the newest event of `kind` was recorded.
+    async fn last_event_at(&self, kind: String) -> Result<Option<OffsetDateTime>, StoreError>;
+
+    /// `committed → brokered` and an `intro_brokered` event, in one transaction.
+    async fn broker(
+        &self,
+        couple: CoupleId,
+        at: OffsetDateTime,
+    ) -> Result<crate::console::BrokerOutcome, StoreError>;
+}
+
+/// The retention purge.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Deletes operational rows older than `cutoff` (see `retention.rs` for the list), in
+    /// one transaction. Receipts and the buyback ledger are never touched.
+    async fn purge(
+        &self,
+        cutoff: OffsetDateTime,
+    ) -> Result<crate::retention::Purged, StoreError>;
+}
+
+/// The erasure cascade.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ErasureStore: Send + Sync {
+    /// Erases `owner` as `erasure.rs` describes, in one transaction; `tag` (random) names
+    /// the tombstone personas. `None` when the owner does not exist.
+    async fn erase_owner(
+        &self,
+        owner: OwnerId,
+        tag: String,
+        at: OffsetDateTime,
+    ) -> Result<Option<crate::erasure::Erased>, StoreError>;
 }

@@ -35,6 +35,18 @@ pub struct VenuePorts {
     pub embedder: Arc<dyn Embedder>,
     pub writer: Arc<dyn Writer>,
     pub search: Arc<dyn NeighbourSearch + Send>,
+    /// Escalation (issue 5): consent, invites, identity, reveal.
+    pub escalations: Arc<dyn crate::ports::EscalationStore>,
+    /// Sign-in verification (Privy).
+    pub login: Arc<dyn crate::ports::AuthVerifier>,
+    /// Identity and age checks (Didit).
+    pub identity: Arc<dyn crate::ports::IdentityProvider>,
+    pub payment_store: Arc<dyn crate::payments::PaymentStore>,
+    pub facilitator: Arc<dyn crate::ports::Facilitator>,
+    /// The operator console, retention and erasure (issue 6).
+    pub console: Arc<dyn crate::ports::ConsoleStore>,
+    pub retention: Arc<dyn crate::ports::RetentionStore>,
+    pub erasure: Arc<dyn crate::ports::ErasureStore>,
     pub proofs: Arc<dyn ProofVerifier>,
     pub callbacks: Arc<dyn CallbackClient>,
     pub clock: Arc<dyn Clock>,
@@ -46,6 +58,8 @@ pub struct VenuePorts {
 pub struct VenueOptions {
     /// design.md §5: lift the callback address rule (local development and tests).
     pub allow_private_callbacks: bool,
+    /// How the venue asks to be paid.
+    pub payment: crate::payments::PaymentOptions,
 }
 
 /// The use-case services, grouped.
@@ -56,6 +70,11 @@ pub struct Venue {
     pub geo: GeoGate,
     pub courtship: Courtship,
     pub matchmaker: Matchmaker,
+    pub escalation: crate::escalation::Escalation,
+    pub payments: crate::payments::Payments,
+    pub console: crate::console::Console,
+    pub retention: crate::retention::Retention,
+    pub erasure: crate::erasure::Erasure,
     pub notifier: Arc<Notifier>,
     pub settings: Arc<SettingsService>,
     pub health: Arc<dyn HealthProbe>,
@@ -69,7 +88,54 @@ impl Venue {
             p.callbacks.clone(),
             p.clock.clone(),
         ));
+        let payments = crate::payments::Payments {
+            store: p.payment_store.clone(),
+            owners: p.owners.clone(),
+            couples: p.couples.clone(),
+            facilitator: p.facilitator.clone(),
+            writer: p.writer.clone(),
+            chaperone: chaperone.clone(),
+            settings: settings.clone(),
+            clock: p.clock.clone(),
+            options: opts.payment.clone(),
+        };
+        let escalation = crate::escalation::Escalation::new(crate::escalation::EscalationPorts {
+            store: p.escalations.clone(),
+            couples: p.couples.clone(),
+            owners: p.owners.clone(),
+            login: p.login.clone(),
+            identity: p.identity.clone(),
+            notifier: notifier.clone(),
+            clock: p.clock.clone(),
+            ids: p.ids.clone(),
+        });
+        let console = crate::console::Console::new(
+            p.console.clone(),
+            settings.clone(),
+            notifier.clone(),
+            p.health.clone(),
+            p.clock.clone(),
+            p.ids.clone(),
+        );
+        let retention = crate::retention::Retention::new(
+            p.retention.clone(),
+            p.console.clone(),
+            settings.clone(),
+            p.clock.clone(),
+        );
+        let erasure = crate::erasure::Erasure::new(
+            p.erasure.clone(),
+            p.owners.clone(),
+            p.console.clone(),
+            p.clock.clone(),
+            p.ids.clone(),
+        );
         Self {
+            console,
+            retention,
+            erasure,
+            escalation,
+            payments,
             intake: Intake::new(
                 IntakePorts {
                     owners: p.owners.clone(),

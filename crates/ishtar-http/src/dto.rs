@@ -245,3 +245,40 @@ pub struct PostItem {
     pub body: String,
     pub created_at: String,
 }
+
+/// `POST /api/premium/compatibility-report`. Read leniently so a bad `ownerId` gets the
+/// reference's `ownerId required` rather than a type error.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct PremiumBody {
+    #[garde(skip)]
+    pub owner_id: Option<Value>,
+    #[garde(skip)]
+    pub couple_id: Option<Value>,
+}
+
+fn positive(v: Option<&Value>) -> Option<Result<i64, ()>> {
+    v.filter(|v| !v.is_null()).map(|v| v.as_i64().filter(|n| *n > 0).ok_or(()))
+}
+
+impl PremiumBody {
+    /// # Errors
+    /// `ownerId required` when missing or not a whole number above zero.
+    pub fn owner_id(&self) -> Result<Option<i64>, &'static str> {
+        match positive(self.owner_id.as_ref()) {
+            Some(Ok(n)) => Ok(Some(n)),
+            _ => Err("ownerId required"),
+        }
+    }
+
+    /// # Errors
+    /// `bad couple id` when present but not a whole number above zero.
+    pub fn couple_id(&self) -> Result<Option<i64>, &'static str> {
+        positive(self.couple_id.as_ref()).transpose().map_err(|()| "bad couple id")
+    }
+}
+
+impl RequestBody for PremiumBody {
+    const INVALID: &'static str = "ownerId required";
+    const ISSUES: bool = false;
+}

@@ -194,3 +194,75 @@ pub fn parse_id(raw: &str, label: &str) -> Result<i64, ApiError> {
         .filter(|n| *n > 0)
         .ok_or_else(|| ApiError::message(StatusCode::BAD_REQUEST, label))
 }
+
+impl From<ishtar_domain::payments::PayError> for ApiError {
+    fn from(e: ishtar_domain::payments::PayError) -> Self {
+        use ishtar_domain::payments::PayError;
+        match e {
+            PayError::OwnerRequired => Self::message(StatusCode::BAD_REQUEST, "ownerId required"),
+            PayError::NotYourCouple => Self::message(StatusCode::FORBIDDEN, "owner not in this couple"),
+            PayError::NotVerified(reason) => Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                json!({"error": "payment not verified", "reason": reason}),
+            ),
+            PayError::ReportPending { order_id, receipt_id } => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "report pending", "orderId": order_id, "receiptId": receipt_id,
+                       "note": "paid; retry the same request to receive the report without paying again"}),
+            )
+            .with_header("retry-after", "5"),
+            PayError::Auth(e) => e.into(),
+            PayError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ishtar_domain::escalation::EscalationError> for ApiError {
+    fn from(e: ishtar_domain::escalation::EscalationError) -> Self {
+        use ishtar_domain::escalation::EscalationError as E;
+        match e {
+            E::NoSuchCouple => Self::message(StatusCode::NOT_FOUND, "no such couple"),
+            E::CoupleOwnersNotFound => {
+                Self::message(StatusCode::NOT_FOUND, "couple/owners not found")
+            }
+            E::NotInCouple => Self::message(StatusCode::FORBIDDEN, "owner not in this couple"),
+            E::CoupleEnded => Self::message(StatusCode::CONFLICT, "couple has ended"),
+            E::InvalidInvite => Self::message(StatusCode::NOT_FOUND, "invalid or used invite"),
+            E::LoginFailed(reason) => Self::new(
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "privy verification failed", "reason": reason}),
+            ),
+            E::OtherAccount => Self::message(
+                StatusCode::FORBIDDEN,
+                "owner already claimed by another sign-in",
+            ),
+            E::NotClaimed => Self::message(
+                StatusCode::FORBIDDEN,
+                "owner must claim a profile before identity check",
+            ),
+            E::NoSuchOwner => Self::message(StatusCode::NOT_FOUND, "no such owner"),
+            E::IdentityUnavailable(reason) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "identity check unavailable", "reason": reason}),
+            ),
+            E::WebhookRejected(reason) => Self::new(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "webhook rejected", "reason": reason}),
+            ),
+            E::RevealNotReady => Self::message(StatusCode::FORBIDDEN, "reveal not ready"),
+            E::Auth(e) => e.into(),
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ishtar_domain::erasure::ErasureError> for ApiError {
+    fn from(e: ishtar_domain::erasure::ErasureError) -> Self {
+        use ishtar_domain::erasure::ErasureError as E;
+        match e {
+            E::NoSuchOwner => Self::message(StatusCode::NOT_FOUND, "no such owner"),
+            E::Auth(e) => e.into(),
+            E::Store(e) => e.into(),
+        }
+    }
+}

@@ -3,6 +3,8 @@
 //! Depends on the domain only: handlers parse, call a use case on [`Venue`], and map the
 //! result. The binary builds the [`Venue`] and calls [`app`].
 
+pub mod console_forms;
+pub mod console_page;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -25,6 +27,10 @@ pub struct HttpOptions {
     pub geo_header: String,
     /// `ISHTAR_ADMIN_TOKEN`; `None` closes the console.
     pub admin_token: Option<String>,
+    /// The Privy app id the claim page signs in with (public); `None`: sign-in unavailable.
+    pub privy_app_id: Option<String>,
+    /// `ISHTAR_PUBLIC_URL`: where humans reach the venue (absolute claim links).
+    pub public_url: String,
 }
 
 impl Default for HttpOptions {
@@ -32,6 +38,8 @@ impl Default for HttpOptions {
         Self {
             geo_header: "cf-ipcountry".to_owned(),
             admin_token: None,
+            privy_app_id: None,
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
@@ -87,9 +95,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/owners/me")
             .route(web::get().to(couples::owner_me))
+            .route(web::delete().to(erasure::erase_me))
             .default_service(web::to(method_not_allowed)),
     )
-    .service(post("/admin/actions/beat", web::post().to(admin::run_beat)));
+    .service(post(
+        "/api/premium/compatibility-report",
+        web::post().to(payments::compatibility_report),
+    ))
+    .service(post("/admin/actions/beat", web::post().to(admin::run_beat)))
+    .service(post(
+        "/admin/actions/settings",
+        web::post().to(admin::set_setting),
+    ))
+    .service(post("/admin/actions/broker", web::post().to(admin::broker)))
+    .service(
+        web::resource("/admin")
+            .route(web::get().to(admin::console_page))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/admin.json")
+            .route(web::get().to(admin::admin_json))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .configure(escalation::configure);
 }
 
 /// The whole application: routes and middleware, geo gate outermost.
@@ -111,6 +140,10 @@ pub fn app(
         .app_data(web::Data::new(extract::OperatorToken(
             opts.admin_token.clone(),
         )))
+        .app_data(web::Data::new(routes::escalation::ClaimConfig {
+            privy_app_id: opts.privy_app_id.clone(),
+            public_url: opts.public_url.trim_end_matches('/').to_owned(),
+        }))
         // Any extractor actix runs itself still answers in JSON.
         .app_data(web::PathConfig::default().error_handler(|_, _| {
             ApiError::message(actix_web::http::StatusCode::NOT_FOUND, "no such room").into()

@@ -6,9 +6,12 @@
 //!
 //! Depends on the domain only; nothing here knows about HTTP.
 
+mod console;
 mod crypto;
 mod db;
+mod escalation;
 mod matchmaking;
+mod payments;
 mod schema;
 mod store;
 

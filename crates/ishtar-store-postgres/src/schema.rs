@@ -242,7 +242,65 @@ diesel::table! {
 diesel::joinable!(notifications -> agent_endpoints (endpoint_id));
 diesel::joinable!(buyback_ledger -> receipts (receipt_id));
 
+// Escalation (issue 5).
+
+diesel::table! {
+    intro_consents (couple_id, owner_id) {
+        couple_id -> Int8,
+        owner_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invites (id) {
+        id -> Int8,
+        couple_id -> Int8,
+        owner_id -> Int8,
+        token_hash -> Bytea,
+        token_enc -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+        claimed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    owner_logins (owner_id) {
+        owner_id -> Int8,
+        login_user -> Text,
+        claimed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    identity_checks (session_id) {
+        session_id -> Text,
+        owner_id -> Int8,
+        status -> Text,
+        verified -> Bool,
+        age_over_18 -> Nullable<Bool>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        verified_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    identity_webhooks (session_id, webhook_type, status, effect) {
+        session_id -> Text,
+        webhook_type -> Text,
+        status -> Text,
+        effect -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    intro_consents,
+    invites,
+    owner_logins,
+    identity_checks,
+    identity_webhooks,
     agent_endpoints,
     beats,
     buyback_ledger,

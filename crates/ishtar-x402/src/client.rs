@@ -416,6 +416,10 @@ impl Facilitator for X402Facilitator {
     fn response_header(&self, settlement: &Settlement) -> String {
         payment_response_header(settlement)
     }
+
+    fn challenge_body(&self, requirement: &PaymentRequirement, order_id: &str) -> serde_json::Value {
+        crate::challenge::challenge_body(requirement, order_id)
+    }
 }
 
 /// The `X-PAYMENT-RESPONSE` value: standard base64 of

@@ -115,22 +115,42 @@ pub fn compatible(
         && !was_couple(excluded, a.id, b.id)
 }
 
-/// Interned words: every distinct normalised string gets a small number.
+/// Interned words of one field (genders, languages, …): the most frequent words of the
+/// beat get the smallest numbers, so almost every row fits the 64-bit masks of
+/// [`Compact`].
 #[derive(Default)]
-struct Interner(HashMap<String, u32>);
+struct Vocab(HashMap<String, u32>);
 
-impl Interner {
-    fn id(&mut self, word: String) -> u32 {
-        let next = u32::try_from(self.0.len()).unwrap_or(u32::MAX);
-        *self.0.entry(word).or_insert(next)
+impl Vocab {
+    /// Numbers every word by descending frequency (ties by the word, for determinism).
+    fn build<'a>(words: impl Iterator<Item = &'a String>) -> Self {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for w in words {
+            let w = norm(w);
+            if !w.is_empty() {
+                *counts.entry(w).or_default() += 1;
+            }
+        }
+        let mut by_freq: Vec<(String, usize)> = counts.into_iter().collect();
+        by_freq.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Vocab(
+            by_freq
+                .into_iter()
+                .enumerate()
+                .map(|(i, (w, _))| (w, u32::try_from(i).unwrap_or(u32::MAX)))
+                .collect(),
+        )
     }
 
-    fn one(&mut self, s: Option<&String>) -> Option<u32> {
-        stated(s).map(|w| self.id(w))
+    fn one(&self, s: Option<&String>) -> Option<u32> {
+        stated(s).and_then(|w| self.0.get(&w).copied())
     }
 
-    fn set(&mut self, list: &[String]) -> Box<[u32]> {
-        let mut ids: Vec<u32> = stated_list(list).into_iter().map(|w| self.id(w)).collect();
+    fn set(&self, list: &[String]) -> Box<[u32]> {
+        let mut ids: Vec<u32> = stated_list(list)
+            .iter()
+            .filter_map(|w| self.0.get(w).copied())
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids.into_boxed_slice()
@@ -138,6 +158,7 @@ impl Interner {
 }
 
 /// One candidate's filter data, compiled. Sets are sorted; empty means open/no data.
+/// The general form, for any vocabulary size; [`Compact`] is the fast one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Profile {
     pub(crate) owner: Option<OwnerId>,
@@ -215,10 +236,130 @@ impl Profile {
     }
 }
 
-/// The compiled filters of one beat: one [`Profile`] per row, plus each row's past
-/// partners (rows), so "was a couple" is a scan of a tiny sorted list, not a hash lookup.
+/// "Not stated" for the one-byte word numbers of [`Compact`].
+const NONE8: u8 = u8::MAX;
+
+/// A [`Profile`] in one cache line and no pointers: words are bit positions in 64-bit
+/// masks, missing values are sentinels, open age bounds are the widest integers. A row
+/// with a word numbered 64 or more, or an age that does not fit, is `exotic` and compared
+/// through its [`Profile`] instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Compact {
+    owner: i64,
+    has_owner: bool,
+    redteam: bool,
+    exotic: bool,
+    gender: u8,
+    ethnicity: u8,
+    substances: u8,
+    /// `u32::MAX`: compatible with every market.
+    market: u32,
+    /// `i32::MIN`: not stated.
+    age: i32,
+    age_min: i32,
+    age_max: i32,
+    languages: u64,
+    seek_genders: u64,
+    seek_languages: u64,
+    seek_ethnicities: u64,
+    dealbreakers: u64,
+}
+
+impl Compact {
+    fn new(p: &Profile) -> Self {
+        let mut exotic = false;
+        let mut word = |x: Option<u32>| match x {
+            None => NONE8,
+            Some(x) if x < 64 => x as u8,
+            Some(_) => {
+                exotic = true;
+                NONE8
+            }
+        };
+        let (gender, ethnicity, substances) =
+            (word(p.gender), word(p.ethnicity), word(p.substances));
+        let mut mask = |set: &[u32]| {
+            set.iter().fold(0u64, |m, &x| {
+                if x < 64 {
+                    m | 1 << x
+                } else {
+                    exotic = true;
+                    m
+                }
+            })
+        };
+        let (languages, seek_genders, seek_languages, seek_ethnicities, dealbreakers) = (
+            mask(&p.languages),
+            mask(&p.seek_genders),
+            mask(&p.seek_languages),
+            mask(&p.seek_ethnicities),
+            mask(&p.dealbreakers),
+        );
+        let mut age = |x: Option<i64>, missing: i32| match x {
+            None => missing,
+            Some(a) => i32::try_from(a)
+                .ok()
+                .filter(|&a| a != i32::MIN && a != i32::MAX)
+                .unwrap_or_else(|| {
+                    exotic = true;
+                    missing
+                }),
+        };
+        let (a, lo, hi) = (
+            age(p.age, i32::MIN),
+            age(p.age_min, i32::MIN),
+            age(p.age_max, i32::MAX),
+        );
+        Compact {
+            owner: p.owner.map_or(0, |o| o.0),
+            has_owner: p.owner.is_some(),
+            redteam: p.redteam,
+            exotic,
+            gender,
+            ethnicity,
+            substances,
+            market: p.market.unwrap_or(u32::MAX),
+            age: a,
+            age_min: lo,
+            age_max: hi,
+            languages,
+            seek_genders,
+            seek_languages,
+            seek_ethnicities,
+            dealbreakers,
+        }
+    }
+
+    /// [`Profile::seek_ok`] on masks.
+    #[inline]
+    fn seek_ok(&self, o: &Compact) -> bool {
+        let bit = |mask: u64, x: u8| x == NONE8 || mask == 0 || mask >> x & 1 == 1;
+        bit(self.seek_genders, o.gender)
+            && (o.age == i32::MIN || (self.age_min <= o.age && o.age <= self.age_max))
+            && (self.seek_languages == 0
+                || o.languages == 0
+                || self.seek_languages & o.languages != 0)
+            && bit(self.seek_ethnicities, o.ethnicity)
+            && (o.substances == NONE8 || self.dealbreakers >> o.substances & 1 == 0)
+    }
+
+    /// [`Profile::mutual_ok`] on masks (both rows not exotic).
+    #[inline]
+    fn mutual_ok(&self, o: &Compact) -> bool {
+        self.redteam == o.redteam
+            && !(self.has_owner && o.has_owner && self.owner == o.owner)
+            && (self.market == o.market || self.market == u32::MAX || o.market == u32::MAX)
+            && self.seek_ok(o)
+            && o.seek_ok(self)
+    }
+}
+
+/// The compiled filters of one beat: one [`Profile`] and one [`Compact`] per row, plus
+/// each row's past partners (rows), so "was a couple" is a scan of a tiny sorted list,
+/// not a hash lookup.
 pub(crate) struct Profiles {
     pub(crate) rows: Vec<Profile>,
+    compact: Vec<Compact>,
     /// CSR: partners of row `i` are `partners[offsets[i]..offsets[i + 1]]`, sorted.
     offsets: Vec<usize>,
     partners: Vec<u32>,
@@ -227,32 +368,47 @@ pub(crate) struct Profiles {
 impl Profiles {
     /// Compiles `cands` (already in row order) and the past couples among them.
     pub(crate) fn new(cands: &[&Candidate], excluded: &HashSet<(PersonaId, PersonaId)>) -> Self {
-        let mut words = Interner::default();
-        let rows = cands
+        let prefs = || cands.iter().filter_map(|c| c.prefs.as_ref());
+        let genders =
+            Vocab::build(prefs().flat_map(|p| p.self_.gender.iter().chain(&p.seek.genders)));
+        let languages =
+            Vocab::build(prefs().flat_map(|p| p.self_.languages.iter().chain(&p.seek.languages)));
+        let ethnicities =
+            Vocab::build(prefs().flat_map(|p| p.self_.ethnicity.iter().chain(&p.seek.ethnicities)));
+        let substances = Vocab::build(prefs().flat_map(|p| {
+            p.self_
+                .substances
+                .iter()
+                .chain(&p.seek.dealbreakers.substances)
+        }));
+        let markets = Vocab::build(cands.iter().map(|c| &c.active_market));
+        let empty = Prefs::default();
+        let rows: Vec<Profile> = cands
             .iter()
             .map(|c| {
-                let market = stated(Some(&c.active_market))
-                    .and_then(|m| if m == REMOTE { None } else { Some(words.id(m)) });
-                let p = c.prefs.clone().unwrap_or_default();
+                let p = c.prefs.as_ref().unwrap_or(&empty);
                 let (me, seek) = (&p.self_, &p.seek);
                 Profile {
                     owner: c.owner,
                     redteam: c.redteam,
-                    market,
-                    gender: words.one(me.gender.as_ref()),
+                    market: stated(Some(&c.active_market))
+                        .filter(|m| m != REMOTE)
+                        .and_then(|m| markets.0.get(&m).copied()),
+                    gender: genders.one(me.gender.as_ref()),
                     age: me.age,
-                    ethnicity: words.one(me.ethnicity.as_ref()),
-                    languages: words.set(&me.languages),
-                    substances: words.one(me.substances.as_ref()),
-                    seek_genders: words.set(&seek.genders),
+                    ethnicity: ethnicities.one(me.ethnicity.as_ref()),
+                    languages: languages.set(&me.languages),
+                    substances: substances.one(me.substances.as_ref()),
+                    seek_genders: genders.set(&seek.genders),
                     age_min: seek.age_min,
                     age_max: seek.age_max,
-                    seek_languages: words.set(&seek.languages),
-                    seek_ethnicities: words.set(&seek.ethnicities),
-                    dealbreakers: words.set(&seek.dealbreakers.substances),
+                    seek_languages: languages.set(&seek.languages),
+                    seek_ethnicities: ethnicities.set(&seek.ethnicities),
+                    dealbreakers: substances.set(&seek.dealbreakers.substances),
                 }
             })
             .collect();
+        let compact = rows.iter().map(Compact::new).collect();
 
         // Past couples, as row pairs; pairs naming someone absent this beat are irrelevant.
         let row_of: HashMap<PersonaId, u32> = cands
@@ -278,6 +434,7 @@ impl Profiles {
         }
         Profiles {
             rows,
+            compact,
             offsets,
             partners,
         }
@@ -285,11 +442,18 @@ impl Profiles {
 
     fn was_couple(&self, i: usize, j: usize) -> bool {
         let (lo, hi) = (self.offsets[i], self.offsets[i + 1]);
-        u32::try_from(j).is_ok_and(|j| self.partners[lo..hi].binary_search(&j).is_ok())
+        lo != hi && u32::try_from(j).is_ok_and(|j| self.partners[lo..hi].binary_search(&j).is_ok())
     }
 
     /// [`compatible`] for rows `i` and `j`.
+    #[inline]
     pub(crate) fn compatible(&self, i: usize, j: usize) -> bool {
-        i != j && self.rows[i].mutual_ok(&self.rows[j]) && !self.was_couple(i, j)
+        let (a, b) = (&self.compact[i], &self.compact[j]);
+        let ok = if a.exotic || b.exotic {
+            self.rows[i].mutual_ok(&self.rows[j])
+        } else {
+            a.mutual_ok(b)
+        };
+        i != j && ok && !self.was_couple(i, j)
     }
 }

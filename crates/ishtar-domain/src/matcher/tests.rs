@@ -338,6 +338,44 @@ fn filter_classes_group_and_bound_pools() {
     assert!(!cl.compatible(cl.class_of(0), cl.class_of(2)));
 }
 
+#[test]
+fn exotic_vocabularies_fall_back_to_the_general_form() {
+    // 90 distinct languages and genders overflow the 64-bit masks for the rarer ones, and
+    // an age beyond i32 does not fit the compact form: the answers must not change.
+    let cands: Vec<Candidate> = (0..90i64)
+        .map(|i| {
+            with_prefs(
+                i + 1,
+                SelfPrefs {
+                    gender: Some(format!("g{}", i % 70)),
+                    age: Some(if i == 5 { 1 << 40 } else { 20 + i % 30 }),
+                    languages: vec![format!("l{i}"), s("english")],
+                    ..Default::default()
+                },
+                SeekPrefs {
+                    genders: vec![format!("g{}", (i * 7) % 70), format!("g{}", (i * 3) % 70)],
+                    languages: vec![format!("l{}", (i * 11) % 90), s("English ")],
+                    age_max: (i % 4 == 0).then_some(40),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let p = Prepared::new(&cands, None, 0, &none()).unwrap();
+    let mut agree = 0;
+    for i in 0..cands.len() {
+        for j in 0..cands.len() {
+            assert_eq!(
+                p.compatible(i, j),
+                compatible(&cands[i], &cands[j], &none()),
+                "{i} {j}"
+            );
+            agree += usize::from(p.compatible(i, j));
+        }
+    }
+    assert!(agree > 0);
+}
+
 // ---- properties ----------------------------------------------------------------------
 
 const GENDERS: &[&str] = &["man", " Woman", "woman", "nonbinary", ""];

@@ -3,9 +3,12 @@
 pub mod admin;
 pub mod boards;
 pub mod couples;
+pub mod erasure;
+pub mod escalation;
 pub mod health;
 pub mod intake;
 pub mod lurk;
+pub mod payments;
 pub mod personas;
 pub mod report;
 

@@ -1,0 +1,889 @@
+//! Escalation (design.md §3 "Couples, courtship, escalation", §5, §6): the human's path
+//! from a courting couple to a revealed contact.
+//!
+//! 1. Both owners consent (`intro-consent`); the couple becomes `committed` and an
+//!    `intro_ready` event is recorded.
+//! 2. Each agent fetches its *own* owner's one-time invite and relays `/claim?token=…`.
+//! 3. The human signs in (Privy) and claims the invite: the owner becomes
+//!    `profile_claimed` and an identity check (Didit) starts.
+//! 4. Didit's signed webhook says `Approved` with an adult document: the owner becomes
+//!    `identity_verified`.
+//! 5. When both owners are `identity_verified` and both consented, either side may read
+//!    the other's `contactRef`, verbatim.
+//!
+//! Invites carry 256 random bits (`inv_` + base64url), are looked up by SHA-256 hash only,
+//! and are kept sealed (by the store) so that asking again while unused returns the same
+//! invite instead of minting a pile of them. An `Approved` result whose document does not
+//! prove an adult (`age_over_18` of `None` or `false`) is recorded and grants nothing.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+
+use crate::auth::{self, AuthError};
+use crate::error::{ProviderError, StoreError};
+use crate::model::{CoupleId, CoupleState, CoupleView, OwnerId, Tier};
+use crate::notify::{Event, Notifier};
+use crate::ports::{
+    AuthVerifier, Clock, CoupleStore, EscalationStore, IdentityApplied, IdentityEffect,
+    IdentityEvent, IdentityProvider, IdentitySession, IdentityUpdate, Ids, InviteClaim,
+    InviteIssued, OwnerStore, RevealSide,
+};
+
+/// Every invite token starts with this.
+pub const INVITE_PREFIX: &str = "inv_";
+
+/// `vendor_data` we send to the identity provider: `ishtar:owner:<id>`.
+pub const VENDOR_PREFIX: &str = "ishtar:owner:";
+
+/// The only webhook type the venue acts on.
+pub const STATUS_UPDATED: &str = "status.updated";
+
+/// Why an escalation call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EscalationError {
+    /// The consent route's 404.
+    #[error("no such couple")]
+    NoSuchCouple,
+    /// The invite/status/contact routes' 404: no couple, or a side without an owner.
+    #[error("couple/owners not found")]
+    CoupleOwnersNotFound,
+    #[error("owner not in this couple")]
+    NotInCouple,
+    #[error("couple has ended")]
+    CoupleEnded,
+    #[error("invalid or used invite")]
+    InvalidInvite,
+    /// The sign-in token did not verify; the adapter's short reason.
+    #[error("privy verification failed: {0}")]
+    LoginFailed(String),
+    /// The invite's owner is bound to another sign-in already.
+    #[error("owner already claimed by another sign-in")]
+    OtherAccount,
+    #[error("owner must claim a profile before identity check")]
+    NotClaimed,
+    #[error("no such owner")]
+    NoSuchOwner,
+    /// The identity provider is unconfigured or failing.
+    #[error("identity check unavailable: {0}")]
+    IdentityUnavailable(String),
+    /// A webhook failed its signature or freshness check.
+    #[error("webhook rejected: {0}")]
+    WebhookRejected(String),
+    #[error("reveal not ready")]
+    RevealNotReady,
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The caller's own invite for a couple.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnInvite {
+    pub owner: OwnerId,
+    /// `None` once claimed: an owner gets one invite per couple.
+    pub token: Option<String>,
+}
+
+/// A claimed invite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub owner: OwnerId,
+    pub tier: Tier,
+    /// Where the human completes the identity check; `None` when it did not start.
+    pub identity_url: Option<String>,
+    /// Why the identity check did not start.
+    pub identity_note: Option<String>,
+}
+
+/// How a verified webhook was acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookAck {
+    /// Acted on (or a retry of something acted on).
+    Done,
+    /// Not a `status.updated` event: acknowledged, nothing done.
+    Ignored(String),
+    /// No session of ours and no claimed owner in `vendor_data`.
+    NoMatch,
+}
+
+/// Where a couple stands in the reveal flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevealStatus {
+    pub couple: CoupleId,
+    /// Both owners, persona `a`'s first.
+    pub sides: Vec<RevealSide>,
+    pub reveal_ready: bool,
+}
+
+/// The ports escalation needs.
+pub struct EscalationPorts {
+    pub store: Arc<dyn EscalationStore>,
+    pub couples: Arc<dyn CoupleStore>,
+    pub owners: Arc<dyn OwnerStore>,
+    pub login: Arc<dyn AuthVerifier>,
+    pub identity: Arc<dyn IdentityProvider>,
+    pub notifier: Arc<Notifier>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn Ids>,
+}
+
+/// Escalation use cases.
+pub struct Escalation {
+    p: EscalationPorts,
+}
+
+/// Makes an invite token from 32 secret random bytes: `inv_` + unpadded base64url.
+pub fn invite_from_bytes(bytes: &[u8; 32]) -> String {
+    let mut t = String::from(INVITE_PREFIX);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(bytes, &mut t);
+    t
+}
+
+/// The `vendor_data` for an owner.
+pub fn vendor_data(owner: OwnerId) -> String {
+    format!("{VENDOR_PREFIX}{}", owner.0)
+}
+
+/// The owner a `vendor_data` names, if it is one of ours.
+pub fn vendor_owner(vendor_data: Option<&str>) -> Option<OwnerId> {
+    vendor_data?
+        .strip_prefix(VENDOR_PREFIX)?
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(OwnerId)
+}
+
+/// What a verified `status.updated` result grants. Only `Approved` with a document that
+/// proves an adult verifies; an unknown age (`None`) is not proof.
+pub fn effect_of(event: &IdentityEvent) -> IdentityEffect {
+    match event.status.as_str() {
+        "Approved" if event.age_over_18 == Some(true) => IdentityEffect::Verify,
+        "Declined" => IdentityEffect::Revoke,
+        _ => IdentityEffect::Record,
+    }
+}
+
+/// The binding gate: both owners `identity_verified`, both consented, and the couple
+/// committed (a couple that ended before both consented never reveals).
+pub fn reveal_ready(state: CoupleState, sides: &[RevealSide]) -> bool {
+    matches!(state, CoupleState::Committed | CoupleState::Brokered)
+        && sides.len() == 2
+        && sides
+            .iter()
+            .all(|s| s.consented && s.tier == Tier::IdentityVerified)
+}
+
+impl Escalation {
+    pub fn new(p: EscalationPorts) -> Self {
+        Self { p }
+    }
+
+    async fn couple(
+        &self,
+        couple: CoupleId,
+        missing: fn() -> EscalationError,
+    ) -> Result<CoupleView, EscalationError> {
+        self.p.couples.couple(couple).await?.ok_or_else(missing)
+    }
+
+    /// The caller's couple with both owners, for the owner-scoped escalation routes.
+    async fn member_view(
+        &self,
+        couple: CoupleId,
+        bearer: Option<&str>,
+    ) -> Result<(OwnerId, OwnerId, CoupleView), EscalationError> {
+        let owner = auth::token_owner(&*self.p.owners, bearer).await?;
+        let view = self
+            .couple(couple, || EscalationError::CoupleOwnersNotFound)
+            .await?;
+        let (_, partner) = view.sides(owner).ok_or(EscalationError::NotInCouple)?;
+        let partner = partner.owner.ok_or(EscalationError::CoupleOwnersNotFound)?;
+        Ok((owner, partner, view))
+    }
+
+    /// `POST /api/couples/:id/intro-consent`: idempotent per owner per couple; the second
+    /// owner's consent commits the couple. Returns whether both have consented.
+    ///
+    /// # Errors
+    /// [`EscalationError`].
+    #[tracing::instrument(skip_all, fields(couple.id = %couple, owner.id = %owner))]
+    pub async fn consent(
+        &self,
+        couple: CoupleId,
+        owner: OwnerId,
+        bearer: Option<&str>,
+    ) -> Result<bool, EscalationError> {
+        auth::authorize(&*self.p.owners, owner, bearer).await?;
+        let view = self
+            .couple(couple, || EscalationError::NoSuchCouple)
+            .await?;
+        let (_, partner) = view.sides(owner).ok_or(EscalationError::NotInCouple)?;
+        if view.state == CoupleState::Ended {
+            return Err(EscalationError::CoupleEnded);
+        }
+        let out = self
+            .p
+            .store
+            .record_consent(couple, owner, partner.owner, self.p.clock.now())
+            .await?;
+        if out.committed_now {
+            let event = Event {
+                kind: "intro.ready",
+                payload: serde_json::json!({ "coupleId": couple.0 }),
+            };
+            // The commitment stands even if the notification cannot be queued.
+            if let Err(e) = self
+                .p
+                .notifier
+                .notify(&[view.a.persona, view.b.persona], event, None)
+                .await
+            {
+                tracing::error!(error = %e, "could not queue an intro notification");
+            }
+        }
+        Ok(out.both)
+    }
+
+    /// `POST /api/escalations/:coupleId/invite`: the caller's own one-time invite.
+    ///
+    /// # Errors
+    /// [`EscalationError`].
+    #[tracing::instrument(skip_all, fields(couple.id = %couple))]
+    pub async fn invite(
+        &self,
+        couple: CoupleId,
+        bearer: Option<&str>,
+    ) -> Result<OwnInvite, EscalationError> {
+        let (owner, _, view) = self.member_view(couple, bearer).await?;
+        if view.state == CoupleState::Ended {
+            return Err(EscalationError::CoupleEnded);
+        }
+        let token = invite_from_bytes(&self.p.ids.secret_bytes());
+        let hash = auth::token_hash(&token);
+        let issued = self
+            .p
+            .store
+            .issue_invite(couple, owner, token, hash, self.p.clock.now())
+            .await?;
+        Ok(OwnInvite {
+            owner,
+            token: match issued {
+                InviteIssued::Usable(t) => Some(t),
+                InviteIssued::Claimed => None,
+            },
+        })
+    }
+
+    /// `POST /api/escalations/claim`: verifies the sign-in first, then consumes the invite
+    /// and starts the identity check. A failed check never consumes an invite.
+    ///
+    /// # Errors
+    /// [`EscalationError`].
+    #[tracing::instrument(skip_all)]
+    pub async fn claim(&self, invite: &str, login_token: &str) -> Result<Claimed, EscalationError> {
+        let now = self.p.clock.now();
+        let login = self
+            .p
+            .login
+            .verify(login_token, now)
+            .await
+            .map_err(EscalationError::LoginFailed)?;
+        let claim = self
+            .p
+            .store
+            .claim_invite(auth::token_hash(invite.trim()), login.user_id, now)
+            .await?;
+        let (owner, tier) = match claim {
+            InviteClaim::Claimed { owner, tier } => (owner, tier),
+            InviteClaim::Unknown => return Err(EscalationError::InvalidInvite),
+            InviteClaim::OtherAccount => return Err(EscalationError::OtherAccount),
+        };
+        if tier == Tier::IdentityVerified {
+            return Ok(Claimed {
+                owner,
+                tier,
+                identity_url: None,
+                identity_note: Some("identity already verified".into()),
+            });
+        }
+        let (identity_url, identity_note) = match self.start_session(owner).await {
+            Ok(s) => (Some(s.url), None),
+            Err(note) => (None, Some(note)),
+        };
+        Ok(Claimed {
+            owner,
+            tier,
+            identity_url,
+            identity_note,
+        })
+    }
+
+    /// Starts a session and remembers it. The note says why it did not start.
+    async fn start_session(&self, owner: OwnerId) -> Result<IdentitySession, String> {
+        let session = self
+            .p
+            .identity
+            .create_session(vendor_data(owner))
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "identity session not started");
+                match e {
+                    ProviderError::Unavailable(m) if m.contains("not configured") => {
+                        "identity verification is not configured".to_owned()
+                    }
+                    ProviderError::Unavailable(_) => {
+                        "identity provider unavailable; try again later".to_owned()
+                    }
+                    ProviderError::Rejected(_) | ProviderError::Malformed(_) => {
+                        "identity provider refused to start a check".to_owned()
+                    }
+                }
+            })?;
+        // If this record is lost, the webhook still finds the owner by `vendor_data`.
+        if let Err(e) = self
+            .p
+            .store
+            .record_identity_session(owner, session.session_id.clone(), self.p.clock.now())
+            .await
+        {
+            tracing::error!(error = %e, "could not record an identity session");
+        }
+        Ok(session)
+    }
+
+    /// `POST /api/identity/session`: restarts the identity check of a claimed owner.
+    ///
+    /// # Errors
+    /// [`EscalationError`].
+    #[tracing::instrument(skip_all, fields(owner.id = %owner))]
+    pub async fn restart_identity(
+        &self,
+        owner: OwnerId,
+        bearer: Option<&str>,
+    ) -> Result<IdentitySession, EscalationError> {
+        let caller = auth::token_owner(&*self.p.owners, bearer).await?;
+        let tier = self
+            .p
+            .store
+            .owner_tier(owner)
+            .await?
+            .ok_or(EscalationError::NoSuchOwner)?;
+        if caller != owner {
+            return Err(AuthError::NotYourOwner.into());
+        }
+        if tier == Tier::AgentRepresented {
+            return Err(EscalationError::NotClaimed);
+        }
+        self.start_session(owner)
+            .await
+            .map_err(EscalationError::IdentityUnavailable)
+    }
+
+    /// `POST /api/identity/webhook/didit`: the signature and timestamp are checked on the
+    /// exact raw body before anything is parsed; only `status.updated` is acted on.
+    ///
+    /// # Errors
+    /// [`EscalationError::WebhookRejected`] with the check's reason; store errors (the
+    /// provider then retries).
+    #[tracing::instrument(skip_all)]
+    pub async fn webhook(
+        &self,
+        raw_body: &[u8],
+        signature: Option<String>,
+        timestamp: Option<String>,
+    ) -> Result<WebhookAck, EscalationError> {
+        let now = self.p.clock.now();
+        let event = self
+            .p
+            .identity
+            .verify_webhook(raw_body, signature, timestamp, now)
+            .map_err(|reason| {
+                tracing::warn!(%reason, "identity webhook rejected");
+                EscalationError::WebhookRejected(reason)
+            })?;
+        if event.webhook_type != STATUS_UPDATED {
+            return Ok(WebhookAck::Ignored(event.webhook_type));
+        }
+        let effect = effect_of(&event);
+        if event.status == "Approved" && effect != IdentityEffect::Verify {
+            tracing::warn!(
+                age_over_18 = ?event.age_over_18,
+                "approved identity check without proof of adulthood: recorded, not promoted"
+            );
+        }
+        let update = IdentityUpdate {
+            vendor_owner: vendor_owner(event.vendor_data.as_deref()),
+            session_id: event.session_id,
+            webhook_type: event.webhook_type,
+            status: event.status,
+            age_over_18: event.age_over_18,
+            effect,
+        };
+        Ok(
+            match self.p.store.apply_identity_event(update, now).await? {
+                IdentityApplied::Applied { owner, tier } => {
+                    tracing::info!(owner.id = %owner, tier = %tier, "identity result applied");
+                    WebhookAck::Done
+                }
+                IdentityApplied::Duplicate => WebhookAck::Done,
+                IdentityApplied::NoMatch => WebhookAck::NoMatch,
+            },
+        )
+    }
+
+    /// `GET /api/escalations/:coupleId/status`, for an owner of the couple.
+    ///
+    /// # Errors
+    /// [`EscalationError`].
+    pub async fn status(
+        &self,
+        couple: CoupleId,
+        bearer: Option<&str>,
+    ) -> Result<(OwnerId, RevealStatus), EscalationError> {
+        let (owner, partner, view) = self.member_view(couple, bearer).await?;
+        let (a, b) = (view.a.owner, view.b.owner);
+        let order = match (a, b) {
+            (Some(a), Some(b)) => [a, b],
+            _ => [owner, partner],
+        };
+        let found = self.p.store.reveal_sides(couple, order).await?;
+        let sides: Vec<RevealSide> = order
+            .iter()
+            .filter_map(|o| found.iter().find(|s| s.owner == *o).copied())
+            .collect();
+        if sides.len() != 2 {
+            return Err(EscalationError::CoupleOwnersNotFound);
+        }
+        let ready = reveal_ready(view.state, &sides);
+        Ok((
+            owner,
+            RevealStatus {
+                couple,
+                sides,
+                reveal_ready: ready,
+            },
+        ))
+    }
+
+    /// `GET /api/escalations/:coupleId/contact`: the other owner's `contactRef`, verbatim,
+    /// only when the reveal is ready.
+    ///
+    /// # Errors
+    /// [`EscalationError::RevealNotReady`], and those of [`status`](Self::status).
+    #[tracing::instrument(skip_all, fields(couple.id = %couple))]
+    pub async fn contact(
+        &self,
+        couple: CoupleId,
+        bearer: Option<&str>,
+    ) -> Result<Option<String>, EscalationError> {
+        let (owner, status) = self.status(couple, bearer).await?;
+        if !status.reveal_ready {
+            return Err(EscalationError::RevealNotReady);
+        }
+        let partner = status
+            .sides
+            .iter()
+            .find(|s| s.owner != owner)
+            .ok_or(EscalationError::CoupleOwnersNotFound)?
+            .owner;
+        tracing::info!(owner.id = %owner, partner.id = %partner, "contact revealed");
+        Ok(self.p.store.contact_ref(partner).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests: failing loudly is the point")]
+
+    use super::*;
+    use crate::model::{CoupleMember, PersonaId};
+    use crate::ports::{
+        ConsentRecorded, MockAuthVerifier, MockCallbackClient, MockClock, MockCoupleStore,
+        MockEscalationStore, MockIdentityProvider, MockIds, MockOutbox, MockOwnerStore,
+        VerifiedLogin,
+    };
+    use time::macros::datetime;
+
+    struct Mocks {
+        store: MockEscalationStore,
+        couples: MockCoupleStore,
+        owners: MockOwnerStore,
+        login: MockAuthVerifier,
+        identity: MockIdentityProvider,
+        outbox: MockOutbox,
+    }
+
+    impl Mocks {
+        fn new() -> Self {
+            Self {
+                store: MockEscalationStore::new(),
+                couples: MockCoupleStore::new(),
+                owners: MockOwnerStore::new(),
+                login: MockAuthVerifier::new(),
+                identity: MockIdentityProvider::new(),
+                outbox: MockOutbox::new(),
+            }
+        }
+
+        fn build(self) -> Escalation {
+            let mut clock = MockClock::new();
+            clock
+                .expect_now()
+                .returning(|| datetime!(2026-11-23 12:00 UTC));
+            let clock: Arc<dyn Clock> = Arc::new(clock);
+            let mut ids = MockIds::new();
+            ids.expect_secret_bytes().returning(|| [9u8; 32]);
+            Escalation::new(EscalationPorts {
+                store: Arc::new(self.store),
+                couples: Arc::new(self.couples),
+                owners: Arc::new(self.owners),
+                login: Arc::new(self.login),
+                identity: Arc::new(self.identity),
+                notifier: Arc::new(Notifier::new(
+                    Arc::new(self.outbox),
+                    Arc::new(MockCallbackClient::new()),
+                    clock.clone(),
+                )),
+                clock,
+                ids: Arc::new(ids),
+            })
+        }
+
+        /// Token `ish_1` is owner 1, `ish_2` owner 2, `ish_3` owner 3; couple 7 is 1 + 2.
+        fn with_couple(mut self, state: CoupleState) -> Self {
+            self.owners.expect_owner_by_token().returning(|h| {
+                Ok((1..=3)
+                    .find(|n| auth::token_hash(&format!("ish_{n}")) == h)
+                    .map(OwnerId))
+            });
+            self.couples.expect_couple().returning(move |id| {
+                Ok((id == CoupleId(7)).then(|| CoupleView {
+                    id,
+                    state,
+                    a: CoupleMember {
+                        persona: PersonaId(10),
+                        owner: Some(OwnerId(1)),
+                        handle: "ada".into(),
+                    },
+                    b: CoupleMember {
+                        persona: PersonaId(20),
+                        owner: Some(OwnerId(2)),
+                        handle: "bo".into(),
+                    },
+                }))
+            });
+            self
+        }
+    }
+
+    fn event(status: &str, age: Option<bool>) -> IdentityEvent {
+        IdentityEvent {
+            webhook_type: STATUS_UPDATED.into(),
+            session_id: "s-1".into(),
+            status: status.into(),
+            vendor_data: Some(vendor_data(OwnerId(1))),
+            age_over_18: age,
+        }
+    }
+
+    #[test]
+    fn escalation_only_an_approved_adult_verifies() {
+        assert_eq!(
+            effect_of(&event("Approved", Some(true))),
+            IdentityEffect::Verify
+        );
+        assert_eq!(effect_of(&event("Approved", None)), IdentityEffect::Record);
+        assert_eq!(
+            effect_of(&event("Approved", Some(false))),
+            IdentityEffect::Record
+        );
+        assert_eq!(
+            effect_of(&event("Declined", Some(true))),
+            IdentityEffect::Revoke
+        );
+        for s in [
+            "In Review",
+            "Not Started",
+            "Abandoned",
+            "approved",
+            "Expired",
+        ] {
+            assert_eq!(effect_of(&event(s, Some(true))), IdentityEffect::Record);
+        }
+    }
+
+    #[test]
+    fn escalation_invites_carry_256_bits_and_vendor_data_round_trips() {
+        let t = invite_from_bytes(&[1u8; 32]);
+        assert!(t.starts_with("inv_") && t.len() == 4 + 43);
+        assert_ne!(t, invite_from_bytes(&[2u8; 32]));
+        assert_eq!(
+            vendor_owner(Some(&vendor_data(OwnerId(42)))),
+            Some(OwnerId(42))
+        );
+        for bad in [
+            "42",
+            "ishtar:owner:",
+            "ishtar:owner:-1",
+            "ishtar:owner:x",
+            "",
+        ] {
+            assert_eq!(vendor_owner(Some(bad)), None, "{bad}");
+        }
+        assert_eq!(vendor_owner(None), None);
+    }
+
+    #[test]
+    fn escalation_reveal_needs_both_verified_both_consented_and_a_commitment() {
+        let side = |owner, tier, consented| RevealSide {
+            owner: OwnerId(owner),
+            tier,
+            consented,
+        };
+        let v = Tier::IdentityVerified;
+        let both = [side(1, v, true), side(2, v, true)];
+        assert!(reveal_ready(CoupleState::Committed, &both));
+        assert!(reveal_ready(CoupleState::Brokered, &both));
+        assert!(!reveal_ready(CoupleState::Ended, &both));
+        assert!(!reveal_ready(CoupleState::Courting, &both));
+        assert!(!reveal_ready(
+            CoupleState::Committed,
+            &[side(1, v, true), side(2, v, false)]
+        ));
+        assert!(!reveal_ready(
+            CoupleState::Committed,
+            &[side(1, v, true), side(2, Tier::ProfileClaimed, true)]
+        ));
+        assert!(!reveal_ready(CoupleState::Committed, &both[..1]));
+    }
+
+    #[tokio::test]
+    async fn escalation_a_failed_sign_in_never_consumes_an_invite() {
+        let mut m = Mocks::new();
+        m.login
+            .expect_verify()
+            .returning(|_, _| Err("bad signature".into()));
+        m.store.expect_claim_invite().never();
+        let e = m.build().claim("inv_x", "jwt").await.unwrap_err();
+        assert!(matches!(e, EscalationError::LoginFailed(r) if r == "bad signature"));
+    }
+
+    #[tokio::test]
+    async fn escalation_a_claim_without_identity_provider_still_succeeds_with_a_note() {
+        let mut m = Mocks::new();
+        m.login.expect_verify().returning(|_, _| {
+            Ok(VerifiedLogin {
+                user_id: "did:privy:abc".into(),
+            })
+        });
+        m.store
+            .expect_claim_invite()
+            .withf(|h, u, _| *h == auth::token_hash("inv_x") && u == "did:privy:abc")
+            .returning(|_, _, _| {
+                Ok(InviteClaim::Claimed {
+                    owner: OwnerId(1),
+                    tier: Tier::ProfileClaimed,
+                })
+            });
+        m.identity.expect_create_session().returning(|_| {
+            Err(ProviderError::Unavailable(
+                "identity provider not configured".into(),
+            ))
+        });
+        m.store.expect_record_identity_session().never();
+        let c = m.build().claim("inv_x", "jwt").await.unwrap();
+        assert_eq!(c.identity_url, None);
+        assert_eq!(
+            c.identity_note.as_deref(),
+            Some("identity verification is not configured")
+        );
+        assert_eq!(c.tier, Tier::ProfileClaimed);
+    }
+
+    #[tokio::test]
+    async fn escalation_consent_checks_the_owner_before_the_couple() {
+        let mut m = Mocks::new().with_couple(CoupleState::Courting);
+        m.store.expect_record_consent().never();
+        let esc = m.build();
+        // Another owner's token.
+        assert!(matches!(
+            esc.consent(CoupleId(7), OwnerId(1), Some("ish_2")).await,
+            Err(EscalationError::Auth(AuthError::NotYourOwner))
+        ));
+        assert!(matches!(
+            esc.consent(CoupleId(7), OwnerId(1), None).await,
+            Err(EscalationError::Auth(AuthError::TokenRequired))
+        ));
+        assert!(matches!(
+            esc.consent(CoupleId(8), OwnerId(1), Some("ish_1")).await,
+            Err(EscalationError::NoSuchCouple)
+        ));
+        assert!(matches!(
+            esc.consent(CoupleId(7), OwnerId(3), Some("ish_3")).await,
+            Err(EscalationError::NotInCouple)
+        ));
+    }
+
+    #[tokio::test]
+    async fn escalation_the_second_consent_commits_and_notifies_both() {
+        let mut m = Mocks::new().with_couple(CoupleState::Courting);
+        m.store
+            .expect_record_consent()
+            .withf(|c, o, p, _| *c == CoupleId(7) && *o == OwnerId(2) && *p == Some(OwnerId(1)))
+            .returning(|_, _, _, _| {
+                Ok(ConsentRecorded {
+                    both: true,
+                    committed_now: true,
+                })
+            });
+        m.outbox
+            .expect_enqueue()
+            .withf(|p, kind, _, _| {
+                p == &vec![PersonaId(10), PersonaId(20)] && kind == "intro.ready"
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(2));
+        let both = m
+            .build()
+            .consent(CoupleId(7), OwnerId(2), Some("ish_2"))
+            .await
+            .unwrap();
+        assert!(both);
+    }
+
+    #[tokio::test]
+    async fn escalation_contact_is_refused_until_ready_and_then_is_the_partners() {
+        let mut m = Mocks::new().with_couple(CoupleState::Committed);
+        m.store.expect_reveal_sides().returning(|_, owners| {
+            Ok(owners
+                .iter()
+                .map(|o| RevealSide {
+                    owner: *o,
+                    tier: if o.0 == 1 {
+                        Tier::IdentityVerified
+                    } else {
+                        Tier::ProfileClaimed
+                    },
+                    consented: true,
+                })
+                .collect())
+        });
+        m.store.expect_contact_ref().never();
+        let esc = m.build();
+        assert!(matches!(
+            esc.contact(CoupleId(7), Some("ish_1")).await,
+            Err(EscalationError::RevealNotReady)
+        ));
+        assert!(matches!(
+            esc.contact(CoupleId(7), Some("ish_3")).await,
+            Err(EscalationError::NotInCouple)
+        ));
+
+        let mut m = Mocks::new().with_couple(CoupleState::Committed);
+        m.store.expect_reveal_sides().returning(|_, owners| {
+            Ok(owners
+                .iter()
+                .map(|o| RevealSide {
+                    owner: *o,
+                    tier: Tier::IdentityVerified,
+                    consented: true,
+                })
+                .collect())
+        });
+        m.store
+            .expect_contact_ref()
+            .withf(|o| *o == OwnerId(2))
+            .returning(|_| Ok(Some("tg:@bo".into())));
+        let got = m.build().contact(CoupleId(7), Some("ish_1")).await.unwrap();
+        assert_eq!(got.as_deref(), Some("tg:@bo"));
+    }
+
+    #[tokio::test]
+    async fn escalation_webhooks_other_than_status_updated_are_only_acknowledged() {
+        let mut m = Mocks::new();
+        m.identity.expect_verify_webhook().returning(|_, _, _, _| {
+            Ok(IdentityEvent {
+                webhook_type: "data.updated".into(),
+                ..event("Approved", Some(true))
+            })
+        });
+        m.store.expect_apply_identity_event().never();
+        let ack = m.build().webhook(b"{}", None, None).await.unwrap();
+        assert_eq!(ack, WebhookAck::Ignored("data.updated".into()));
+    }
+
+    #[tokio::test]
+    async fn escalation_an_approved_event_without_an_age_is_recorded_not_promoted() {
+        let mut m = Mocks::new();
+        m.identity
+            .expect_verify_webhook()
+            .returning(|_, _, _, _| Ok(event("Approved", None)));
+        m.store
+            .expect_apply_identity_event()
+            .withf(|u, _| u.effect == IdentityEffect::Record && u.vendor_owner == Some(OwnerId(1)))
+            .returning(|_, _| {
+                Ok(IdentityApplied::Applied {
+                    owner: OwnerId(1),
+                    tier: Tier::ProfileClaimed,
+                })
+            });
+        assert_eq!(
+            m.build().webhook(b"{}", None, None).await.unwrap(),
+            WebhookAck::Done
+        );
+    }
+
+    #[tokio::test]
+    async fn escalation_a_rejected_webhook_touches_nothing() {
+        let mut m = Mocks::new();
+        m.identity
+            .expect_verify_webhook()
+            .returning(|_, _, _, _| Err("stale timestamp".into()));
+        m.store.expect_apply_identity_event().never();
+        let e = m.build().webhook(b"{}", None, None).await.unwrap_err();
+        assert!(matches!(e, EscalationError::WebhookRejected(r) if r == "stale timestamp"));
+    }
+
+    #[tokio::test]
+    async fn escalation_identity_restart_needs_a_claimed_own_owner() {
+        let mut m = Mocks::new().with_couple(CoupleState::Courting);
+        m.store.expect_owner_tier().returning(|o| {
+            Ok(match o.0 {
+                1 => Some(Tier::AgentRepresented),
+                2 => Some(Tier::ProfileClaimed),
+                _ => None,
+            })
+        });
+        m.identity.expect_create_session().returning(|v| {
+            assert_eq!(v, "ishtar:owner:2");
+            Ok(IdentitySession {
+                session_id: "s-2".into(),
+                url: "https://verify.example/s-2".into(),
+            })
+        });
+        m.store
+            .expect_record_identity_session()
+            .returning(|_, _, _| Ok(()));
+        let esc = m.build();
+        assert!(matches!(
+            esc.restart_identity(OwnerId(1), Some("ish_1")).await,
+            Err(EscalationError::NotClaimed)
+        ));
+        assert!(matches!(
+            esc.restart_identity(OwnerId(99), Some("ish_1")).await,
+            Err(EscalationError::NoSuchOwner)
+        ));
+        assert!(matches!(
+            esc.restart_identity(OwnerId(2), Some("ish_1")).await,
+            Err(EscalationError::Auth(AuthError::NotYourOwner))
+        ));
+        let s = esc
+            .restart_identity(OwnerId(2), Some("ish_2"))
+            .await
+            .unwrap();
+        assert_eq!(s.session_id, "s-2");
+    }
+}

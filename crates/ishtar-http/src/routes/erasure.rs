@@ -1,0 +1,17 @@
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use ishtar_domain::Venue;
+
+use crate::error::ApiError;
+use crate::extract::Bearer;
+use crate::routes::ok_json;
+
+/// `DELETE /api/owners/me`: erases the caller's owner (design.md §5). The token stops
+/// working with it.
+pub async fn erase_me(venue: web::Data<Venue>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
+    let (owner, erased) = venue.erasure.erase_me(bearer.token()).await?;
+    Ok(ok_json(
+        json!({"ok": true, "ownerId": owner.0, "erased": erased.to_json()}),
+    ))
+}

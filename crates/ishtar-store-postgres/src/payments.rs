@@ -1,0 +1,223 @@
+//! Orders, receipts and the buyback ledger (the payments use case's store).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use time::OffsetDateTime;
+
+use ishtar_domain::model::{CoupleId, OwnerId};
+use ishtar_domain::payments::{NewOrder, OrderView, PaymentStore, Receipt};
+use ishtar_domain::ports::Settlement;
+use ishtar_domain::StoreError;
+
+use crate::schema::{buyback_ledger, couples, heart_files, orders, personas, receipts};
+use crate::store::{db_err, PgStore};
+
+/// How often a waiting retry looks at a settling order.
+const POLL: Duration = Duration::from_millis(50);
+
+fn amount(a: u64) -> i64 {
+    i64::try_from(a).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl PaymentStore for PgStore {
+    async fn order(&self, id: String) -> Result<Option<OrderView>, StoreError> {
+        let mut conn = self.conn().await?;
+        let Some((status, reason, report)) = orders::table
+            .find(&id)
+            .select((orders::status, orders::reason, orders::report))
+            .first::<(String, Option<String>, Option<String>)>(&mut conn)
+            .await
+            .optional()
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let receipt = receipts::table
+            .filter(receipts::order_id.eq(&id))
+            .select((receipts::id, receipts::payer, receipts::transaction, receipts::network))
+            .first::<(i64, String, String, String)>(&mut conn)
+            .await
+            .optional()
+            .map_err(db_err)?
+            .map(|(rid, payer, transaction, network)| Receipt {
+                id: rid,
+                settlement: Settlement { payer, transaction, network },
+            });
+        Ok(Some(OrderView { id, status, reason, report, receipt }))
+    }
+
+    async fn challenge_order(&self, o: NewOrder, at: OffsetDateTime) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::sql_query(
+            "INSERT INTO orders (id, owner_id, couple_id, amount, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'challenged', $5, $5) \
+             ON CONFLICT (id) DO UPDATE SET status = 'challenged', reason = NULL, updated_at = $5 \
+             WHERE orders.status = 'failed'",
+        )
+        .bind::<Text, _>(&o.id)
+        .bind::<BigInt, _>(o.owner.0)
+        .bind::<Nullable<BigInt>, _>(o.couple.map(|c| c.0))
+        .bind::<BigInt, _>(amount(o.amount))
+        .bind::<Timestamptz, _>(at)
+        .execute(&mut conn)
+        .await
+        .map(drop)
+        .map_err(db_err)
+    }
+
+    async fn claim_settlement(&self, o: NewOrder, at: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        // One statement: insert as settling, or flip a challenged/failed order to settling.
+        // The row lock makes exactly one concurrent caller see a claimed row.
+        let claimed = diesel::sql_query(
+            "INSERT INTO orders (id, owner_id, couple_id, amount, status, claimed_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'settling', $5, $5, $5) \
+             ON CONFLICT (id) DO UPDATE SET status = 'settling', reason = NULL, claimed_at = $5, updated_at = $5 \
+             WHERE orders.status IN ('challenged', 'failed')",
+        )
+        .bind::<Text, _>(&o.id)
+        .bind::<BigInt, _>(o.owner.0)
+        .bind::<Nullable<BigInt>, _>(o.couple.map(|c| c.0))
+        .bind::<BigInt, _>(amount(o.amount))
+        .bind::<Timestamptz, _>(at)
+        .execute(&mut conn)
+        .await
+        .map_err(db_err)?;
+        Ok(claimed == 1)
+    }
+
+    async fn wait_settled(&self, id: String, timeout_ms: u64) -> Result<(), StoreError> {
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
+        loop {
+            let status: Option<String> = {
+                let mut conn = self.conn().await?;
+                orders::table
+                    .find(&id)
+                    .select(orders::status)
+                    .first(&mut conn)
+                    .await
+                    .optional()
+                    .map_err(db_err)?
+            };
+            if status.as_deref() != Some("settling") || tokio::time::Instant::now() >= deadline {
+                return Ok(());
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn fail_order(&self, id: String, reason: String, at: OffsetDateTime) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::update(orders::table.find(&id).filter(orders::status.ne("fulfilled")))
+            .set((orders::status.eq("failed"), orders::reason.eq(reason), orders::updated_at.eq(at)))
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(db_err)
+    }
+
+    async fn nonce_used(&self, nonce: String) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::select(diesel::dsl::exists(
+            receipts::table.filter(receipts::auth_nonce.eq(nonce.to_ascii_lowercase())),
+        ))
+        .get_result(&mut conn)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn record_payment(
+        &self,
+        order_id: String,
+        s: Settlement,
+        auth_nonce: String,
+        paid: u64,
+        buyback: u64,
+        at: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.conn().await?;
+        conn.transaction(async |c| {
+            let receipt: i64 = diesel::insert_into(receipts::table)
+                .values((
+                    receipts::order_id.eq(&order_id),
+                    receipts::payer.eq(&s.payer),
+                    receipts::transaction.eq(&s.transaction),
+                    receipts::network.eq(&s.network),
+                    receipts::amount.eq(amount(paid)),
+                    receipts::auth_nonce.eq(auth_nonce.to_ascii_lowercase()),
+                    receipts::created_at.eq(at),
+                ))
+                .returning(receipts::id)
+                .get_result(c)
+                .await?;
+            diesel::update(orders::table.find(&order_id))
+                .set((orders::status.eq("fulfilled"), orders::reason.eq(None::<String>), orders::updated_at.eq(at)))
+                .execute(c)
+                .await?;
+            diesel::insert_into(buyback_ledger::table)
+                .values((
+                    buyback_ledger::receipt_id.eq(receipt),
+                    buyback_ledger::amount.eq(amount(buyback)),
+                    buyback_ledger::created_at.eq(at),
+                ))
+                .execute(c)
+                .await?;
+            Ok::<_, DieselError>(receipt)
+        })
+        .await
+        .map_err(db_err)
+    }
+
+    async fn save_report(&self, order_id: String, report: String, at: OffsetDateTime) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::update(orders::table.find(&order_id).filter(orders::report.is_null()))
+            .set((orders::report.eq(report), orders::updated_at.eq(at)))
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(db_err)
+    }
+
+    async fn owner_heart(&self, owner: OwnerId) -> Result<Option<serde_json::Value>, StoreError> {
+        let mut conn = self.conn().await?;
+        heart_files::table
+            .filter(heart_files::owner_id.eq(owner.0))
+            .order(heart_files::version.desc())
+            .select(heart_files::heart)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_err)
+    }
+
+    async fn couple_hearts(
+        &self,
+        couple: CoupleId,
+    ) -> Result<Option<((String, serde_json::Value), (String, serde_json::Value))>, StoreError> {
+        let mut conn = self.conn().await?;
+        let Some((a, b)) = couples::table
+            .find(couple.0)
+            .select((couples::persona_a, couples::persona_b))
+            .first::<(i64, i64)>(&mut conn)
+            .await
+            .optional()
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let rows: Vec<(i64, String, serde_json::Value)> = personas::table
+            .filter(personas::id.eq_any([a, b]))
+            .select((personas::id, personas::handle, personas::heart))
+            .load(&mut conn)
+            .await
+            .map_err(db_err)?;
+        let get = |id: i64| rows.iter().find(|r| r.0 == id).map(|r| (r.1.clone(), r.2.clone()));
+        Ok(get(a).zip(get(b)))
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Load benchmark of the intake path (issue: foundation, item 12). Loopback only, bounded.
+#
+# Builds the venue in release mode, serves it on 127.0.0.1 against a fresh database, drives
+# it with wrk at 32 connections, and measures pgbench's TPS for the equivalent transactions
+# in the same run. Prints the figures; docs/benchmarks.md records them.
+#
+#   scripts/bench-load.sh            # 20 s per run
+#   DURATION=60 scripts/bench-load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-20}
+CONNS=${CONNS:-32}
+PORT=${PORT:-18080}
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
+DB=ishtar_bench
+HERE=scripts/bench
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+command -v pgbench >/dev/null || { echo "pgbench is needed (Debian: postgresql-client)"; exit 1; }
+
+cargo build --release -q -p ishtar
+psql "$PGURL/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+./target/release/ishtar migrate --database-url "$PGURL/$DB" >/dev/null
+psql "$PGURL/$DB" -qc "INSERT INTO settings (key, value) VALUES ('cap', '10000000')"
+
+RUST_LOG=warn ISHTAR_BACKGROUND=false ISHTAR_BIND=127.0.0.1:$PORT DATABASE_URL="$PGURL/$DB" \
+  ISHTAR_DB_POOL_SIZE=${POOL:-16} ISHTAR_ENCRYPTION_KEY=$(head -c 32 /dev/zero | base64) \
+  ./target/release/ishtar serve &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+
+echo "== machine: $(nproc) cores; $(date -u +%F)"
+echo "== wrk: POST /api/intake/heart-file, $CONNS connections, ${DURATION}s"
+wrk -t2 -c"$CONNS" -d"${DURATION}s" -s "$HERE/heart-file.lua" "http://127.0.0.1:$PORT/api/intake/heart-file" | tail -n 6
+echo "== pgbench: the heart-file transaction, $CONNS clients, ${DURATION}s"
+pgbench -n -q -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/heart-file.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency"
+
+echo "== wrk: the whole intake path (heart-file → agent → verify → persona), $CONNS connections, ${DURATION}s"
+wrk -t"$CONNS" -c"$CONNS" -d"${DURATION}s" -s "$HERE/intake.lua" "http://127.0.0.1:$PORT/" | tail -n 6
+echo "== pgbench: the same path's statements, $CONNS clients, ${DURATION}s (1 transaction = 4 requests)"
+pgbench -n -q -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/intake.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency"
