@@ -5,6 +5,8 @@
 
 mod admission;
 mod boards;
+mod browser;
+mod console;
 mod errors;
 mod escalation;
 mod geo;

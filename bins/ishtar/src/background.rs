@@ -44,6 +44,19 @@ pub fn spawn(venue: Arc<Venue>, enabled: bool) -> Workers {
             }
         }
     });
+    // Retention (issue 6): checked hourly, runs once per UTC day of the venue's clock.
+    let retention_venue = venue.clone();
+    let retention = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        loop {
+            match retention_venue.retention.run_if_due().await {
+                Ok(Some(p)) => tracing::info!(deleted = p.total(), "daily retention purge"),
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "retention purge failed"),
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
     let deliver = tokio::spawn(async move {
         loop {
             match venue.notifier.deliver_due(64).await {
@@ -55,6 +68,6 @@ pub fn spawn(venue: Arc<Venue>, enabled: bool) -> Workers {
         }
     });
     Workers {
-        tasks: vec![beat, deliver],
+        tasks: vec![beat, deliver, retention],
     }
 }

@@ -1,4 +1,5 @@
-//! The command line: `ishtar serve` (the default) and `ishtar migrate`.
+//! The command line: `ishtar serve` (the default), `ishtar migrate`, `ishtar beat` and
+//! `ishtar erase --owner N`.
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +21,16 @@ pub enum Command {
     Serve,
     /// Create the database if missing and apply pending migrations, then exit.
     Migrate,
+    /// Run one match beat now (as the operator's console would), print its result as
+    /// JSON ({"cycleId","pairs","created"}), then exit.
+    Beat,
+    /// Erase an owner and everything that is theirs (the cascade of DELETE
+    /// /api/owners/me), print what was removed as JSON, then exit. Irreversible.
+    Erase {
+        /// The owner's id.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+        owner: i64,
+    },
 }
 
 /// Runs the chosen command.
@@ -35,6 +46,41 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             tracing::info!(bind = %cli.config.bind, port = app.port(), "ishtar is serving");
             app.run_until_stopped().await.map_err(|e| e.to_string())
         }
+        Command::Beat => {
+            let venue = crate::build_venue(&cli.config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let r = venue
+                .matchmaker
+                .beat("cli")
+                .await
+                .map_err(|e| format!("beat not run: {e}"))?;
+            venue
+                .console
+                .beat_ran("cli", &r.cycle_id, r.pairs, r.created)
+                .await;
+            answer(&serde_json::json!({
+                "cycleId": r.cycle_id, "pairs": r.pairs, "created": r.created,
+            }))
+        }
+        Command::Erase { owner } => {
+            let venue = crate::build_venue(&cli.config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let erased = venue
+                .erasure
+                .erase(ishtar_domain::model::OwnerId(owner))
+                .await
+                .map_err(|e| match e {
+                    ishtar_domain::erasure::ErasureError::NoSuchOwner => {
+                        format!("no owner {owner}")
+                    }
+                    e => format!("owner {owner} not erased: {e}"),
+                })?;
+            answer(&serde_json::json!({
+                "ok": true, "ownerId": owner, "erased": erased.to_json(),
+            }))
+        }
         Command::Migrate => {
             let n = crate::prepare_database(&cli.config)
                 .await
@@ -43,4 +89,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Prints a command's answer (one JSON line on stdout).
+fn answer(v: &serde_json::Value) -> Result<(), String> {
+    use std::io::Write as _;
+    writeln!(std::io::stdout().lock(), "{v}").map_err(|e| e.to_string())
 }

@@ -50,9 +50,17 @@ type AiPorts = (
 
 fn ai_ports(config: &Config) -> Result<AiPorts, StartError> {
     let Some(base) = config.ai_base_url.clone().filter(|u| !u.trim().is_empty()) else {
-        return Ok((Arc::new(LocalGuard), Arc::new(LocalEmbedder), Arc::new(TemplateWriter)));
+        return Ok((
+            Arc::new(LocalGuard),
+            Arc::new(LocalEmbedder),
+            Arc::new(TemplateWriter),
+        ));
     };
-    let mut g = ishtar_ai_gateway::GatewayConfig { base_url: base, api_key: config.ai_api_key.clone(), ..Default::default() };
+    let mut g = ishtar_ai_gateway::GatewayConfig {
+        base_url: base,
+        api_key: config.ai_api_key.clone(),
+        ..Default::default()
+    };
     if let Some(m) = &config.embed_model {
         g.embed_model = m.clone();
     }
@@ -124,6 +132,17 @@ pub async fn prepare_database(config: &Config) -> Result<usize, StartError> {
 /// # Errors
 /// [`StartError`] naming what is missing.
 pub async fn build_venue(config: &Config) -> Result<Venue, StartError> {
+    build_venue_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`build_venue`] on another clock (tests drive the retention job's days with it).
+///
+/// # Errors
+/// [`StartError`] naming what is missing.
+pub async fn build_venue_with_clock(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Venue, StartError> {
     let applied = prepare_database(config).await?;
     if applied > 0 {
         tracing::info!(applied, "applied migrations");
@@ -174,7 +193,7 @@ pub async fn build_venue(config: &Config) -> Result<Venue, StartError> {
             timeout: Duration::from_millis(config.callback_timeout_ms.max(1)),
             ..CallbackConfig::default()
         })),
-        clock: Arc::new(SystemClock),
+        clock,
         ids: Arc::new(OsIds),
     };
     let opts = VenueOptions {

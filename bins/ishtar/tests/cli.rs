@@ -39,3 +39,21 @@ fn help_lists_the_commands() {
         assert!(text.contains(word), "{word}");
     }
 }
+
+#[test]
+fn every_command_has_its_own_help() {
+    for (command, needle) in [
+        ("serve", "serve HTTP"),
+        ("migrate", "migrations"),
+        ("beat", "match beat"),
+        ("erase", "--owner <N>"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ishtar"))
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{command} --help");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(needle), "{command} --help: {text}");
+    }
+}

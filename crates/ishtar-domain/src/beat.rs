@@ -305,7 +305,11 @@ impl Matchmaker {
                 }
             }
         }
-        let cache = self.vectors.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.vectors.lock().unwrap_or_else(|p| p.into_inner());
+        // Keep only hearts still in play: an erased owner's vector leaves memory too, and
+        // the cache stays bounded by the eligible set (others reload from the store).
+        let live: HashSet<&str> = eligible.iter().map(|e| e.heart_hash.as_str()).collect();
+        cache.retain(|hash, _| live.contains(hash.as_str()));
         let mut out = Vec::with_capacity(eligible.len() * dims);
         for e in eligible {
             match cache.get(&e.heart_hash) {

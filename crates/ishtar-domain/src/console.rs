@@ -625,8 +625,7 @@ mod tests {
 
     fn clock() -> Arc<MockClock> {
         let mut c = MockClock::new();
-        c.expect_now()
-            .returning(|| datetime!(2026-11-23 15:30 UTC));
+        c.expect_now().returning(|| datetime!(2026-11-23 15:30 UTC));
         Arc::new(c)
     }
 
@@ -751,7 +750,11 @@ mod tests {
                 ..SnapshotCounts::default()
             })
         });
-        let s = settings(vec![("cap".into(), "4".into()), ("mode".into(), "sim".into())]).await;
+        let s = settings(vec![
+            ("cap".into(), "4".into()),
+            ("mode".into(), "sim".into()),
+        ])
+        .await;
         let snap = console(store, s, MockOutbox::new())
             .snapshot()
             .await
@@ -779,7 +782,9 @@ mod tests {
         assert_eq!(s.current().cap, 7);
         assert!(matches!(
             c.set_setting("admin_token", "x").await,
-            Err(SetError::Invalid(crate::settings::SettingError::KeyNotAllowed))
+            Err(SetError::Invalid(
+                crate::settings::SettingError::KeyNotAllowed
+            ))
         ));
     }
 
@@ -796,7 +801,9 @@ mod tests {
         let mut outbox = MockOutbox::new();
         outbox
             .expect_enqueue()
-            .withf(|p, kind, _, _| p == &vec![PersonaId(10), PersonaId(11)] && kind == "intro.brokered")
+            .withf(|p, kind, _, _| {
+                p == &vec![PersonaId(10), PersonaId(11)] && kind == "intro.brokered"
+            })
             .times(1)
             .returning(|_, _, _, _| Ok(2));
         let c = console(store, settings(vec![]).await, outbox);

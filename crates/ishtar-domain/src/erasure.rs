@@ -156,7 +156,11 @@ mod tests {
     use crate::ports::{MockClock, MockConsoleStore, MockErasureStore, MockIds, MockOwnerStore};
     use time::macros::datetime;
 
-    fn erasure(store: MockErasureStore, owners: MockOwnerStore, events: MockConsoleStore) -> Erasure {
+    fn erasure(
+        store: MockErasureStore,
+        owners: MockOwnerStore,
+        events: MockConsoleStore,
+    ) -> Erasure {
         let mut clock = MockClock::new();
         clock
             .expect_now()

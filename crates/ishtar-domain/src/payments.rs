@@ -60,7 +60,10 @@ pub struct PaymentOptions {
 
 impl Default for PaymentOptions {
     fn default() -> Self {
-        Self { pay_to: None, network: "eip155:8453".into() }
+        Self {
+            pay_to: None,
+            network: "eip155:8453".into(),
+        }
     }
 }
 
@@ -106,6 +109,9 @@ pub struct NewOrder {
     pub amount: u64,
 }
 
+/// A couple's two sides for a report: (handle, heart) each.
+pub type CoupleHearts = ((String, serde_json::Value), (String, serde_json::Value));
+
 /// What the store needs for payments.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
@@ -116,10 +122,19 @@ pub trait PaymentStore: Send + Sync {
     async fn challenge_order(&self, order: NewOrder, at: OffsetDateTime) -> Result<(), StoreError>;
     /// Claims the order for settlement: true for exactly one caller while it is not
     /// `settling` or `fulfilled`. MUST be atomic.
-    async fn claim_settlement(&self, order: NewOrder, at: OffsetDateTime) -> Result<bool, StoreError>;
+    async fn claim_settlement(
+        &self,
+        order: NewOrder,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// Waits (up to `timeout_ms`) until the order is no longer `settling`.
     async fn wait_settled(&self, id: String, timeout_ms: u64) -> Result<(), StoreError>;
-    async fn fail_order(&self, id: String, reason: String, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn fail_order(
+        &self,
+        id: String,
+        reason: String,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Whether an EIP-3009 authorization nonce already paid for something.
     async fn nonce_used(&self, nonce: String) -> Result<bool, StoreError>;
     /// One transaction: the receipt (unique per order), the order `fulfilled`, the
@@ -133,23 +148,33 @@ pub trait PaymentStore: Send + Sync {
         buyback: u64,
         at: OffsetDateTime,
     ) -> Result<i64, StoreError>;
-    async fn save_report(&self, order_id: String, report: String, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn save_report(
+        &self,
+        order_id: String,
+        report: String,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// The owner's latest dating doc, for a report with no couple.
     async fn owner_heart(&self, owner: OwnerId) -> Result<Option<serde_json::Value>, StoreError>;
     /// Both personas' hearts of a couple: (handle, heart) twice.
-    async fn couple_hearts(
-        &self,
-        couple: CoupleId,
-    ) -> Result<Option<((String, serde_json::Value), (String, serde_json::Value))>, StoreError>;
+    async fn couple_hearts(&self, couple: CoupleId) -> Result<Option<CoupleHearts>, StoreError>;
 }
 
 /// The outcome of a report request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReportOutcome {
     /// No payment attached: pay this.
-    Challenge { order_id: String, requirement: PaymentRequirement },
+    Challenge {
+        order_id: String,
+        requirement: PaymentRequirement,
+    },
     /// Paid (now or before): the report.
-    Delivered { order_id: String, receipt_id: i64, report: String, payment_response: String },
+    Delivered {
+        order_id: String,
+        receipt_id: i64,
+        report: String,
+        payment_response: String,
+    },
 }
 
 /// Why a report request failed.
@@ -187,7 +212,11 @@ pub struct Payments {
 
 impl Payments {
     /// The 402 challenge body, in the facilitator's wire format.
-    pub fn challenge_body(&self, requirement: &PaymentRequirement, order_id: &str) -> serde_json::Value {
+    pub fn challenge_body(
+        &self,
+        requirement: &PaymentRequirement,
+        order_id: &str,
+    ) -> serde_json::Value {
         self.facilitator.challenge_body(requirement, order_id)
     }
 
@@ -206,22 +235,37 @@ impl Payments {
         let owner = owner.ok_or(PayError::OwnerRequired)?;
         auth::authorize(&*self.owners, owner, bearer).await?;
         if let Some(c) = couple {
-            let view = self.couples.couple(c).await?.ok_or(PayError::NotYourCouple)?;
+            let view = self
+                .couples
+                .couple(c)
+                .await?
+                .ok_or(PayError::NotYourCouple)?;
             view.sides(owner).ok_or(PayError::NotYourCouple)?;
         }
         let now = self.clock.now();
         let requirement = self.options.requirement();
-        let order = NewOrder { id: order_id(owner, couple, now), owner, couple, amount: requirement.amount };
+        let order = NewOrder {
+            id: order_id(owner, couple, now),
+            owner,
+            couple,
+            amount: requirement.amount,
+        };
 
         // Paid already (today, for this owner and couple): deliver, settle nothing.
-        if let Some(view) = self.store.order(order.id.clone()).await? {
-            if let Some(receipt) = view.receipt {
-                return self.deliver(&order, receipt, view.report).await;
-            }
+        if let Some(OrderView {
+            receipt: Some(receipt),
+            report,
+            ..
+        }) = self.store.order(order.id.clone()).await?
+        {
+            return self.deliver(&order, receipt, report).await;
         }
         let Some(header) = x_payment.map(str::trim).filter(|h| !h.is_empty()) else {
             self.store.challenge_order(order.clone(), now).await?;
-            return Ok(ReportOutcome::Challenge { order_id: order.id, requirement });
+            return Ok(ReportOutcome::Challenge {
+                order_id: order.id,
+                requirement,
+            });
         };
 
         let payment = match self.facilitator.precheck(header, &requirement, now) {
@@ -229,15 +273,28 @@ impl Payments {
             Err(e) => return Err(self.refuse(&order, e).await),
         };
         if self.store.nonce_used(payment.nonce.clone()).await? {
-            return Err(self.refuse(&order, PaymentError::Invalid("authorization already used".into())).await);
+            return Err(self
+                .refuse(
+                    &order,
+                    PaymentError::Invalid("authorization already used".into()),
+                )
+                .await);
         }
         if !self.store.claim_settlement(order.clone(), now).await? {
             // Another request is settling this order: its outcome is ours.
-            self.store.wait_settled(order.id.clone(), SETTLE_WAIT_MS).await?;
+            self.store
+                .wait_settled(order.id.clone(), SETTLE_WAIT_MS)
+                .await?;
             let view = self.store.order(order.id.clone()).await?;
             return match view {
-                Some(OrderView { receipt: Some(receipt), report, .. }) => self.deliver(&order, receipt, report).await,
-                Some(v) => Err(PayError::NotVerified(v.reason.unwrap_or_else(|| "payment in progress".into()))),
+                Some(OrderView {
+                    receipt: Some(receipt),
+                    report,
+                    ..
+                }) => self.deliver(&order, receipt, report).await,
+                Some(v) => Err(PayError::NotVerified(
+                    v.reason.unwrap_or_else(|| "payment in progress".into()),
+                )),
                 None => Err(PayError::NotVerified("payment in progress".into())),
             };
         }
@@ -251,19 +308,42 @@ impl Payments {
         let share = buyback(order.amount, self.settings.current().buyback_bps);
         let receipt_id = self
             .store
-            .record_payment(order.id.clone(), settlement.clone(), payment.nonce, order.amount, share, self.clock.now())
+            .record_payment(
+                order.id.clone(),
+                settlement.clone(),
+                payment.nonce,
+                order.amount,
+                share,
+                self.clock.now(),
+            )
             .await?;
         tracing::info!(order.id = %order.id, receipt.id = receipt_id, "payment settled");
-        self.deliver(&order, Receipt { id: receipt_id, settlement }, None).await
+        self.deliver(
+            &order,
+            Receipt {
+                id: receipt_id,
+                settlement,
+            },
+            None,
+        )
+        .await
     }
 
     async fn refuse(&self, order: &NewOrder, e: PaymentError) -> PayError {
         let reason = e.to_string();
         // The order row may not exist yet (a first request that carries a payment).
-        if let Err(se) = self.store.challenge_order(order.clone(), self.clock.now()).await {
+        if let Err(se) = self
+            .store
+            .challenge_order(order.clone(), self.clock.now())
+            .await
+        {
             tracing::error!(error = %se, "could not record the order");
         }
-        if let Err(se) = self.store.fail_order(order.id.clone(), reason.clone(), self.clock.now()).await {
+        if let Err(se) = self
+            .store
+            .fail_order(order.id.clone(), reason.clone(), self.clock.now())
+            .await
+        {
             tracing::error!(error = %se, "could not mark the order failed");
         }
         tracing::info!(order.id = %order.id, reason = %reason, "payment not verified");
@@ -271,32 +351,53 @@ impl Payments {
     }
 
     /// Composes (once) and returns the report of a paid order.
-    async fn deliver(&self, order: &NewOrder, receipt: Receipt, stored: Option<String>) -> Result<ReportOutcome, PayError> {
+    async fn deliver(
+        &self,
+        order: &NewOrder,
+        receipt: Receipt,
+        stored: Option<String>,
+    ) -> Result<ReportOutcome, PayError> {
         let payment_response = self.facilitator.response_header(&receipt.settlement);
         let report = match stored {
             Some(r) => r,
             None => {
                 let Some(report) = self.compose(order).await? else {
-                    return Err(PayError::ReportPending { order_id: order.id.clone(), receipt_id: receipt.id });
+                    return Err(PayError::ReportPending {
+                        order_id: order.id.clone(),
+                        receipt_id: receipt.id,
+                    });
                 };
-                self.store.save_report(order.id.clone(), report.clone(), self.clock.now()).await?;
+                self.store
+                    .save_report(order.id.clone(), report.clone(), self.clock.now())
+                    .await?;
                 report
             }
         };
-        Ok(ReportOutcome::Delivered { order_id: order.id.clone(), receipt_id: receipt.id, report, payment_response })
+        Ok(ReportOutcome::Delivered {
+            order_id: order.id.clone(),
+            receipt_id: receipt.id,
+            report,
+            payment_response,
+        })
     }
 
     /// The writer's report over the couple's two hearts (or the owner's own doc), if the
     /// chaperone allows it.
     async fn compose(&self, order: &NewOrder) -> Result<Option<String>, StoreError> {
-        let sketch = |handle: String, heart: &serde_json::Value| PersonaSketch { handle, heart_text: sanitize::json_text(heart) };
+        let sketch = |handle: String, heart: &serde_json::Value| PersonaSketch {
+            handle,
+            heart_text: sanitize::json_text(heart),
+        };
         let (a, b) = match order.couple {
             Some(c) => match self.store.couple_hearts(c).await? {
                 Some(((ha, a), (hb, b))) => (sketch(ha, &a), sketch(hb, &b)),
                 None => return Ok(None),
             },
             None => match self.store.owner_heart(order.owner).await? {
-                Some(h) => (sketch("you".into(), &h), sketch("your ideal match".into(), &h)),
+                Some(h) => (
+                    sketch("you".into(), &h),
+                    sketch("your ideal match".into(), &h),
+                ),
                 None => return Ok(None),
             },
         };
@@ -308,8 +409,13 @@ impl Payments {
             }
         };
         let denylist = self.settings.current().denylist.clone();
-        let verdict = self.chaperone.screen(Surface::Report, &text, &denylist).await;
-        self.chaperone.record(Surface::Report, "order", None, &verdict, self.clock.now()).await;
+        let verdict = self
+            .chaperone
+            .screen(Surface::Report, &text, &denylist)
+            .await;
+        self.chaperone
+            .record(Surface::Report, "order", None, &verdict, self.clock.now())
+            .await;
         Ok(verdict.is_allow().then_some(text).filter(|t| !t.is_empty()))
     }
 }
@@ -330,17 +436,25 @@ mod tests {
 
     async fn payments(m: Mocks) -> Payments {
         let mut owners = MockOwnerStore::new();
-        owners.expect_owner_by_token().returning(|_| Ok(Some(OwnerId(1))));
+        owners
+            .expect_owner_by_token()
+            .returning(|_| Ok(Some(OwnerId(1))));
         let mut settings = MockSettingsStore::new();
         settings.expect_all().returning(|| Ok(vec![]));
         let mut clock = MockClock::new();
-        clock.expect_now().returning(|| datetime!(2026-11-23 12:00 UTC));
+        clock
+            .expect_now()
+            .returning(|| datetime!(2026-11-23 12:00 UTC));
         let mut guard = MockGuard::new();
-        guard.expect_classify().returning(|_| Ok(crate::ports::GuardVerdict::Safe));
+        guard
+            .expect_classify()
+            .returning(|_| Ok(crate::ports::GuardVerdict::Safe));
         let mut log = MockChaperoneLog::new();
         log.expect_record().returning(|_| Ok(()));
         let mut writer = MockWriter::new();
-        writer.expect_report().returning(|_, _| Ok("A fine match.".into()));
+        writer
+            .expect_report()
+            .returning(|_, _| Ok("A fine match.".into()));
         Payments {
             store: Arc::new(m.store),
             owners: Arc::new(owners),
@@ -348,18 +462,33 @@ mod tests {
             facilitator: Arc::new(m.facilitator),
             writer: Arc::new(writer),
             chaperone: Arc::new(Chaperone::new(Arc::new(guard), Arc::new(log))),
-            settings: Arc::new(SettingsService::load(Arc::new(settings), &[]).await.expect("settings")),
+            settings: Arc::new(
+                SettingsService::load(Arc::new(settings), &[])
+                    .await
+                    .expect("settings"),
+            ),
             clock: Arc::new(clock),
-            options: PaymentOptions { pay_to: Some("0xabc".into()), network: "eip155:8453".into() },
+            options: PaymentOptions {
+                pay_to: Some("0xabc".into()),
+                network: "eip155:8453".into(),
+            },
         }
     }
 
     fn checked() -> CheckedPayment {
-        CheckedPayment { payer: "0xp".into(), nonce: "0xn".into(), payload: serde_json::json!({}) }
+        CheckedPayment {
+            payer: "0xp".into(),
+            nonce: "0xn".into(),
+            payload: serde_json::json!({}),
+        }
     }
 
     fn settlement() -> Settlement {
-        Settlement { payer: "0xp".into(), transaction: "0xt".into(), network: "base".into() }
+        Settlement {
+            payer: "0xp".into(),
+            transaction: "0xt".into(),
+            network: "base".into(),
+        }
     }
 
     #[tokio::test]
@@ -380,8 +509,13 @@ mod tests {
         facilitator.expect_verify().never();
         facilitator.expect_settle().never();
         let p = payments(Mocks { store, facilitator }).await;
-        let r = p.compatibility_report(Some(OwnerId(1)), None, Some("x"), Some("ish_t")).await;
-        assert!(matches!(r, Err(PayError::NotVerified(ref m)) if m == "amount 1 is not 5000000"), "{r:?}");
+        let r = p
+            .compatibility_report(Some(OwnerId(1)), None, Some("x"), Some("ish_t"))
+            .await;
+        assert!(
+            matches!(r, Err(PayError::NotVerified(ref m)) if m == "amount 1 is not 5000000"),
+            "{r:?}"
+        );
     }
 
     #[tokio::test]
@@ -398,22 +532,37 @@ mod tests {
                     status: "fulfilled".into(),
                     reason: None,
                     report: Some("stored".into()),
-                    receipt: Some(Receipt { id: 9, settlement: settlement() }),
+                    receipt: Some(Receipt {
+                        id: 9,
+                        settlement: settlement(),
+                    }),
                 }))
             }
         });
         store.expect_nonce_used().returning(|_| Ok(false));
         store.expect_claim_settlement().returning(|_, _| Ok(false));
-        store.expect_wait_settled().times(1).returning(|_, _| Ok(()));
+        store
+            .expect_wait_settled()
+            .times(1)
+            .returning(|_, _| Ok(()));
         store.expect_record_payment().never();
         let mut facilitator = MockFacilitator::new();
-        facilitator.expect_precheck().returning(|_, _, _| Ok(checked()));
+        facilitator
+            .expect_precheck()
+            .returning(|_, _, _| Ok(checked()));
         facilitator.expect_verify().never();
         facilitator.expect_settle().never();
-        facilitator.expect_response_header().returning(|_| "hdr".into());
+        facilitator
+            .expect_response_header()
+            .returning(|_| "hdr".into());
         let p = payments(Mocks { store, facilitator }).await;
-        let r = p.compatibility_report(Some(OwnerId(1)), None, Some("x"), Some("ish_t")).await;
-        assert!(matches!(r, Ok(ReportOutcome::Delivered { receipt_id: 9, ref report, .. }) if report == "stored"), "{r:?}");
+        let r = p
+            .compatibility_report(Some(OwnerId(1)), None, Some("x"), Some("ish_t"))
+            .await;
+        assert!(
+            matches!(r, Ok(ReportOutcome::Delivered { receipt_id: 9, ref report, .. }) if report == "stored"),
+            "{r:?}"
+        );
     }
 
     #[tokio::test]
@@ -422,30 +571,64 @@ mod tests {
         let mut seq = mockall::Sequence::new();
         store.expect_order().returning(|_| Ok(None));
         store.expect_nonce_used().returning(|_| Ok(false));
-        store.expect_claim_settlement().times(1).in_sequence(&mut seq).returning(|_, _| Ok(true));
+        store
+            .expect_claim_settlement()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(true));
         store
             .expect_record_payment()
-            .withf(|_, _, nonce, amount, buyback, _| nonce == "0xn" && *amount == REPORT_PRICE && *buyback == 500_000)
+            .withf(|_, _, nonce, amount, buyback, _| {
+                nonce == "0xn" && *amount == REPORT_PRICE && *buyback == 500_000
+            })
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_, _, _, _, _, _| Ok(3));
-        store.expect_owner_heart().returning(|_| Ok(Some(serde_json::json!({"about": "tea"}))));
-        store.expect_save_report().times(1).in_sequence(&mut seq).returning(|_, _, _| Ok(()));
+        store
+            .expect_owner_heart()
+            .returning(|_| Ok(Some(serde_json::json!({"about": "tea"}))));
+        store
+            .expect_save_report()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Ok(()));
         let mut facilitator = MockFacilitator::new();
-        facilitator.expect_precheck().returning(|_, _, _| Ok(checked()));
-        facilitator.expect_verify().times(1).returning(|_, _| Ok(()));
-        facilitator.expect_settle().times(1).returning(|_, _| Ok(settlement()));
-        facilitator.expect_response_header().returning(|_| "hdr".into());
+        facilitator
+            .expect_precheck()
+            .returning(|_, _, _| Ok(checked()));
+        facilitator
+            .expect_verify()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        facilitator
+            .expect_settle()
+            .times(1)
+            .returning(|_, _| Ok(settlement()));
+        facilitator
+            .expect_response_header()
+            .returning(|_| "hdr".into());
         let p = payments(Mocks { store, facilitator }).await;
-        let r = p.compatibility_report(Some(OwnerId(1)), None, Some("x"), Some("ish_t")).await;
-        assert!(matches!(r, Ok(ReportOutcome::Delivered { receipt_id: 3, .. })), "{r:?}");
+        let r = p
+            .compatibility_report(Some(OwnerId(1)), None, Some("x"), Some("ish_t"))
+            .await;
+        assert!(
+            matches!(r, Ok(ReportOutcome::Delivered { receipt_id: 3, .. })),
+            "{r:?}"
+        );
     }
 
     #[test]
     fn order_ids_are_per_owner_couple_and_utc_day() {
         let late = datetime!(2026-11-23 23:59:59 -05:00); // already the 24th in UTC
         assert_eq!(order_id(OwnerId(7), None, late), "cr:7:0:2026-11-24");
-        assert_eq!(order_id(OwnerId(7), Some(CoupleId(12)), datetime!(2026-11-23 00:00 UTC)), "cr:7:12:2026-11-23");
+        assert_eq!(
+            order_id(
+                OwnerId(7),
+                Some(CoupleId(12)),
+                datetime!(2026-11-23 00:00 UTC)
+            ),
+            "cr:7:12:2026-11-23"
+        );
     }
 
     #[test]

@@ -389,7 +389,8 @@ pub trait Facilitator: Send + Sync {
     /// The base64 `X-PAYMENT-RESPONSE` header for a settlement.
     fn response_header(&self, settlement: &Settlement) -> String;
     /// The 402 challenge body for `requirement` and `order_id`, in the wire format.
-    fn challenge_body(&self, requirement: &PaymentRequirement, order_id: &str) -> serde_json::Value;
+    fn challenge_body(&self, requirement: &PaymentRequirement, order_id: &str)
+    -> serde_json::Value;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -738,10 +739,7 @@ pub trait ConsoleStore: Send + Sync {
 pub trait RetentionStore: Send + Sync {
     /// Deletes operational rows older than `cutoff` (see `retention.rs` for the list), in
     /// one transaction. Receipts and the buyback ledger are never touched.
-    async fn purge(
-        &self,
-        cutoff: OffsetDateTime,
-    ) -> Result<crate::retention::Purged, StoreError>;
+    async fn purge(&self, cutoff: OffsetDateTime) -> Result<crate::retention::Purged, StoreError>;
 }
 
 /// The erasure cascade.

@@ -171,7 +171,11 @@ mod tests {
             });
         let rec = recorded.clone();
         events.expect_last_event_at().returning(move |_| {
-            Ok(rec.lock().unwrap_or_else(|p| p.into_inner()).last().copied())
+            Ok(rec
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .last()
+                .copied())
         });
         let r = Retention::new(
             Arc::new(store),
@@ -179,10 +183,19 @@ mod tests {
             settings("7").await,
             Arc::new(clock),
         );
-        assert!(r.run_if_due().await.expect("first").is_some(), "never ran: due");
-        assert!(r.run_if_due().await.expect("again").is_none(), "same day: not due");
+        assert!(
+            r.run_if_due().await.expect("first").is_some(),
+            "never ran: due"
+        );
+        assert!(
+            r.run_if_due().await.expect("again").is_none(),
+            "same day: not due"
+        );
         *now.lock().unwrap_or_else(|p| p.into_inner()) = datetime!(2027-01-01 00:05 UTC);
-        assert!(r.run_if_due().await.expect("next day").is_some(), "a new day: due");
+        assert!(
+            r.run_if_due().await.expect("next day").is_some(),
+            "a new day: due"
+        );
         assert_eq!(
             *cutoffs.lock().unwrap_or_else(|p| p.into_inner()),
             vec![

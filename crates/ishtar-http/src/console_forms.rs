@@ -166,7 +166,6 @@ pub fn form_token_ok(req: &HttpRequest, form: &[(String, String)]) -> bool {
 
 /// The answer to a refused console form: a small page that says what to do.
 pub fn form_refused() -> HttpResponse {
-    tracing::warn!("console form refused: missing or wrong anti-forgery token, or cross-site");
     let page = maud::html! {
         (maud::DOCTYPE)
         html lang="en" {
@@ -343,7 +342,10 @@ impl FromRequest for ActionBody {
                     }
                     match serde_json::from_slice::<Value>(&body) {
                         Ok(v @ Value::Object(_)) => Ok(ActionBody::Json(v)),
-                        Ok(_) => Err(refuse(StatusCode::BAD_REQUEST, "body must be a JSON object")),
+                        Ok(_) => Err(refuse(
+                            StatusCode::BAD_REQUEST,
+                            "body must be a JSON object",
+                        )),
                         Err(_) => Err(refuse(StatusCode::BAD_REQUEST, "invalid JSON body")),
                     }
                 }

@@ -258,7 +258,8 @@ pub struct PremiumBody {
 }
 
 fn positive(v: Option<&Value>) -> Option<Result<i64, ()>> {
-    v.filter(|v| !v.is_null()).map(|v| v.as_i64().filter(|n| *n > 0).ok_or(()))
+    v.filter(|v| !v.is_null())
+        .map(|v| v.as_i64().filter(|n| *n > 0).ok_or(()))
 }
 
 impl PremiumBody {
@@ -274,7 +275,9 @@ impl PremiumBody {
     /// # Errors
     /// `bad couple id` when present but not a whole number above zero.
     pub fn couple_id(&self) -> Result<Option<i64>, &'static str> {
-        positive(self.couple_id.as_ref()).transpose().map_err(|()| "bad couple id")
+        positive(self.couple_id.as_ref())
+            .transpose()
+            .map_err(|()| "bad couple id")
     }
 }
 

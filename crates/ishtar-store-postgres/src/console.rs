@@ -8,7 +8,9 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{Array, BigInt, Bool, Bytea, Date as SqlDate, Float4, Jsonb, Nullable, Text, Timestamptz};
+use diesel::sql_types::{
+    Array, BigInt, Bool, Bytea, Date as SqlDate, Float4, Jsonb, Nullable, Text, Timestamptz,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::{Date, OffsetDateTime};
 
@@ -620,9 +622,10 @@ impl PgStore {
             #[diesel(sql_type = Text)]
             value: String,
         }
-        let stored: Vec<Setting> = diesel::sql_query("SELECT key, value FROM settings ORDER BY key")
-            .load(c)
-            .await?;
+        let stored: Vec<Setting> =
+            diesel::sql_query("SELECT key, value FROM settings ORDER BY key")
+                .load(c)
+                .await?;
         Ok(ConsoleData {
             stored_settings: stored.into_iter().map(|s| (s.key, s.value)).collect(),
             counts,
@@ -717,7 +720,11 @@ impl ConsoleStore for PgStore {
             .map_err(db_err)
     }
 
-    async fn broker(&self, couple: CoupleId, at: OffsetDateTime) -> Result<BrokerOutcome, StoreError> {
+    async fn broker(
+        &self,
+        couple: CoupleId,
+        at: OffsetDateTime,
+    ) -> Result<BrokerOutcome, StoreError> {
         #[derive(QueryableByName)]
         struct Pair {
             #[diesel(sql_type = BigInt)]
@@ -841,8 +848,7 @@ impl RetentionStore for PgStore {
                     cutoff,
                 )
                 .await?,
-                beats: delete_before(c, "DELETE FROM beats WHERE finished_at < $1", cutoff)
-                    .await?,
+                beats: delete_before(c, "DELETE FROM beats WHERE finished_at < $1", cutoff).await?,
             })
         })
         .await
@@ -903,7 +909,11 @@ struct PaidOrder {
     receipt_id: i64,
 }
 
-async fn exec_owner(c: &mut AsyncPgConnection, sql: &'static str, owner: i64) -> Result<u64, DieselError> {
+async fn exec_owner(
+    c: &mut AsyncPgConnection,
+    sql: &'static str,
+    owner: i64,
+) -> Result<u64, DieselError> {
     diesel::sql_query(sql)
         .bind::<BigInt, _>(owner)
         .execute(c)
@@ -961,6 +971,7 @@ async fn erase(
             "UPDATE board_posts SET body = regexp_replace(body, $1, $2, 'gi') WHERE body ~* $1",
             "UPDATE board_posts SET handle = $2 WHERE handle ~* ('^' || $1 || '$')",
             "UPDATE orders SET report = regexp_replace(report, $1, $2, 'gi') WHERE report ~* $1",
+            "UPDATE reports SET reason = regexp_replace(reason, $1, $2, 'gi') WHERE reason ~* $1",
         ] {
             diesel::sql_query(sql)
                 .bind::<Text, _>(&pattern)
@@ -996,7 +1007,10 @@ async fn erase(
     .await?;
     let mut tombstones: Vec<(i64, i64)> = Vec::new();
     for couple in &couples {
-        let (a_mine, b_mine) = (ids.contains(&couple.persona_a), ids.contains(&couple.persona_b));
+        let (a_mine, b_mine) = (
+            ids.contains(&couple.persona_a),
+            ids.contains(&couple.persona_b),
+        );
         if a_mine && b_mine {
             // Both sides theirs: nothing of anyone else's to keep.
             diesel::sql_query("DELETE FROM couples WHERE id = $1")

@@ -9,13 +9,13 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
-use ishtar_domain::model::{CoupleId, OwnerId};
-use ishtar_domain::payments::{NewOrder, OrderView, PaymentStore, Receipt};
-use ishtar_domain::ports::Settlement;
 use ishtar_domain::StoreError;
+use ishtar_domain::model::{CoupleId, OwnerId};
+use ishtar_domain::payments::{CoupleHearts, NewOrder, OrderView, PaymentStore, Receipt};
+use ishtar_domain::ports::Settlement;
 
 use crate::schema::{buyback_ledger, couples, heart_files, orders, personas, receipts};
-use crate::store::{db_err, PgStore};
+use crate::store::{PgStore, db_err};
 
 /// How often a waiting retry looks at a settling order.
 const POLL: Duration = Duration::from_millis(50);
@@ -40,16 +40,31 @@ impl PaymentStore for PgStore {
         };
         let receipt = receipts::table
             .filter(receipts::order_id.eq(&id))
-            .select((receipts::id, receipts::payer, receipts::transaction, receipts::network))
+            .select((
+                receipts::id,
+                receipts::payer,
+                receipts::transaction,
+                receipts::network,
+            ))
             .first::<(i64, String, String, String)>(&mut conn)
             .await
             .optional()
             .map_err(db_err)?
             .map(|(rid, payer, transaction, network)| Receipt {
                 id: rid,
-                settlement: Settlement { payer, transaction, network },
+                settlement: Settlement {
+                    payer,
+                    transaction,
+                    network,
+                },
             });
-        Ok(Some(OrderView { id, status, reason, report, receipt }))
+        Ok(Some(OrderView {
+            id,
+            status,
+            reason,
+            report,
+            receipt,
+        }))
     }
 
     async fn challenge_order(&self, o: NewOrder, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -112,14 +127,27 @@ impl PaymentStore for PgStore {
         }
     }
 
-    async fn fail_order(&self, id: String, reason: String, at: OffsetDateTime) -> Result<(), StoreError> {
+    async fn fail_order(
+        &self,
+        id: String,
+        reason: String,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        diesel::update(orders::table.find(&id).filter(orders::status.ne("fulfilled")))
-            .set((orders::status.eq("failed"), orders::reason.eq(reason), orders::updated_at.eq(at)))
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(db_err)
+        diesel::update(
+            orders::table
+                .find(&id)
+                .filter(orders::status.ne("fulfilled")),
+        )
+        .set((
+            orders::status.eq("failed"),
+            orders::reason.eq(reason),
+            orders::updated_at.eq(at),
+        ))
+        .execute(&mut conn)
+        .await
+        .map(drop)
+        .map_err(db_err)
     }
 
     async fn nonce_used(&self, nonce: String) -> Result<bool, StoreError> {
@@ -157,7 +185,11 @@ impl PaymentStore for PgStore {
                 .get_result(c)
                 .await?;
             diesel::update(orders::table.find(&order_id))
-                .set((orders::status.eq("fulfilled"), orders::reason.eq(None::<String>), orders::updated_at.eq(at)))
+                .set((
+                    orders::status.eq("fulfilled"),
+                    orders::reason.eq(None::<String>),
+                    orders::updated_at.eq(at),
+                ))
                 .execute(c)
                 .await?;
             diesel::insert_into(buyback_ledger::table)
@@ -174,14 +206,23 @@ impl PaymentStore for PgStore {
         .map_err(db_err)
     }
 
-    async fn save_report(&self, order_id: String, report: String, at: OffsetDateTime) -> Result<(), StoreError> {
+    async fn save_report(
+        &self,
+        order_id: String,
+        report: String,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        diesel::update(orders::table.find(&order_id).filter(orders::report.is_null()))
-            .set((orders::report.eq(report), orders::updated_at.eq(at)))
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(db_err)
+        diesel::update(
+            orders::table
+                .find(&order_id)
+                .filter(orders::report.is_null()),
+        )
+        .set((orders::report.eq(report), orders::updated_at.eq(at)))
+        .execute(&mut conn)
+        .await
+        .map(drop)
+        .map_err(db_err)
     }
 
     async fn owner_heart(&self, owner: OwnerId) -> Result<Option<serde_json::Value>, StoreError> {
@@ -196,10 +237,7 @@ impl PaymentStore for PgStore {
             .map_err(db_err)
     }
 
-    async fn couple_hearts(
-        &self,
-        couple: CoupleId,
-    ) -> Result<Option<((String, serde_json::Value), (String, serde_json::Value))>, StoreError> {
+    async fn couple_hearts(&self, couple: CoupleId) -> Result<Option<CoupleHearts>, StoreError> {
         let mut conn = self.conn().await?;
         let Some((a, b)) = couples::table
             .find(couple.0)
@@ -217,7 +255,11 @@ impl PaymentStore for PgStore {
             .load(&mut conn)
             .await
             .map_err(db_err)?;
-        let get = |id: i64| rows.iter().find(|r| r.0 == id).map(|r| (r.1.clone(), r.2.clone()));
+        let get = |id: i64| {
+            rows.iter()
+                .find(|r| r.0 == id)
+                .map(|r| (r.1.clone(), r.2.clone()))
+        };
         Ok(get(a).zip(get(b)))
     }
 }

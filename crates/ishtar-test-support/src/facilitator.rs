@@ -3,8 +3,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{web, App, HttpResponse, HttpServer};
-use serde_json::{json, Value};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use serde_json::{Value, json};
 
 /// How a fake facilitator answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,13 @@ impl FakeFacilitator {
         .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Self { url: format!("http://127.0.0.1:{port}"), mode, verifies, settles, handle }
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            mode,
+            verifies,
+            settles,
+            handle,
+        }
     }
 
     pub fn url(&self) -> &str {

@@ -15,11 +15,11 @@
 mod agent;
 mod database;
 mod didit;
-mod privy;
 mod facilitator;
+mod privy;
 
 pub use agent::{AgentBehaviour, FakeAgent, Received};
 pub use database::{TestDatabase, admin_url};
 pub use didit::{DiditBehaviour, DiditSession, FakeDidit, didit_signature};
-pub use privy::{PrivyKey, access_claims};
 pub use facilitator::{FAKE_TX, FacilitatorMode, FakeFacilitator};
+pub use privy::{PrivyKey, access_claims};

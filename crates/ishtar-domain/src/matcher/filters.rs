@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use crate::model::{OwnerId, PersonaId};
 use crate::prefs::Prefs;
 
-use super::Candidate;
+use super::{Candidate, Span};
 
 /// The market that is compatible with every market (design.md §3).
 pub const REMOTE: &str = "remote";
@@ -58,10 +58,10 @@ pub fn seek_satisfied(seeker: Option<&Prefs>, other: Option<&Prefs>) -> bool {
     {
         return false;
     }
-    if let Some(age) = me.age {
-        if seek.age_min.is_some_and(|lo| age < lo) || seek.age_max.is_some_and(|hi| age > hi) {
-            return false;
-        }
+    if let Some(age) = me.age
+        && (seek.age_min.is_some_and(|lo| age < lo) || seek.age_max.is_some_and(|hi| age > hi))
+    {
+        return false;
     }
     let wanted = stated_list(&seek.languages);
     let spoken = stated_list(&me.languages);
@@ -81,6 +81,35 @@ pub fn seek_satisfied(seeker: Option<&Prefs>, other: Option<&Prefs>) -> bool {
         return false;
     }
     true
+}
+
+/// A stable 64-bit name for a filter class (FNV-1a over the normalised words that define
+/// it at `level`), so an index can keep one graph per class across beats. Never 0.
+pub(crate) fn class_key(level: u8, c: &Candidate) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes.iter().chain(&[0x1f]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(&[level]);
+    if level < 2 {
+        let market = stated(Some(&c.active_market)).filter(|m| m != REMOTE);
+        eat(market.as_deref().unwrap_or("*").as_bytes());
+        eat(&[u8::from(c.redteam)]);
+    }
+    if level == 0 {
+        let p = c.prefs.as_ref();
+        let gender = p.and_then(|p| stated(p.self_.gender.as_ref()));
+        eat(gender.as_deref().unwrap_or("").as_bytes());
+        let mut seek = p.map(|p| stated_list(&p.seek.genders)).unwrap_or_default();
+        seek.sort();
+        seek.dedup();
+        for g in &seek {
+            eat(g.as_bytes());
+        }
+    }
+    h.max(1)
 }
 
 /// Same active market, or either side `remote`. A blank market is missing data and
@@ -217,6 +246,19 @@ impl Profile {
             && allowed(&self.seek_ethnicities, o.ethnicity)
             && o.substances
                 .is_none_or(|s| self.dealbreakers.binary_search(&s).is_err())
+    }
+
+    /// The age part of the filters as an interval hint (saturated to i32, which keeps
+    /// every comparison's outcome).
+    pub(crate) fn span(&self) -> Span {
+        let sat = |x: i64| i32::try_from(x).unwrap_or(if x < 0 { i32::MIN } else { i32::MAX });
+        let (value_lo, value_hi) = self.age.map_or((i32::MIN, i32::MAX), |a| (sat(a), sat(a)));
+        Span {
+            value_lo,
+            value_hi,
+            want_lo: self.age_min.map_or(i32::MIN, sat),
+            want_hi: self.age_max.map_or(i32::MAX, sat),
+        }
     }
 
     pub(crate) fn market_ok(&self, o: &Profile) -> bool {

@@ -37,7 +37,8 @@ use std::collections::{HashMap, HashSet};
 
 pub use filters::{REMOTE, compatible, markets_compatible, seek_satisfied, was_couple};
 pub use search::{
-    BruteForce, FilterClasses, KnnQuery, Neighbour, NeighbourSearch, SearchError, dot, rank_order,
+    BruteForce, FilterClasses, KnnQuery, Neighbour, NeighbourSearch, SearchError, Span, dot,
+    rank_order,
 };
 
 use crate::model::{OwnerId, PersonaId};
@@ -177,7 +178,7 @@ impl<'v> Prepared<'v> {
             }
         };
         let classes = if vectors.is_some() {
-            filter_classes(&profiles.rows, &usable)
+            filter_classes(&profiles.rows, &usable, &rows)
         } else {
             FilterClasses::single(n)
         };
@@ -400,22 +401,22 @@ pub fn match_beat(
 }
 
 /// Rows in `order`, each scaled to unit length; unusable rows (zero, not finite) become
-/// zeros. Borrows when the input already is that.
+/// zeros. A row that already has unit length (within 1e-4) is kept bit for bit, so a row's
+/// output depends on that row alone (an index that fingerprints vectors sees no change
+/// when another row changes). Borrows when every row is kept and the order is the input's.
 fn normalise<'v>(v: &'v [f32], dims: usize, order: &[usize]) -> (Cow<'v, [f32]>, Vec<bool>) {
+    if dims == 0 {
+        // Only reachable with no rows (the shape check refuses rows without dims).
+        return (Cow::Borrowed(v), vec![false; order.len()]);
+    }
     let norm2 = |r: &[f32]| -> f32 { r.iter().map(|x| x * x).sum() };
     let usable_row = |r: &[f32]| -> bool {
         let s = norm2(r);
         s.is_finite() && s > f32::MIN_POSITIVE && r.iter().all(|x| x.is_finite())
     };
-    if dims == 0 {
-        // Only reachable with no rows (the shape check refuses rows without dims).
-        return (Cow::Borrowed(v), vec![false; order.len()]);
-    }
+    let unit = |r: &[f32]| (norm2(r) - 1.0).abs() <= 1e-4;
     let in_order = order.iter().enumerate().all(|(i, &o)| i == o);
-    if in_order
-        && v.chunks_exact(dims)
-            .all(|r| usable_row(r) && (norm2(r) - 1.0).abs() <= 1e-4)
-    {
+    if in_order && v.chunks_exact(dims).all(|r| usable_row(r) && unit(r)) {
         return (Cow::Borrowed(v), vec![true; order.len()]);
     }
     let mut out = vec![0.0f32; v.len()];
@@ -423,9 +424,14 @@ fn normalise<'v>(v: &'v [f32], dims: usize, order: &[usize]) -> (Cow<'v, [f32]>,
     for (row, &src) in order.iter().enumerate() {
         let r = &v[src * dims..(src + 1) * dims];
         if usable_row(r) {
-            let norm = norm2(r).sqrt();
-            for (o, x) in out[row * dims..(row + 1) * dims].iter_mut().zip(r) {
-                *o = x / norm;
+            let dst = &mut out[row * dims..(row + 1) * dims];
+            if unit(r) {
+                dst.copy_from_slice(r);
+            } else {
+                let norm = norm2(r).sqrt();
+                for (o, x) in dst.iter_mut().zip(r) {
+                    *o = x / norm;
+                }
             }
             usable[row] = true;
         }
@@ -436,7 +442,7 @@ fn normalise<'v>(v: &'v [f32], dims: usize, order: &[usize]) -> (Cow<'v, [f32]>,
 /// Groups rows by what decides most pairs cheaply (vector usable, market, red-team,
 /// gender, genders sought) so a search can size each row's pool. Coarsens the key when
 /// there are too many distinct values for the table to pay off.
-fn filter_classes(rows: &[Profile], usable: &[bool]) -> FilterClasses {
+fn filter_classes(rows: &[Profile], usable: &[bool], cands: &[&Candidate]) -> FilterClasses {
     type Key = (bool, Option<u32>, bool, Option<u32>, Box<[u32]>);
     for level in 0..3 {
         let key = |i: usize| -> Key {
@@ -463,6 +469,17 @@ fn filter_classes(rows: &[Profile], usable: &[bool]) -> FilterClasses {
         if reps.len() > MAX_CLASSES && level < 2 {
             continue;
         }
+        let keys = reps
+            .iter()
+            .map(|&r| {
+                if usable[r] {
+                    filters::class_key(level, cands[r])
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let spans = rows.iter().map(Profile::span).collect();
         return FilterClasses::new(class_of, |a, b| {
             let (x, y) = (reps[a], reps[b]);
             let (p, q) = (&rows[x], &rows[y]);
@@ -475,7 +492,9 @@ fn filter_classes(rows: &[Profile], usable: &[bool]) -> FilterClasses {
                     1 => p.redteam == q.redteam && p.market_ok(q),
                     _ => true,
                 }
-        });
+        })
+        .with_keys(keys)
+        .with_spans(spans);
     }
     FilterClasses::single(rows.len())
 }

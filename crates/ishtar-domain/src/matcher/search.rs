@@ -26,6 +26,49 @@ pub fn rank_order(a: &Neighbour, b: &Neighbour) -> Ordering {
         .then(a.index.cmp(&b.index))
 }
 
+/// An interval filter implied by the hard filters (the domain fills it from ages): a row
+/// has a value somewhere in `value_lo..=value_hi` and accepts values in
+/// `want_lo..=want_hi`; two rows can only be admissible when each one's value may fall
+/// in the other's window. Missing data is the full range. Lets a search skip whole blocks
+/// of rows sorted by value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub value_lo: i32,
+    pub value_hi: i32,
+    pub want_lo: i32,
+    pub want_hi: i32,
+}
+
+impl Span {
+    /// No information: every value, every window.
+    pub const ANY: Span = Span {
+        value_lo: i32::MIN,
+        value_hi: i32::MAX,
+        want_lo: i32::MIN,
+        want_hi: i32::MAX,
+    };
+
+    /// Whether a row (or block) described by `self` may meet one described by `other`.
+    #[must_use]
+    pub fn may_meet(&self, other: &Span) -> bool {
+        self.want_lo <= other.value_hi
+            && other.value_lo <= self.want_hi
+            && other.want_lo <= self.value_hi
+            && self.value_lo <= other.want_hi
+    }
+
+    /// The smallest span covering both (for a block of rows).
+    #[must_use]
+    pub fn union(&self, other: &Span) -> Span {
+        Span {
+            value_lo: self.value_lo.min(other.value_lo),
+            value_hi: self.value_hi.max(other.value_hi),
+            want_lo: self.want_lo.min(other.want_lo),
+            want_hi: self.want_hi.max(other.want_hi),
+        }
+    }
+}
+
 /// A coarse partition of the rows such that two rows can only be admissible when their
 /// classes are compatible (the converse need not hold). Built by the domain from market,
 /// red-team flag, gender and genders sought; lets a search skip whole groups and tell
@@ -39,6 +82,10 @@ pub struct FilterClasses {
     compat: Vec<bool>,
     /// Per class: the rows in all compatible classes.
     pool: Vec<usize>,
+    /// Per class: a name that stays the same across beats.
+    keys: Vec<u64>,
+    /// Per row: the interval filter (all [`Span::ANY`] unless given).
+    spans: Vec<Span>,
 }
 
 impl FilterClasses {
@@ -68,12 +115,50 @@ impl FilterClasses {
                     .sum()
             })
             .collect();
+        let keys = (0..classes as u64).collect();
+        let spans = vec![Span::ANY; class_of.len()];
         FilterClasses {
             class_of,
             members,
             compat,
             pool,
+            keys,
+            spans,
         }
+    }
+
+    /// Adds each row's interval filter (one per row, in row order).
+    #[must_use]
+    pub fn with_spans(mut self, spans: Vec<Span>) -> Self {
+        if spans.len() == self.spans.len() {
+            self.spans = spans;
+        }
+        self
+    }
+
+    /// Row `row`'s interval filter.
+    #[must_use]
+    pub fn span(&self, row: usize) -> Span {
+        self.spans[row]
+    }
+
+    /// Gives each class a stable name (one per class, in class order), for searches that
+    /// keep per-class state between beats. Without it the names are the class numbers,
+    /// which are only meaningful within one beat.
+    #[must_use]
+    pub fn with_keys(mut self, keys: Vec<u64>) -> Self {
+        if keys.len() == self.keys.len() {
+            self.keys = keys;
+        }
+        self
+    }
+
+    /// The stable name of class `c` (see [`FilterClasses::with_keys`]). The domain names a
+    /// class after the words that define it (market, red-team flag, gender, genders
+    /// sought), and 0 means "no usable vector".
+    #[must_use]
+    pub fn key(&self, c: usize) -> u64 {
+        self.keys[c]
     }
 
     /// Every row in one class, compatible with itself: no information.

@@ -376,6 +376,42 @@ fn exotic_vocabularies_fall_back_to_the_general_form() {
     assert!(agree > 0);
 }
 
+#[test]
+fn class_keys_are_stable_across_beats() {
+    let person = |id: i64, g: &str, seek: &[&str]| {
+        with_prefs(
+            id,
+            SelfPrefs {
+                gender: Some(s(g)),
+                ..Default::default()
+            },
+            SeekPrefs {
+                genders: seek.iter().map(|x| s(x)).collect(),
+                ..Default::default()
+            },
+        )
+    };
+    let one = vec![person(1, "man", &["woman"]), person(2, "woman", &["man"])];
+    let two = vec![
+        person(5, "woman", &["man"]),
+        person(3, " Man", &["WOMAN", "woman"]),
+        cand(4),
+    ];
+    let v1 = angles(&[0.0, 1.0]);
+    let v2 = angles(&[0.0, 1.0, 2.0]);
+    let (p1, p2) = (
+        Prepared::new(&one, Some(&v1), 2, &none()).unwrap(),
+        Prepared::new(&two, Some(&v2), 2, &none()).unwrap(),
+    );
+    let key = |p: &Prepared<'_>, row: usize| p.classes().key(p.classes().class_of(row));
+    // Rows are in id order: p1 = [1 man, 2 woman]; p2 = [3 man, 4 nobody, 5 woman].
+    assert_eq!(key(&p1, 0), key(&p2, 0));
+    assert_eq!(key(&p1, 1), key(&p2, 2));
+    assert_ne!(key(&p1, 0), key(&p1, 1));
+    assert_ne!(key(&p2, 1), key(&p2, 0));
+    assert!(key(&p2, 1) != 0);
+}
+
 // ---- properties ----------------------------------------------------------------------
 
 const GENDERS: &[&str] = &["man", " Woman", "woman", "nonbinary", ""];
@@ -614,7 +650,7 @@ proptest! {
     }
 
     #[test]
-    fn filter_classes_never_separate_admissible_rows(b in beat()) {
+    fn filter_classes_and_spans_never_separate_admissible_rows(b in beat()) {
         let p = Prepared::new(&b.cands, Some(&b.vectors), DIMS, &b.excluded).unwrap();
         let cl = p.classes();
         for i in 0..p.len() {
@@ -623,6 +659,7 @@ proptest! {
                 if p.admissible(i, j) {
                     admissible += 1;
                     prop_assert!(cl.compatible(cl.class_of(i), cl.class_of(j)));
+                    prop_assert!(cl.span(i).may_meet(&cl.span(j)));
                 }
             }
             prop_assert!(cl.pool_size(i) >= admissible);

@@ -16,8 +16,8 @@ use ishtar_domain::model::CoupleId;
 use ishtar_domain::settings::{KEYS, SetError, SettingError};
 
 use crate::console_forms::{
-    ActionBody, ConsoleSession, Flash, action_error, form_refused, form_token_ok,
-    operator_secret, same_origin,
+    ActionBody, ConsoleSession, Flash, action_error, form_refused, form_token_ok, operator_secret,
+    same_origin,
 };
 use crate::console_page;
 use crate::error::ApiError;
@@ -30,19 +30,29 @@ enum Reply {
     Form,
 }
 
+/// Either how to answer, or the refusal to send as it is.
+type Checked = Result<Reply, Box<HttpResponse>>;
+
 /// Refuses cross-site requests and forged forms; says how to answer the rest.
-fn reply_mode(req: &HttpRequest, body: &ActionBody) -> Result<Reply, HttpResponse> {
+fn reply_mode(req: &HttpRequest, body: &ActionBody) -> Checked {
     match body {
         ActionBody::Form(pairs) => {
-            if same_origin(req) && form_token_ok(req, pairs) {
-                Ok(Reply::Form)
+            if !same_origin(req) {
+                tracing::warn!(path = %req.path(), "console form refused: cross-site");
+                Err(Box::new(form_refused()))
+            } else if !form_token_ok(req, pairs) {
+                tracing::warn!(path = %req.path(), "console form refused: no valid anti-forgery token");
+                Err(Box::new(form_refused()))
             } else {
-                Err(form_refused())
+                Ok(Reply::Form)
             }
         }
         _ if !same_origin(req) => {
             tracing::warn!(path = %req.path(), "cross-site console action refused");
-            Err(action_error(StatusCode::FORBIDDEN, "cross-site request refused"))
+            Err(Box::new(action_error(
+                StatusCode::FORBIDDEN,
+                "cross-site request refused",
+            )))
         }
         _ => Ok(Reply::Json),
     }
@@ -57,7 +67,7 @@ pub async fn run_beat(
 ) -> Result<HttpResponse, ApiError> {
     let mode = match reply_mode(&req, &body) {
         Ok(m) => m,
-        Err(res) => return Ok(res),
+        Err(res) => return Ok(*res),
     };
     let trigger = match mode {
         Reply::Json => "operator",
@@ -104,7 +114,7 @@ pub async fn set_setting(
 ) -> Result<HttpResponse, ApiError> {
     let mode = match reply_mode(&req, &body) {
         Ok(m) => m,
-        Err(res) => return Ok(res),
+        Err(res) => return Ok(*res),
     };
     let key = body.text("key").unwrap_or_default();
     let key = key.trim();
@@ -176,13 +186,14 @@ pub async fn broker(
 ) -> Result<HttpResponse, ApiError> {
     let mode = match reply_mode(&req, &body) {
         Ok(m) => m,
-        Err(res) => return Ok(res),
+        Err(res) => return Ok(*res),
     };
     let Some(id) = couple_id(&body) else {
         return Ok(match mode {
             Reply::Json => action_error(StatusCode::BAD_REQUEST, "coupleId required"),
-            Reply::Form => Flash::err("Not brokered: a couple id is required.")
-                .redirect(&req, "controls"),
+            Reply::Form => {
+                Flash::err("Not brokered: a couple id is required.").redirect(&req, "controls")
+            }
         });
     };
     let result = venue.console.broker(CoupleId(id)).await;
@@ -191,17 +202,18 @@ pub async fn broker(
         (Reply::Json, Err(BrokerError::NoSuchCouple)) => {
             action_error(StatusCode::NOT_FOUND, "no such couple")
         }
-        (Reply::Json, Err(BrokerError::NotCommitted(state))) => HttpResponse::Conflict().json(
-            json!({"ok": false, "error": "couple not committed", "state": state.as_str()}),
-        ),
+        (Reply::Json, Err(BrokerError::NotCommitted(state))) => HttpResponse::Conflict()
+            .json(json!({"ok": false, "error": "couple not committed", "state": state.as_str()})),
         (Reply::Json, Err(BrokerError::Store(e))) => return Err(e.into()),
         (Reply::Form, Ok(())) => {
             Flash::ok(format!("Couple {id} is brokered.")).redirect(&req, "intros")
         }
         (Reply::Form, Err(BrokerError::Store(e))) => {
             tracing::error!(error = %e, "console broker failed");
-            Flash::err(format!("Couple {id} not brokered: the database did not answer."))
-                .redirect(&req, "intros")
+            Flash::err(format!(
+                "Couple {id} not brokered: the database did not answer."
+            ))
+            .redirect(&req, "intros")
         }
         (Reply::Form, Err(e)) => {
             Flash::err(format!("Couple {id} not brokered: {e}.")).redirect(&req, "intros")
@@ -228,7 +240,11 @@ fn html(status: StatusCode) -> actix_web::HttpResponseBuilder {
     res.content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, console_page::CSP))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("x-frame-options", "DENY"));
+        .insert_header(("x-frame-options", "DENY"))
+        // Not the venue's `no-referrer`: with it, browsers send `Origin: null` on the
+        // console's own form posts, and the same-origin check must be able to see them.
+        // `same-origin` still sends nothing to other sites.
+        .insert_header((header::REFERRER_POLICY, "same-origin"));
     res
 }
 

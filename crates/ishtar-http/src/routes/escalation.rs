@@ -182,7 +182,7 @@ pub async fn contact(
 /// The claim page's Content-Security-Policy: scripts only from the page's own inline
 /// module (by hash) and the Privy SDK's CDN origin; network only to us and Privy.
 fn claim_csp(signin: bool) -> String {
-    let common = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+    let common = "default-src 'none'; style-src 'unsafe-inline'; \
                   base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
     if signin {
         format!(
