@@ -20,9 +20,9 @@ HERE=scripts/bench
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 command -v pgbench >/dev/null || { echo "pgbench is needed (Debian: postgresql-client)"; exit 1; }
 
-cargo build --release -q -p ishtar
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p ishtar
 psql "$PGURL/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-./target/release/ishtar migrate --database-url "$PGURL/$DB" >/dev/null
+DATABASE_URL="$PGURL/$DB" ./target/release/ishtar migrate >/dev/null 2>&1
 psql "$PGURL/$DB" -qc "INSERT INTO settings (key, value) VALUES ('cap', '10000000')"
 
 RUST_LOG=warn ISHTAR_BACKGROUND=false ISHTAR_BIND=127.0.0.1:$PORT DATABASE_URL="$PGURL/$DB" \
@@ -36,9 +36,9 @@ echo "== machine: $(nproc) cores; $(date -u +%F)"
 echo "== wrk: POST /api/intake/heart-file, $CONNS connections, ${DURATION}s"
 wrk -t2 -c"$CONNS" -d"${DURATION}s" -s "$HERE/heart-file.lua" "http://127.0.0.1:$PORT/api/intake/heart-file" | tail -n 6
 echo "== pgbench: the heart-file transaction, $CONNS clients, ${DURATION}s"
-pgbench -n -q -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/heart-file.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency"
+pgbench -n -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/heart-file.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency"
 
 echo "== wrk: the whole intake path (heart-file → agent → verify → persona), $CONNS connections, ${DURATION}s"
 wrk -t"$CONNS" -c"$CONNS" -d"${DURATION}s" -s "$HERE/intake.lua" "http://127.0.0.1:$PORT/" | tail -n 6
 echo "== pgbench: the same path's statements, $CONNS clients, ${DURATION}s (1 transaction = 4 requests)"
-pgbench -n -q -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/intake.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency"
+pgbench -n -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/intake.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency"

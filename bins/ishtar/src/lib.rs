@@ -180,7 +180,8 @@ pub async fn build_venue_with_clock(
         writer,
         payment_store: store.clone(),
         facilitator: Arc::new(facilitator(config)?),
-        search: Arc::new(ishtar_domain::matcher::BruteForce),
+        // Exact blocked kNN below the measured crossover, clustered above (docs/matcher.md).
+        search: Arc::new(ishtar_matcher::Search::new()),
         escalations: store.clone(),
         login: id.login,
         identity: id.identity,

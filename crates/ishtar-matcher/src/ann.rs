@@ -1,33 +1,41 @@
-//! The approximate path: an HNSW graph (usearch, vectors stored as bf16) kept warm
-//! between beats.
+//! The approximate path: HNSW graphs (usearch, vectors stored as bf16) kept warm between
+//! beats, one graph per filter class.
 //!
-//! - Keys are persona ids. Next to the graph the index keeps a 64-bit fingerprint of each
-//!   indexed vector, so a beat re-indexes only the personas whose vector changed (new
-//!   heart, new model) and skips the rest after one hashing pass.
-//! - A query asks the graph for `k + overfetch` neighbours with the hard filters applied
-//!   *inside* the graph walk (usearch's filtered search), then rescores them with the
-//!   caller's f32 vectors, so the similarities the matcher sees are exact even though the
-//!   graph stores bf16.
-//! - A persona whose filter classes leave a small pool (a same-gender seeker in one
-//!   market, say) is answered by an exact scan of that pool instead: a graph walk under a
-//!   very selective filter visits most of the graph and still misses neighbours.
-//! - The index saves to bytes or a file (graph, bf16 vectors, keys and fingerprints) and
-//!   loads back, so a restart does not pay the cold build.
+//! - **Sharded by filter class.** The domain names each class of personas that share a
+//!   market, red-team flag, gender and genders sought ([`FilterClasses::key`]); personas
+//!   of incompatible classes can never meet, so they live in different graphs. A query
+//!   walks only the graphs of compatible classes, where most nodes pass the remaining
+//!   filters (age, languages, substances, owners, past couples). One shared graph would
+//!   make every query wade through the ~87 % of the venue it may not meet: measured 77 s
+//!   against 10 s at 100k (docs/benchmarks.md ("The matcher")).
+//! - **Filtered walk, over-fetch, exact rescoring.** Each graph is asked for
+//!   `k + overfetch` neighbours with the remaining filters applied inside the walk
+//!   (usearch's filtered search); the candidates are rescored with the caller's f32
+//!   vectors, so the similarities the matcher sees are exact although graphs store bf16.
+//! - **Small classes are scanned.** A compatible class with at most `exact_pool` members
+//!   this beat is scanned exactly instead of walked.
+//! - **Incremental.** Next to the graphs the index keeps each persona's class and a
+//!   64-bit fingerprint of its vector; a beat re-inserts only personas whose vector or
+//!   class changed.
+//! - **Persistent.** Saves to / loads from bytes or a file (graphs, keys, fingerprints), so a
+//!   restart does not pay the cold build.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread;
 
-use ishtar_domain::matcher::{KnnQuery, Neighbour, NeighbourSearch, SearchError, rank_order};
+use ishtar_domain::matcher::{
+    FilterClasses, KnnQuery, Neighbour, NeighbourSearch, SearchError, rank_order,
+};
 use ishtar_domain::model::PersonaId;
 use usearch::ffi::{IndexOptions, MetricKind, ScalarKind};
 
 use crate::kernel;
 
-/// HNSW knobs. The defaults are the research's measured choice for 384-d text
-/// embeddings (docs/matching-research.md §2, §3.3) and this crate's benchmark.
+/// HNSW knobs. Graph shape as measured in docs/matching-research.md (§2, §3.3); the
+/// search-time values from this crate's benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnnParams {
     /// Graph degree `M`.
@@ -36,10 +44,10 @@ pub struct AnnParams {
     pub expansion_add: usize,
     /// Beam width while searching (`ef`); raises recall and cost.
     pub expansion_search: usize,
-    /// Extra neighbours fetched beyond `k`, so bf16 rounding near the k-th place does not
-    /// push a true neighbour out before the f32 rescoring.
+    /// Extra neighbours fetched per graph beyond `k`, so bf16 rounding near the k-th
+    /// place does not push a true neighbour out before the f32 rescoring.
     pub overfetch: usize,
-    /// A row whose filter-class pool is at most this many rows is answered exactly.
+    /// A compatible class with at most this many members this beat is scanned exactly.
     pub exact_pool: usize,
     /// Worker threads for inserts and queries.
     pub threads: usize,
@@ -52,7 +60,7 @@ impl Default for AnnParams {
             expansion_add: 128,
             expansion_search: 32,
             overfetch: 6,
-            exact_pool: 3000,
+            exact_pool: 512,
             threads: thread::available_parallelism().map_or(1, usize::from),
         }
     }
@@ -85,25 +93,58 @@ impl From<AnnError> for SearchError {
 /// What one [`AnnIndex::sync`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SyncStats {
-    /// Keys new to the index.
+    /// Personas new to the index.
     pub added: usize,
-    /// Keys whose vector changed.
+    /// Personas whose vector or class changed.
     pub updated: usize,
-    /// Keys dropped (a zero vector means "no embedding").
+    /// Personas dropped (a zero vector means "no embedding").
     pub removed: usize,
-    /// Keys already up to date.
+    /// Personas already up to date.
     pub unchanged: usize,
 }
 
-/// A warm HNSW index of persona vectors. All methods take `&self` (usearch is
-/// thread-safe); call them from one beat at a time.
+/// Where a persona is indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    shard: u64,
+    stamp: u64,
+}
+
+struct State {
+    shards: HashMap<u64, usearch::Index>,
+    entries: HashMap<u64, Entry>,
+}
+
+/// Warm HNSW graphs of persona vectors, one per filter class. All methods take `&self`;
+/// call the mutating ones (`upsert`, `remove`, `retain`, `sync`) from one beat at a time.
 pub struct AnnIndex {
-    index: usearch::Index,
     dims: usize,
     params: AnnParams,
-    /// Fingerprint of the vector indexed under each key.
-    stamps: RwLock<HashMap<u64, u64>>,
+    state: RwLock<State>,
 }
+
+/// A multiplicative hash for persona keys: the walk's filter looks a key up for every node
+/// it considers, and SipHash would be a fifth of the query time.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517C_C1B7_2722_0A95);
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type KeyMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
 
 /// usearch keys are u64; persona ids are positive i64, so the bits carry over.
 fn key(id: PersonaId) -> u64 {
@@ -125,38 +166,50 @@ fn usable(v: &[f32]) -> bool {
     v.iter().any(|&x| x != 0.0) && v.iter().all(|x| x.is_finite())
 }
 
-const MAGIC: &[u8; 8] = b"ISHANN01";
+const MAGIC: &[u8; 8] = b"ISHANN02";
 
-fn lock_poisoned() -> AnnError {
-    AnnError::Index("fingerprint lock poisoned".into())
+fn poisoned() -> AnnError {
+    AnnError::Index("index lock poisoned".into())
 }
 
 impl AnnIndex {
     /// An empty index for `dims`-dimensional unit vectors (inner-product metric, bf16).
     ///
     /// # Errors
-    /// When usearch cannot allocate the index.
+    /// Never at present; kept for symmetry with [`AnnIndex::load`].
     pub fn new(dims: usize, params: AnnParams) -> Result<Self, AnnError> {
-        let index = usearch::Index::new(&Self::options(dims, &params)).map_err(ux)?;
-        index.reserve_capacity_and_threads(1024, params.threads.max(1)).map_err(ux)?;
         Ok(AnnIndex {
-            index,
             dims,
             params,
-            stamps: RwLock::new(HashMap::new()),
+            state: RwLock::new(State {
+                shards: HashMap::new(),
+                entries: HashMap::new(),
+            }),
         })
     }
 
-    fn options(dims: usize, p: &AnnParams) -> IndexOptions {
+    fn options(&self) -> IndexOptions {
         IndexOptions {
-            dimensions: dims,
+            dimensions: self.dims,
             metric: MetricKind::IP,
             quantization: ScalarKind::BF16,
-            connectivity: p.connectivity,
-            expansion_add: p.expansion_add,
-            expansion_search: p.expansion_search,
+            connectivity: self.params.connectivity,
+            expansion_add: self.params.expansion_add,
+            expansion_search: self.params.expansion_search,
             multi: false,
         }
+    }
+
+    fn threads(&self) -> usize {
+        self.params.threads.max(1)
+    }
+
+    fn read(&self) -> Result<RwLockReadGuard<'_, State>, AnnError> {
+        self.state.read().map_err(|_| poisoned())
+    }
+
+    fn write(&self) -> Result<RwLockWriteGuard<'_, State>, AnnError> {
+        self.state.write().map_err(|_| poisoned())
     }
 
     /// The vectors' dimension.
@@ -172,15 +225,21 @@ impl AnnIndex {
     }
 
     /// Changes the search beam width (no rebuild needed).
-    pub fn set_expansion_search(&mut self, ef: usize) {
+    ///
+    /// # Errors
+    /// The lock was poisoned.
+    pub fn set_expansion_search(&mut self, ef: usize) -> Result<(), AnnError> {
         self.params.expansion_search = ef;
-        self.index.change_expansion_search(ef);
+        for index in self.read()?.shards.values() {
+            index.change_expansion_search(ef);
+        }
+        Ok(())
     }
 
     /// The number of indexed personas.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.index.size()
+        self.read().map_or(0, |s| s.entries.len())
     }
 
     /// Whether nothing is indexed.
@@ -189,10 +248,18 @@ impl AnnIndex {
         self.len() == 0
     }
 
-    /// Bytes held by the graph and the vectors (usearch's estimate).
+    /// The number of graphs (filter classes seen).
+    #[must_use]
+    pub fn shards(&self) -> usize {
+        self.read().map_or(0, |s| s.shards.len())
+    }
+
+    /// Bytes held by the graphs and their vectors (usearch's estimate).
     #[must_use]
     pub fn memory_usage(&self) -> usize {
-        self.index.memory_usage()
+        self.read().map_or(0, |s| {
+            s.shards.values().map(usearch::Index::memory_usage).sum()
+        })
     }
 
     fn check_dims(&self, got: usize) -> Result<(), AnnError> {
@@ -206,35 +273,59 @@ impl AnnIndex {
         }
     }
 
-    fn grow(&self, extra: usize) -> Result<(), AnnError> {
-        let need = self.index.size() + extra;
-        if need > self.index.capacity() {
-            let cap = need.max(self.index.capacity() + self.index.capacity() / 4);
-            self.index
-                .reserve_capacity_and_threads(cap, self.params.threads.max(1)).map_err(ux)?;
+    /// The graph for `shard`, created on first use, with room for `extra` more vectors.
+    fn shard_with_room<'s>(
+        &self,
+        state: &'s mut State,
+        shard: u64,
+        extra: usize,
+    ) -> Result<&'s usearch::Index, AnnError> {
+        let index = match state.shards.entry(shard) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(usearch::Index::new(&self.options()).map_err(ux)?)
+            }
+        };
+        let need = index.size() + extra;
+        if need > index.capacity() {
+            let cap = need.max(index.capacity() + index.capacity() / 4).max(64);
+            index
+                .reserve_capacity_and_threads(cap, self.threads())
+                .map_err(ux)?;
         }
-        Ok(())
+        Ok(index)
     }
 
-    /// Indexes `vector` under `id`, replacing what was there; a no-op when the same vector
-    /// is already indexed. Returns whether the index changed.
+    /// Drops `k` from wherever it is indexed.
+    fn unindex(state: &mut State, k: u64) -> Result<bool, AnnError> {
+        let Some(e) = state.entries.remove(&k) else {
+            return Ok(false);
+        };
+        if let Some(index) = state.shards.get(&e.shard) {
+            index.remove(k).map_err(ux)?;
+        }
+        Ok(true)
+    }
+
+    /// Indexes `vector` under `id` in the graph of filter class `shard`
+    /// ([`FilterClasses::key`]), replacing what was there; a no-op when the same vector
+    /// is already indexed there. Returns whether the index changed.
     ///
     /// # Errors
     /// Wrong dimension, or usearch failed.
-    pub fn upsert(&self, id: PersonaId, vector: &[f32]) -> Result<bool, AnnError> {
+    pub fn upsert(&self, id: PersonaId, shard: u64, vector: &[f32]) -> Result<bool, AnnError> {
         self.check_dims(vector.len())?;
         let (k, st) = (key(id), stamp(vector));
-        let mut stamps = self.stamps.write().map_err(|_| lock_poisoned())?;
-        if stamps.get(&k) == Some(&st) {
+        let mut state = self.write()?;
+        if state.entries.get(&k) == Some(&Entry { shard, stamp: st }) {
             return Ok(false);
         }
-        if stamps.remove(&k).is_some() {
-            self.index.remove(k).map_err(ux)?;
-        }
+        Self::unindex(&mut state, k)?;
         if usable(vector) {
-            self.grow(1)?;
-            self.index.add(k, vector).map_err(ux)?;
-            stamps.insert(k, st);
+            self.shard_with_room(&mut state, shard, 1)?
+                .add(k, vector)
+                .map_err(ux)?;
+            state.entries.insert(k, Entry { shard, stamp: st });
         }
         Ok(true)
     }
@@ -244,52 +335,52 @@ impl AnnIndex {
     /// # Errors
     /// usearch failed.
     pub fn remove(&self, id: PersonaId) -> Result<bool, AnnError> {
-        let k = key(id);
-        let mut stamps = self.stamps.write().map_err(|_| lock_poisoned())?;
-        if stamps.remove(&k).is_some() {
-            self.index.remove(k).map_err(ux)?;
-            return Ok(true);
-        }
-        Ok(false)
+        Self::unindex(&mut *self.write()?, key(id))
     }
 
     /// Drops every persona not in `ids` (for example, those now in a couple), so later
-    /// graph walks do not wade through them. Returns how many were dropped.
+    /// walks do not wade through them. Returns how many were dropped.
     ///
     /// # Errors
     /// usearch failed.
     pub fn retain(&self, ids: &[PersonaId]) -> Result<usize, AnnError> {
-        let keep: std::collections::HashSet<u64> = ids.iter().map(|&id| key(id)).collect();
-        let mut stamps = self.stamps.write().map_err(|_| lock_poisoned())?;
-        let gone: Vec<u64> = stamps.keys().copied().filter(|k| !keep.contains(k)).collect();
-        for k in &gone {
-            self.index.remove(*k).map_err(ux)?;
-            stamps.remove(k);
+        let keep: HashSet<u64> = ids.iter().map(|&id| key(id)).collect();
+        let mut state = self.write()?;
+        let gone: Vec<u64> = state
+            .entries
+            .keys()
+            .copied()
+            .filter(|k| !keep.contains(k))
+            .collect();
+        for &k in &gone {
+            Self::unindex(&mut state, k)?;
         }
         Ok(gone.len())
     }
 
-    /// Brings the index up to date with one beat's rows (`ids[i]` ↔ row `i` of `vectors`):
-    /// new and changed vectors are (re)inserted in parallel, rows without a usable vector
-    /// are dropped, everything else is left alone. Personas not listed stay indexed (see
-    /// [`AnnIndex::retain`]).
+    /// Brings the index up to date with one beat's rows: new personas and those whose
+    /// vector or class changed are (re)inserted in parallel, rows without a usable vector
+    /// are dropped, everything else is left alone. Personas not in the query stay
+    /// indexed (see [`AnnIndex::retain`]).
     ///
     /// # Errors
     /// Wrong dimension, or usearch failed.
-    pub fn sync(&self, ids: &[PersonaId], vectors: &[f32]) -> Result<SyncStats, AnnError> {
+    pub fn sync(&self, q: &KnnQuery<'_>) -> Result<SyncStats, AnnError> {
+        self.check_dims(q.dims)?;
         let d = self.dims;
-        if vectors.len() != ids.len() * d {
+        let n = q.len();
+        if q.vectors.len() != n * d {
             return Err(AnnError::Dims {
                 expected: d,
-                got: vectors.len().checked_div(ids.len()).unwrap_or(0),
+                got: q.vectors.len().checked_div(n).unwrap_or(0),
             });
         }
-        let threads = self.params.threads.max(1);
-        let rows = ids.len();
+        let threads = self.threads();
         // Fingerprints in parallel: one pass over the data.
-        let chunk = rows.div_ceil(threads).max(1);
+        let chunk = n.div_ceil(threads).max(1);
         let fresh: Vec<u64> = thread::scope(|s| {
-            let hs: Vec<_> = vectors
+            let hs: Vec<_> = q
+                .vectors
                 .chunks(chunk * d)
                 .map(|part| s.spawn(move || part.chunks_exact(d).map(stamp).collect::<Vec<_>>()))
                 .collect();
@@ -298,32 +389,42 @@ impl AnnIndex {
                 .collect()
         });
         let mut stats = SyncStats::default();
-        let mut stamps = self.stamps.write().map_err(|_| lock_poisoned())?;
-        let mut todo: Vec<usize> = Vec::new();
-        for (i, (&id, &st)) in ids.iter().zip(&fresh).enumerate() {
-            let k = key(id);
-            let row = &vectors[i * d..(i + 1) * d];
-            match stamps.get(&k) {
-                Some(&old) if old == st => stats.unchanged += 1,
+        let mut state = self.write()?;
+        let mut todo: Vec<(usize, Entry)> = Vec::new();
+        for (i, &stamp) in fresh.iter().enumerate() {
+            let k = key(q.ids[i]);
+            let want = Entry {
+                shard: q.classes.key(q.classes.class_of(i)),
+                stamp,
+            };
+            let ok = usable(q.row(i));
+            match state.entries.get(&k) {
+                Some(&e) if e == want && ok => stats.unchanged += 1,
                 Some(_) => {
-                    self.index.remove(k).map_err(ux)?;
-                    stamps.remove(&k);
-                    if usable(row) {
+                    Self::unindex(&mut state, k)?;
+                    if ok {
                         stats.updated += 1;
-                        todo.push(i);
+                        todo.push((i, want));
                     } else {
                         stats.removed += 1;
                     }
                 }
-                None if usable(row) => {
+                None if ok => {
                     stats.added += 1;
-                    todo.push(i);
+                    todo.push((i, want));
                 }
                 None => {}
             }
         }
-        self.grow(todo.len())?;
+        let mut per_shard: HashMap<u64, usize> = HashMap::new();
+        for (_, e) in &todo {
+            *per_shard.entry(e.shard).or_default() += 1;
+        }
+        for (&shard, &extra) in &per_shard {
+            self.shard_with_room(&mut state, shard, extra)?;
+        }
         let next = AtomicUsize::new(0);
+        let shards = &state.shards;
         let results: Vec<Result<(), AnnError>> = thread::scope(|s| {
             let hs: Vec<_> = (0..threads.min(todo.len()).max(1))
                 .map(|_| {
@@ -331,8 +432,13 @@ impl AnnIndex {
                     s.spawn(move || -> Result<(), AnnError> {
                         loop {
                             let t = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(&i) = todo.get(t) else { return Ok(()) };
-                            self.index.add(key(ids[i]), &vectors[i * d..(i + 1) * d]).map_err(ux)?;
+                            let Some(&(i, e)) = todo.get(t) else {
+                                return Ok(());
+                            };
+                            let index = shards
+                                .get(&e.shard)
+                                .ok_or_else(|| AnnError::Index("shard vanished".into()))?;
+                            index.add(key(q.ids[i]), q.row(i)).map_err(ux)?;
                         }
                     })
                 })
@@ -342,8 +448,8 @@ impl AnnIndex {
                 .collect()
         });
         results.into_iter().collect::<Result<Vec<()>, _>>()?;
-        for &i in &todo {
-            stamps.insert(key(ids[i]), fresh[i]);
+        for (i, e) in todo {
+            state.entries.insert(key(q.ids[i]), e);
         }
         Ok(stats)
     }
@@ -355,32 +461,38 @@ impl AnnIndex {
     pub fn search(&self, q: &KnnQuery<'_>) -> Result<Vec<Vec<Neighbour>>, AnnError> {
         self.check_dims(q.dims)?;
         let n = q.len();
-        let row_of: HashMap<u64, u32> = q
+        let state = self.read()?;
+        let row_of: KeyMap<u32> = q
             .ids
             .iter()
             .enumerate()
             .filter_map(|(i, &id)| u32::try_from(i).ok().map(|i| (key(id), i)))
             .collect();
-        let want = q.k + self.params.overfetch;
         let next = AtomicUsize::new(0);
         const CHUNK: usize = 64;
-        let threads = self.params.threads.max(1);
-        let parts: Vec<Result<Vec<(usize, Vec<Neighbour>)>, AnnError>> = thread::scope(|s| {
-            let hs: Vec<_> = (0..threads)
+        let by_value = ByValue::new(q.classes);
+        let ctx = Ctx {
+            q,
+            shards: &state.shards,
+            row_of: &row_of,
+            by_value: &by_value,
+            want: q.k + self.params.overfetch,
+            exact_pool: self.params.exact_pool,
+        };
+        let parts: Vec<Result<RowLists, AnnError>> = thread::scope(|s| {
+            let hs: Vec<_> = (0..self.threads())
                 .map(|_| {
-                    let (next, row_of) = (&next, &row_of);
+                    let (next, ctx) = (&next, &ctx);
                     s.spawn(move || {
                         let mut out = Vec::new();
-                        let mut rows = Vec::new();
-                        let mut sims = Vec::new();
+                        let mut scratch = (Vec::new(), Vec::new());
                         loop {
                             let start = next.fetch_add(CHUNK, Ordering::Relaxed);
                             if start >= n {
                                 return Ok(out);
                             }
                             for i in start..(start + CHUNK).min(n) {
-                                let list = self.query_row(q, i, want, row_of, &mut rows, &mut sims)?;
-                                out.push((i, list));
+                                out.push((i, ctx.query_row(i, &mut scratch)?));
                             }
                         }
                     })
@@ -399,80 +511,45 @@ impl AnnIndex {
         Ok(lists)
     }
 
-    fn query_row(
-        &self,
-        q: &KnnQuery<'_>,
-        i: usize,
-        want: usize,
-        row_of: &HashMap<u64, u32>,
-        rows: &mut Vec<u32>,
-        sims: &mut Vec<f32>,
-    ) -> Result<Vec<Neighbour>, AnnError> {
-        let query = q.row(i);
-        if q.k == 0 || !usable(query) {
-            return Ok(Vec::new());
-        }
-        rows.clear();
-        let class = q.classes.class_of(i);
-        if q.classes.pool_size(i) <= self.params.exact_pool {
-            // Small pool: scan it exactly.
-            for c in q.classes.compatible_classes(class) {
-                rows.extend(
-                    q.classes
-                        .members(c)
-                        .iter()
-                        .copied()
-                        .filter(|&j| j as usize != i && (q.admissible)(i, j as usize)),
-                );
-            }
-        } else {
-            let matches = self.index.filtered_search(query, want, |k: u64| {
-                row_of
-                    .get(&k)
-                    .is_some_and(|&j| j as usize != i && (q.admissible)(i, j as usize))
-            })
-                .map_err(ux)?;
-            rows.extend(matches.keys.iter().filter_map(|k| row_of.get(k).copied()));
-        }
-        kernel::dots(query, q.vectors, q.dims, rows, sims);
-        let mut list: Vec<Neighbour> = rows
-            .iter()
-            .zip(sims.iter())
-            .filter(|&(_, &s)| s >= q.min_similarity)
-            .map(|(&index, &similarity)| Neighbour { index, similarity })
-            .collect();
-        list.sort_by(rank_order);
-        list.truncate(q.k);
-        Ok(list)
-    }
-
-    /// Serialises the index: header, keys and fingerprints, then usearch's own image.
+    /// Serialises the index: header, persona entries, then each graph's usearch image.
     ///
     /// # Errors
     /// usearch failed.
     pub fn to_bytes(&self) -> Result<Vec<u8>, AnnError> {
-        let stamps = self.stamps.read().map_err(|_| lock_poisoned())?;
-        let image_len = self.index.serialized_length();
-        let mut out = Vec::with_capacity(40 + stamps.len() * 16 + image_len);
+        let state = self.read()?;
+        let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
-        for x in [self.dims, self.params.connectivity, self.params.expansion_add] {
-            out.extend_from_slice(&(x as u64).to_le_bytes());
+        let put = |out: &mut Vec<u8>, x: u64| out.extend_from_slice(&x.to_le_bytes());
+        for x in [
+            self.dims,
+            self.params.connectivity,
+            self.params.expansion_add,
+        ] {
+            put(&mut out, x as u64);
         }
-        out.extend_from_slice(&(stamps.len() as u64).to_le_bytes());
-        let mut entries: Vec<(&u64, &u64)> = stamps.iter().collect();
-        entries.sort_unstable();
-        for (k, st) in entries {
-            out.extend_from_slice(&k.to_le_bytes());
-            out.extend_from_slice(&st.to_le_bytes());
+        let mut entries: Vec<(&u64, &Entry)> = state.entries.iter().collect();
+        entries.sort_unstable_by_key(|(k, _)| **k);
+        put(&mut out, entries.len() as u64);
+        for (k, e) in entries {
+            put(&mut out, *k);
+            put(&mut out, e.shard);
+            put(&mut out, e.stamp);
         }
-        out.extend_from_slice(&(image_len as u64).to_le_bytes());
-        let at = out.len();
-        out.resize(at + image_len, 0);
-        self.index.save_to_buffer(&mut out[at..]).map_err(ux)?;
+        let mut shards: Vec<(&u64, &usearch::Index)> = state.shards.iter().collect();
+        shards.sort_unstable_by_key(|(k, _)| **k);
+        put(&mut out, shards.len() as u64);
+        for (shard, index) in shards {
+            let len = index.serialized_length();
+            put(&mut out, *shard);
+            put(&mut out, len as u64);
+            let at = out.len();
+            out.resize(at + len, 0);
+            index.save_to_buffer(&mut out[at..]).map_err(ux)?;
+        }
         Ok(out)
     }
 
-    /// Restores an index written by [`AnnIndex::to_bytes`]. The graph's shape (dims,
+    /// Restores an index written by [`AnnIndex::to_bytes`]. The graphs' shape (dims,
     /// connectivity, insert beam) comes from the bytes; search-time knobs from `params`.
     ///
     /// # Errors
@@ -488,31 +565,36 @@ impl AnnIndex {
             expansion_add: r.usize()?,
             ..params
         };
+        let me = AnnIndex::new(dims, params)?;
         let count = r.usize()?;
-        let mut stamps = HashMap::with_capacity(count);
+        let mut entries = HashMap::with_capacity(count.min(bytes.len() / 24));
         for _ in 0..count {
-            let (k, st) = (r.u64()?, r.u64()?);
-            stamps.insert(k, st);
+            let (k, shard, stamp) = (r.u64()?, r.u64()?, r.u64()?);
+            entries.insert(k, Entry { shard, stamp });
         }
-        let image_len = r.usize()?;
-        let image = r.take(image_len)?;
-        let index = usearch::Index::new(&Self::options(dims, &params)).map_err(ux)?;
-        index.load_from_buffer(image).map_err(ux)?;
-        index.change_expansion_search(params.expansion_search);
-        index.reserve_capacity_and_threads(index.size().max(1024), params.threads.max(1)).map_err(ux)?;
-        if index.size() != stamps.len() {
+        let shard_count = r.usize()?;
+        let mut shards = HashMap::new();
+        for _ in 0..shard_count {
+            let shard = r.u64()?;
+            let len = r.usize()?;
+            let image = r.take(len)?;
+            let index = usearch::Index::new(&me.options()).map_err(ux)?;
+            index.load_from_buffer(image).map_err(ux)?;
+            index.change_expansion_search(params.expansion_search);
+            index
+                .reserve_capacity_and_threads(index.size().max(64), me.threads())
+                .map_err(ux)?;
+            shards.insert(shard, index);
+        }
+        let indexed: usize = shards.values().map(usearch::Index::size).sum();
+        if indexed != entries.len() {
             return Err(AnnError::Format(format!(
-                "{} fingerprints for {} vectors",
-                stamps.len(),
-                index.size()
+                "{} entries for {indexed} vectors",
+                entries.len()
             )));
         }
-        Ok(AnnIndex {
-            index,
-            dims,
-            params,
-            stamps: RwLock::new(stamps),
-        })
+        *me.write()? = State { shards, entries };
+        Ok(me)
     }
 
     /// Writes [`AnnIndex::to_bytes`] to `path` atomically (a temporary file, then rename).
@@ -533,6 +615,115 @@ impl AnnIndex {
     pub fn load(path: &Path, params: AnnParams) -> Result<Self, AnnError> {
         Self::from_bytes(&std::fs::read(path)?, params)
     }
+}
+
+/// One class's members by span value, so a query can count (and list) the members whose
+/// value falls in its window without touching the others.
+struct ByValue {
+    /// Members with a known value, sorted by it.
+    known: Vec<(i32, u32)>,
+    /// Members whose value is unknown: in every window.
+    unknown: Vec<u32>,
+}
+
+impl ByValue {
+    fn new(classes: &FilterClasses) -> Vec<ByValue> {
+        (0..classes.len())
+            .map(|c| {
+                let (mut known, mut unknown) = (Vec::new(), Vec::new());
+                for &r in classes.members(c) {
+                    let sp = classes.span(r as usize);
+                    if sp.value_lo == sp.value_hi {
+                        known.push((sp.value_lo, r));
+                    } else {
+                        unknown.push(r);
+                    }
+                }
+                known.sort_unstable();
+                ByValue { known, unknown }
+            })
+            .collect()
+    }
+
+    /// The members whose value may fall in `lo..=hi`.
+    fn window(&self, lo: i32, hi: i32) -> (&[(i32, u32)], &[u32]) {
+        let a = self.known.partition_point(|&(v, _)| v < lo);
+        let b = self.known.partition_point(|&(v, _)| v <= hi);
+        (&self.known[a..b.max(a)], &self.unknown)
+    }
+}
+
+/// Lists of some rows, by row.
+type RowLists = Vec<(usize, Vec<Neighbour>)>;
+
+/// What every query of one search shares.
+struct Ctx<'a, 'q> {
+    q: &'a KnnQuery<'q>,
+    shards: &'a HashMap<u64, usearch::Index>,
+    row_of: &'a KeyMap<u32>,
+    by_value: &'a [ByValue],
+    want: usize,
+    exact_pool: usize,
+}
+
+impl Ctx<'_, '_> {
+    fn query_row(
+        &self,
+        i: usize,
+        (rows, sims): &mut (Vec<u32>, Vec<f32>),
+    ) -> Result<Vec<Neighbour>, AnnError> {
+        let q = self.q;
+        let query = q.row(i);
+        if q.k == 0 || !usable(query) {
+            return Ok(Vec::new());
+        }
+        rows.clear();
+        let classes: &FilterClasses = q.classes;
+        let span = classes.span(i);
+        let ok = |j: u32| j as usize != i && (q.admissible)(i, j as usize);
+        for c in classes.compatible_classes(classes.class_of(i)) {
+            // Members whose age falls in this persona's window: few means scan them; many
+            // means the walk will find its neighbours quickly. (A walk through a graph with
+            // fewer passing nodes than it wants would visit the whole graph.)
+            let (known, unknown) = self.by_value[c].window(span.want_lo, span.want_hi);
+            let pool = known.len() + unknown.len();
+            match classes_graph(self.shards, classes.key(c)) {
+                Some(index) if pool > self.exact_pool.max(8 * self.want) => {
+                    let found = index
+                        .filtered_search(query, self.want, |k: u64| {
+                            self.row_of
+                                .get(&k)
+                                .is_some_and(|&j| classes.class_of(j as usize) == c && ok(j))
+                        })
+                        .map_err(ux)?;
+                    rows.extend(
+                        found
+                            .keys
+                            .iter()
+                            .filter_map(|k| self.row_of.get(k).copied()),
+                    );
+                }
+                _ => {
+                    rows.extend(known.iter().map(|&(_, j)| j).filter(|&j| ok(j)));
+                    rows.extend(unknown.iter().copied().filter(|&j| ok(j)));
+                }
+            }
+        }
+        kernel::dots(query, q.vectors, q.dims, rows, sims);
+        let mut list: Vec<Neighbour> = rows
+            .iter()
+            .zip(sims.iter())
+            .filter(|&(_, &s)| s >= q.min_similarity)
+            .map(|(&index, &similarity)| Neighbour { index, similarity })
+            .collect();
+        list.sort_by(rank_order);
+        list.truncate(q.k);
+        Ok(list)
+    }
+}
+
+fn classes_graph(shards: &HashMap<u64, usearch::Index>, key: u64) -> Option<&usearch::Index> {
+    shards.get(&key).filter(|g| g.size() > 0)
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -559,10 +750,10 @@ impl<'a> Reader<'a> {
 }
 
 impl NeighbourSearch for AnnIndex {
-    /// Syncs the index with the query's rows (only changed vectors are re-inserted), then
-    /// searches.
+    /// Syncs the index with the query's rows (only changed personas are re-inserted),
+    /// then searches.
     fn top_k(&self, q: &KnnQuery<'_>) -> Result<Vec<Vec<Neighbour>>, SearchError> {
-        self.sync(q.ids, q.vectors)?;
+        self.sync(q)?;
         Ok(self.search(q)?)
     }
 }

@@ -83,7 +83,9 @@ pub fn from_bf16(b: u16) -> f32 {
 pub fn encode(encoding: Encoding, v: &[f32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len() * encoding.width());
     match encoding {
-        Encoding::F32Le => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        Encoding::F32Le => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
         Encoding::Bf16Le => v
             .iter()
             .for_each(|&x| out.extend_from_slice(&to_bf16(x).to_le_bytes())),

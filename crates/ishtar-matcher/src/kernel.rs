@@ -12,7 +12,7 @@
 //! still in cache: a whole vector of scores is compared against the rows' and the
 //! column's top-k thresholds at once, and only the rare winners reach the filter.
 
-use ishtar_domain::matcher::FilterClasses;
+use ishtar_domain::matcher::{FilterClasses, Span};
 use pulp::{Arch, Simd, WithSimd};
 
 use crate::topk::TopK;
@@ -54,35 +54,36 @@ pub fn isa() -> &'static str {
     }
 }
 
-/// Packs `rows` of `v` (row-major, `d` wide) into panels of `w` rows:
-/// `out[panel][kk][lane] = v[rows[panel·w + lane]][kk]`, zero-padded to `padded` rows
-/// (a multiple of `w`).
-pub(crate) fn pack(v: &[f32], d: usize, rows: &[u32], padded: usize, w: usize) -> Vec<f32> {
-    let mut out = vec![0.0; padded * d];
-    pack_into(v, d, rows, w, &mut out);
-    out
-}
-
-/// [`pack`] into an existing buffer (already zeroed and sized), on all cores.
-fn pack_into(v: &[f32], d: usize, rows: &[u32], w: usize, out: &mut [f32]) {
+/// Packs each block of rows of `v` (row-major, `d` wide) into panels of `w` rows,
+/// block after block, each zero-padded to `block` rows (a multiple of `w`):
+/// `out[block][panel][kk][lane] = v[rows[panel·w + lane]][kk]`. On all cores.
+pub(crate) fn pack_blocks(
+    v: &[f32],
+    d: usize,
+    blocks: &[Vec<u32>],
+    block: usize,
+    w: usize,
+) -> Vec<f32> {
+    let mut out = vec![0.0; blocks.len() * block * d];
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let panels_per = rows.len().div_ceil(w).div_ceil(threads).max(1);
+    let per = blocks.len().div_ceil(threads).max(1);
     std::thread::scope(|sc| {
-        for (t, part) in out.chunks_mut(panels_per * w * d).enumerate() {
-            let first = t * panels_per * w;
-            let mine = &rows[first.min(rows.len())..(first + panels_per * w).min(rows.len())];
+        for (part, mine) in out.chunks_mut(per * block * d).zip(blocks.chunks(per)) {
             sc.spawn(move || {
-                for (local, &g) in mine.iter().enumerate() {
-                    let (panel, lane) = (local / w, local % w);
-                    let src = &v[g as usize * d..(g as usize + 1) * d];
-                    let dst = &mut part[panel * d * w..(panel + 1) * d * w];
-                    for (kk, &x) in src.iter().enumerate() {
-                        dst[kk * w + lane] = x;
+                for (dst, rows) in part.chunks_mut(block * d).zip(mine) {
+                    for (local, &g) in rows.iter().enumerate() {
+                        let (panel, lane) = (local / w, local % w);
+                        let src = &v[g as usize * d..(g as usize + 1) * d];
+                        let dst = &mut dst[panel * d * w..(panel + 1) * d * w];
+                        for (kk, &x) in src.iter().enumerate() {
+                            dst[kk * w + lane] = x;
+                        }
                     }
                 }
             });
         }
     });
+    out
 }
 
 /// One tile, multiplied and scanned in one pass.
@@ -122,7 +123,13 @@ impl WithSimd for TileOp<'_> {
         let mut t = self;
         let thr = |v: &mut Vec<f32>, ids: &[u32], heaps: &TopK, on: bool, block: usize| {
             v.clear();
-            v.extend(ids.iter().map(|&g| if on { heaps.thr[g as usize] } else { f32::INFINITY }));
+            v.extend(ids.iter().map(|&g| {
+                if on {
+                    heaps.thr[g as usize]
+                } else {
+                    f32::INFINITY
+                }
+            }));
             v.resize(block, f32::INFINITY);
         };
         thr(t.row_thr, t.rows, t.heaps, true, t.block);
@@ -177,21 +184,30 @@ fn tile<S: Simd, const NR: usize>(s: S, t: &mut TileOp<'_>) {
     let mr = 2 * lanes;
     let d = t.d;
     let (nrows, ncols) = (t.rows.len(), t.cols.len());
-    // Rows arrive grouped by filter class, so most register panels hold one class; a
-    // pair of single-class panels whose classes cannot meet is skipped unmultiplied.
-    let panel_class = |ids: &[u32], w: usize, p: usize| -> Option<usize> {
+    // Rows arrive grouped by filter class and ordered by span value, so most register
+    // panels hold one class and a narrow age band; a pair of panels that provably cannot
+    // meet is skipped unmultiplied.
+    let summary = |ids: &[u32], w: usize, p: usize| -> (Option<usize>, Span) {
         let part = &ids[(p * w).min(ids.len())..((p + 1) * w).min(ids.len())];
-        let first = t.classes.class_of(*part.first()? as usize);
-        part.iter()
-            .all(|&r| t.classes.class_of(r as usize) == first)
-            .then_some(first)
+        let Some(&first) = part.first() else {
+            return (None, Span::ANY);
+        };
+        let c = t.classes.class_of(first as usize);
+        let one = part.iter().all(|&r| t.classes.class_of(r as usize) == c);
+        let span = part
+            .iter()
+            .map(|&r| t.classes.span(r as usize))
+            .reduce(|x, y| x.union(&y))
+            .unwrap_or(Span::ANY);
+        (one.then_some(c), span)
     };
-    let row_class: Vec<Option<usize>> =
-        (0..nrows.div_ceil(mr)).map(|p| panel_class(t.rows, mr, p)).collect();
+    let row_sum: Vec<(Option<usize>, Span)> = (0..nrows.div_ceil(mr))
+        .map(|p| summary(t.rows, mr, p))
+        .collect();
     let mut spill = [0.0f32; MAX_TILE];
     for q in 0..ncols.div_ceil(NR) {
         let bp = &t.b[q * d * NR..(q + 1) * d * NR];
-        let col_class = panel_class(t.cols, NR, q);
+        let (col_class, col_span) = summary(t.cols, NR, q);
         // In a diagonal tile only rows above the diagonal count.
         let row_panels = if t.diag {
             ((q + 1) * NR).min(nrows).div_ceil(mr)
@@ -199,7 +215,11 @@ fn tile<S: Simd, const NR: usize>(s: S, t: &mut TileOp<'_>) {
             nrows.div_ceil(mr)
         };
         for p in 0..row_panels {
-            if let (Some(a), Some(b)) = (row_class[p], col_class)
+            let (row_class, row_span) = row_sum[p];
+            if !row_span.may_meet(&col_span) {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (row_class, col_class)
                 && !t.classes.compatible(a, b)
             {
                 continue;

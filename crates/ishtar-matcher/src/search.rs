@@ -1,49 +1,73 @@
-//! [`Search`]: exact below the crossover, the warm HNSW index above it.
+//! [`Search`]: exact below the crossover, an approximate path above it.
 
 use ishtar_domain::matcher::{KnnQuery, Neighbour, NeighbourSearch, SearchError};
 
-use crate::ann::{AnnError, AnnIndex, AnnParams};
+use crate::ann::AnnIndex;
+use crate::clustered::ClusteredSearch;
 use crate::exact::ExactSearch;
 
 /// Below this many candidates a beat uses the exact search.
 ///
 /// Measured on the project machine (2 vCPU AMD EPYC Zen 4, d = 384, k = 10, synthetic
-/// clustered personas with the benchmark's filter mix; docs/benchmarks-matcher.md,
-/// "Crossover"): the exact kNN stage takes about as long as the warm approximate one
-/// (index in sync, queries only) at ≈ 20k candidates. Below that exact is both faster and
-/// exact; above it its n² cost takes over (4× the work at 2× the people).
-pub const CROSSOVER: usize = 20_000;
-
-/// Picks the exact search or the warm index by the number of candidates.
+/// clustered personas with the benchmark's filter mix; `matcher-bench --crossover`,
+/// docs/benchmarks.md ("The matcher") "Crossover"), exact against the clustered path with 16
+/// probes, wall seconds on two cores:
 ///
-/// The index is only touched (synced and searched) on beats at or above the crossover;
-/// the first such beat pays the cold build, later ones re-index only changed vectors.
+/// | N    | exact | clustered | clustered mutual-pair recall |
+/// |------|-------|-----------|------------------------------|
+/// | 50k  | 1.5   | 2.0       | 0.942                        |
+/// | 100k | 4.5   | 4.6       | 0.952                        |
+/// | 150k | 9.2   | 8.0       | 0.961                        |
+/// | 200k | 15.3  | 12.4      | 0.975                        |
+///
+/// Exact is faster up to ~100k, and up to ~150k it still fits a 10-second beat with
+/// perfect recall; above that the clustered path wins (about 4× at 1M, where it runs in
+/// 150 s). The HNSW index was slower than exact at every size measured (20× at 100k).
+pub const CROSSOVER: usize = 150_000;
+
+/// The approximate path [`Search`] uses at or above the crossover.
+pub enum Approximate {
+    /// The blocked kernel on nearby clusters (the default; fastest here).
+    Clustered(ClusteredSearch),
+    /// The warm HNSW index (synced and searched on each beat above the crossover).
+    Hnsw(AnnIndex),
+}
+
+/// Picks the exact search or an approximate one by the number of candidates.
 pub struct Search {
     exact: ExactSearch,
-    ann: AnnIndex,
+    approximate: Approximate,
     crossover: usize,
 }
 
-impl Search {
-    /// A fresh, empty index for `dims`-dimensional vectors and the default crossover.
-    ///
-    /// # Errors
-    /// When usearch cannot create the index.
-    pub fn new(dims: usize, params: AnnParams) -> Result<Self, AnnError> {
-        Ok(Search::with_index(AnnIndex::new(dims, params)?))
+impl Default for Search {
+    fn default() -> Self {
+        Search::new()
     }
+}
 
-    /// Wraps an existing (for example, loaded) index.
+impl Search {
+    /// Exact below [`CROSSOVER`], [`ClusteredSearch`] above.
     #[must_use]
-    pub fn with_index(ann: AnnIndex) -> Self {
+    pub fn new() -> Self {
         Search {
             exact: ExactSearch::new(),
-            ann,
+            approximate: Approximate::Clustered(ClusteredSearch::new().with_probes(16)),
             crossover: CROSSOVER,
         }
     }
 
-    /// Overrides the crossover (0: always the index; `usize::MAX`: always exact).
+    /// Exact below [`CROSSOVER`], the given HNSW index above (it is synced — only
+    /// changed personas re-inserted — and searched on those beats).
+    #[must_use]
+    pub fn with_hnsw(index: AnnIndex) -> Self {
+        Search {
+            approximate: Approximate::Hnsw(index),
+            ..Search::new()
+        }
+    }
+
+    /// Overrides the crossover (0: always approximate; `usize::MAX`: always exact).
     #[must_use]
     pub fn with_crossover(mut self, crossover: usize) -> Self {
         self.crossover = crossover;
@@ -56,19 +80,24 @@ impl Search {
         n < self.crossover
     }
 
-    /// The warm index (to save it, or to drop retired personas).
+    /// The HNSW index, if this search uses one (to save it, or drop retired personas).
     #[must_use]
-    pub fn index(&self) -> &AnnIndex {
-        &self.ann
+    pub fn index(&self) -> Option<&AnnIndex> {
+        match &self.approximate {
+            Approximate::Hnsw(index) => Some(index),
+            Approximate::Clustered(_) => None,
+        }
     }
 }
 
 impl NeighbourSearch for Search {
     fn top_k(&self, q: &KnnQuery<'_>) -> Result<Vec<Vec<Neighbour>>, SearchError> {
         if self.uses_exact(q.len()) {
-            self.exact.top_k(q)
-        } else {
-            self.ann.top_k(q)
+            return self.exact.top_k(q);
+        }
+        match &self.approximate {
+            Approximate::Clustered(c) => c.top_k(q),
+            Approximate::Hnsw(index) => index.top_k(q),
         }
     }
 }

@@ -92,9 +92,13 @@ struct Model {
 impl Model {
     fn new(spec: &VectorSpec) -> Self {
         let mut rng = Rng::new(spec.seed ^ 0xC0FF_EE00);
-        let centres = (0..spec.clusters.max(1) * LATENT).map(|_| rng.normal()).collect();
+        let centres = (0..spec.clusters.max(1) * LATENT)
+            .map(|_| rng.normal())
+            .collect();
         let scale = 1.0 / (LATENT as f32).sqrt();
-        let map = (0..spec.dims * LATENT).map(|_| rng.normal() * scale).collect();
+        let map = (0..spec.dims * LATENT)
+            .map(|_| rng.normal() * scale)
+            .collect();
         Model { centres, map }
     }
 
@@ -227,9 +231,7 @@ pub fn candidates(n: usize, seed: u64) -> Vec<Candidate> {
                 vec![]
             };
             const ETH: [&str; 5] = ["white", "asian", "black", "hispanic", "mixed"];
-            let ethnicity = rng
-                .chance(0.7)
-                .then(|| s(ETH[rng.below(5) as usize]));
+            let ethnicity = rng.chance(0.7).then(|| s(ETH[rng.below(5) as usize]));
             let ethnicities = if rng.chance(0.05) {
                 vec![s(ETH[rng.below(5) as usize])]
             } else {
@@ -255,7 +257,11 @@ pub fn candidates(n: usize, seed: u64) -> Vec<Candidate> {
                     },
                 },
             });
-            let owner = if id > 1 && rng.chance(0.02) { id - 1 } else { id };
+            let owner = if id > 1 && rng.chance(0.02) {
+                id - 1
+            } else {
+                id
+            };
             Candidate {
                 id: PersonaId(id),
                 owner: Some(OwnerId(owner)),

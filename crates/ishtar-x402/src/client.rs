@@ -417,7 +417,11 @@ impl Facilitator for X402Facilitator {
         payment_response_header(settlement)
     }
 
-    fn challenge_body(&self, requirement: &PaymentRequirement, order_id: &str) -> serde_json::Value {
+    fn challenge_body(
+        &self,
+        requirement: &PaymentRequirement,
+        order_id: &str,
+    ) -> serde_json::Value {
         crate::challenge::challenge_body(requirement, order_id)
     }
 }

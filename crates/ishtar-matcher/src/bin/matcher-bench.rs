@@ -9,19 +9,18 @@
 //! Per size it reports each stage (filter compile, exact kNN, index build/upkeep, kNN,
 //! mutual edges, greedy) cold and warm, the quality of the approximate path against the
 //! exact one, the exact kernel's GFLOP/s, and peak memory (VmHWM). Run one size per
-//! process so VmHWM belongs to that size. See docs/benchmarks-matcher.md.
+//! process so VmHWM belongs to that size. See docs/benchmarks.md ("The matcher").
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::error::Error;
 use std::time::Instant;
 
 use ishtar_domain::matcher::{
     Edge, KnnQuery, MatchParams, Neighbour, NeighbourSearch, Pair, Prepared,
 };
-use ishtar_domain::model::PersonaId;
 use ishtar_matcher::synth::{self, Rng, VectorSpec};
-use ishtar_matcher::{AnnIndex, AnnParams, ExactSearch};
+use ishtar_matcher::{AnnIndex, AnnParams, ClusteredSearch, ExactSearch};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -38,6 +37,8 @@ struct Args {
     sample: usize,
     crossover: bool,
     peak: bool,
+    hnsw: Option<bool>,
+    probes: usize,
     exact_pool: usize,
 }
 
@@ -54,6 +55,8 @@ fn args() -> Res<Args> {
         sample: 300,
         crossover: false,
         peak: false,
+        hnsw: None,
+        probes: 16,
         exact_pool: AnnParams::default().exact_pool,
     };
     let mut it = std::env::args().skip(1);
@@ -70,6 +73,8 @@ fn args() -> Res<Args> {
             "--seed" => a.seed = val()?.parse()?,
             "--sample" => a.sample = val()?.parse()?,
             "--exact-pool" => a.exact_pool = val()?.parse()?,
+            "--hnsw" => a.hnsw = Some(val()?.parse()?),
+            "--probes" => a.probes = val()?.parse()?,
             "--crossover" => a.crossover = true,
             "--peak" => a.peak = true,
             other => return Err(format!("unknown flag {other}").into()),
@@ -179,10 +184,17 @@ fn compare(name: &str, exact: &[Vec<Neighbour>], ex: &Beat, approx: &[Vec<Neighb
     let mut total = 0usize;
     for (x, y) in exact.iter().zip(approx) {
         total += x.len();
-        hits += x.iter().filter(|nb| y.iter().any(|m| m.index == nb.index)).count();
+        hits += x
+            .iter()
+            .filter(|nb| y.iter().any(|m| m.index == nb.index))
+            .count();
     }
     let pe: HashSet<_> = ex.pairs.iter().map(pair_key).collect();
-    let same = ap.pairs.iter().filter(|p| pe.contains(&pair_key(p))).count();
+    let same = ap
+        .pairs
+        .iter()
+        .filter(|p| pe.contains(&pair_key(p)))
+        .count();
     println!(
         "  quality {name}: recall@k {:.4}, mutual-pair recall {mutual_recall:.4} ({} of {} edges), \
          identical couples {:.4}, total weight ÷ exact {:.4}",
@@ -213,10 +225,12 @@ fn sampled_quality(q: &KnnQuery<'_>, approx: &[Vec<Neighbour>], sample: usize, s
     }
     rows.sort_unstable();
     rows.dedup();
-    let (lists, t2) = stage("exact lists of their neighbours", || exact.run_rows(q, &rows));
+    let (lists, t2) = stage("exact lists of their neighbours", || {
+        exact.run_rows(q, &rows)
+    });
     let flops = 2.0 * (s.len() + rows.len()) as f64 * n as f64 * q.dims as f64;
     println!(
-        "    exact rows pass: {:.1} GFLOP/s",
+        "    exact rows pass: {:.1} GFLOP/s effective (rows·n·2d / t)",
         flops / (t1 + t2) / 1e9
     );
     let has = |l: &[Vec<Neighbour>], i: u32, j: u32| l[i as usize].iter().any(|x| x.index == j);
@@ -267,7 +281,6 @@ fn one_size(a: &Args) -> Res<()> {
             synth::past_couples(n, n / 20, a.seed),
         )
     });
-    let ids: Vec<PersonaId> = cands.iter().map(|c| c.id).collect();
 
     println!("cold beat:");
     let (prepared, prep_s) = stage("filters: compile + classes", || {
@@ -332,14 +345,54 @@ fn one_size(a: &Args) -> Res<()> {
         exact_lists = Some((lists, beat));
     }
 
+    let clustered = ClusteredSearch::new().with_probes(a.probes);
+    let ((lists, cs), t) = stage("kNN clustered (k-means + blocked)", || clustered.run(&q));
+    let useful = (n as f64) * (n as f64) * d as f64;
+    println!(
+        "    clustered: {} clusters, {} cluster pairs; k-means {:.3} s, assignment {:.3} s, packing {:.3} s",
+        cs.clusters, cs.cluster_pairs, cs.kmeans_s, cs.assign_s, cs.exact.pack_s
+    );
+    println!(
+        "    clustered: {} tiles multiplied, {} skipped by filters; {:.2} % of the n²/2 pairs multiplied; \
+         kernel {:.1} GFLOP/s",
+        cs.exact.tiles,
+        cs.exact.skipped_tiles,
+        100.0 * cs.exact.flops / useful,
+        cs.exact.flops / t / 1e9
+    );
+    let cbeat = finish(&p, &lists, params);
+    println!(
+        "  clustered beat total: {:.3} s",
+        prep_s + t + cbeat.mutual_s + cbeat.greedy_s
+    );
+    match &exact_lists {
+        Some((el, eb)) => compare("clustered", el, eb, &lists, &cbeat),
+        None => sampled_quality(&q, &lists, a.sample, a.seed),
+    }
+    drop(lists);
+    if !a.hnsw.unwrap_or(n <= 100_000) {
+        println!(
+            "peak memory VmHWM {}  (VmRSS now {}), load {}",
+            status("VmHWM:"),
+            status("VmRSS:"),
+            loadavg()
+        );
+        return Ok(());
+    }
+
     let ann_params = AnnParams {
         expansion_search: a.ef,
         exact_pool: a.exact_pool,
         ..AnnParams::default()
     };
     let index = AnnIndex::new(d, ann_params)?;
-    let (sync, build_s) = stage("index build (cold)", || index.sync(&ids, vecs));
-    println!("    {:?}; index memory {:.0} MB", sync?, index.memory_usage() as f64 / 1e6);
+    let (sync, build_s) = stage("index build (cold)", || index.sync(&q));
+    println!(
+        "    {:?}; {} graphs, index memory {:.0} MB",
+        sync?,
+        index.shards(),
+        index.memory_usage() as f64 / 1e6
+    );
     let (lists, knn_s) = stage("kNN approximate (cold)", || index.search(&q));
     let lists = lists?;
     let beat = finish(&p, &lists, params);
@@ -361,11 +414,16 @@ fn one_size(a: &Args) -> Res<()> {
     let (loaded, load_s) = stage("index load (restart)", || AnnIndex::load(&path, ann_params));
     let index = loaded?;
     std::fs::remove_file(&path)?;
-    println!("    file {:.0} MB; a restart costs {load_s:.2} s instead of the build", size as f64 / 1e6);
-    drop(q);
+    println!(
+        "    file {:.0} MB; a restart costs {load_s:.2} s instead of the build",
+        size as f64 / 1e6
+    );
     drop(p);
 
-    println!("warm beat ({:.1} % of vectors changed since):", a.change * 100.0);
+    println!(
+        "warm beat ({:.1} % of vectors changed since):",
+        a.change * 100.0
+    );
     let changed = synth::perturb(&spec, &mut vectors, a.change, 1);
     let (prepared, prep2) = stage("filters: compile + classes", || {
         Prepared::new(&cands, Some(&vectors), d, &excluded)
@@ -382,7 +440,7 @@ fn one_size(a: &Args) -> Res<()> {
         admissible: &adm,
         classes: p.classes(),
     };
-    let (sync, upkeep_s) = stage("index upkeep (changed only)", || index.sync(&ids, vecs));
+    let (sync, upkeep_s) = stage("index upkeep (changed only)", || index.sync(&q));
     println!("    {:?} ({} rows redrawn)", sync?, changed.len());
     let (lists, knn_s) = stage("kNN approximate (warm)", || index.search(&q));
     let lists = lists?;
@@ -394,19 +452,17 @@ fn one_size(a: &Args) -> Res<()> {
         let eb = finish(&p, &el, params);
         compare("warm", &el, &eb, &lists, &beat);
     }
-    // The same through the NeighbourSearch port (sync is a no-op now).
-    let (via_port, port_s) = stage("kNN via the port (sync + search)", || index.top_k(&q));
-    let _ = via_port?;
-    let _ = port_s;
-    let mut by_class: HashMap<usize, usize> = HashMap::new();
-    for i in 0..q.len() {
-        if q.classes.pool_size(i) <= a.exact_pool {
-            *by_class.entry(q.classes.class_of(i)).or_default() += 1;
-        }
+    if n <= 20_000 {
+        // The same through the NeighbourSearch port (sync finds nothing to do now).
+        let (via_port, _) = stage("kNN via the port (sync + search)", || index.top_k(&q));
+        let _ = via_port?;
     }
+    let small = (0..q.classes.len())
+        .filter(|&c| q.classes.members(c).len() <= a.exact_pool)
+        .count();
     println!(
-        "    {} personas answered by the exact small-pool scan",
-        by_class.values().sum::<usize>()
+        "    {} filter classes, {small} of them small enough to scan exactly",
+        q.classes.len()
     );
     println!(
         "peak memory VmHWM {}  (VmRSS now {}), load {}",
@@ -417,17 +473,22 @@ fn one_size(a: &Args) -> Res<()> {
     Ok(())
 }
 
-/// The exact/approximate crossover: exact kNN time against the warm index's query time.
+/// The exact/approximate crossover: exact kNN time against the clustered path's (16
+/// probes) and its mutual-pair recall.
 fn crossover(a: &Args) -> Res<()> {
     println!(
-        "crossover, d = {}, k = {}, ef = {}, load {}",
+        "crossover, d = {}, k = {}, min_fit = {}, probes = {}, load {}",
         a.dims,
         a.k,
-        a.ef,
+        a.min_fit,
+        a.probes,
         loadavg()
     );
-    println!("{:>8} {:>10} {:>12} {:>12}", "N", "exact s", "ANN warm s", "ANN build s");
-    for n in [5_000usize, 10_000, 15_000, 20_000, 30_000, 40_000, 60_000] {
+    println!(
+        "{:>8} {:>10} {:>10} {:>13} {:>13} {:>10}",
+        "N", "exact s", "exact cpu", "clustered s", "clustered cpu", "recall"
+    );
+    for n in [10_000usize, 25_000, 50_000, 100_000, 150_000, 200_000] {
         let spec = VectorSpec::new(a.dims, a.seed);
         let cands = synth::candidates(n, a.seed);
         let vectors = synth::vectors(&spec, n);
@@ -443,24 +504,17 @@ fn crossover(a: &Args) -> Res<()> {
             admissible: &adm,
             classes: p.classes(),
         };
-        let t = Instant::now();
-        let _ = ExactSearch::new().run(&q);
-        let exact_s = secs(t);
-        let index = AnnIndex::new(
-            a.dims,
-            AnnParams {
-                expansion_search: a.ef,
-                exact_pool: a.exact_pool,
-                ..AnnParams::default()
-            },
-        )?;
-        let t = Instant::now();
-        index.sync(q.ids, q.vectors)?;
-        let build_s = secs(t);
-        let t = Instant::now();
-        let _ = index.top_k(&q)?;
-        let warm_s = secs(t);
-        println!("{n:>8} {exact_s:>10.3} {warm_s:>12.3} {build_s:>12.3}");
+        let (c0, t) = (cpu_seconds(), Instant::now());
+        let (exact, _) = ExactSearch::new().run(&q);
+        let (exact_s, exact_cpu) = (secs(t), cpu_seconds() - c0);
+        let (c0, t) = (cpu_seconds(), Instant::now());
+        let (approx, _) = ClusteredSearch::new().with_probes(a.probes).run(&q);
+        let (cl_s, cl_cpu) = (secs(t), cpu_seconds() - c0);
+        let (e, m) = (mutual_rows(&exact), mutual_rows(&approx));
+        let recall = e.intersection(&m).count() as f64 / e.len().max(1) as f64;
+        println!(
+            "{n:>8} {exact_s:>10.3} {exact_cpu:>10.2} {cl_s:>13.3} {cl_cpu:>13.2} {recall:>10.4}"
+        );
     }
     println!("load {}", loadavg());
     Ok(())
