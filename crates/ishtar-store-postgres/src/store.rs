@@ -21,8 +21,8 @@ use ishtar_domain::ports::{
 use crate::crypto::ContactCipher;
 use crate::db::PgPool;
 use crate::schema::{
-    agent_endpoints, board_posts, capacity, chaperone_log, geo_denials, heart_files, owners,
-    personas, reports, settings, turns,
+    agent_endpoints, board_posts, chaperone_log, geo_denials, heart_files, owners, personas,
+    reports, settings, turns,
 };
 
 /// The Postgres store.
@@ -337,48 +337,51 @@ impl PersonaStore for PgStore {
         cap: u32,
         at: OffsetDateTime,
     ) -> Result<CapOutcome, StoreError> {
+        #[derive(QueryableByName)]
+        struct Admitted {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            #[expect(dead_code, reason = "only the row's presence matters")]
+            id: i64,
+        }
         let cap = i32::try_from(cap).unwrap_or(i32::MAX);
         let mut conn = self.conn().await?;
-        conn.transaction(async |c| {
-            // Lock order everywhere: persona row, then the capacity row.
-            let status: String = personas::table
-                .find(id.0)
-                .select(personas::status)
-                .for_update()
-                .get_result(c)
-                .await?;
-            if status == PersonaStatus::Admitted.as_str() {
-                return Ok(CapOutcome::Admitted);
-            }
-            if status != PersonaStatus::Pending.as_str() {
-                return Ok(CapOutcome::Full);
-            }
-            // One conditional statement: the row lock it takes serialises every admission.
-            let took: Option<i32> = diesel::update(
-                capacity::table
-                    .find(1i16)
-                    .filter(capacity::admitted.lt(cap)),
-            )
-            .set(capacity::admitted.eq(capacity::admitted + 1))
-            .returning(capacity::admitted)
-            .get_result(c)
-            .await
-            .optional()?;
-            if took.is_none() {
-                return Ok(CapOutcome::Full);
-            }
-            diesel::update(personas::table.find(id.0))
-                .set((
-                    personas::status.eq(PersonaStatus::Admitted.as_str()),
-                    personas::reason.eq("admitted"),
-                    personas::admitted_at.eq(at),
-                ))
-                .execute(c)
-                .await?;
-            Ok::<_, DieselError>(CapOutcome::Admitted)
-        })
+        // One statement, so the hot `capacity` row is locked for one round trip only:
+        // lock the persona if it is still pending (lock order everywhere: persona, then
+        // capacity), take a slot only then and only if one is free, and admit the persona
+        // only if the slot was taken. Concurrent calls for the same persona queue on its
+        // row lock and then find it no longer pending, so it never takes two slots.
+        let admitted: Option<Admitted> = diesel::sql_query(
+            "WITH p AS (SELECT id FROM personas WHERE id = $1 AND status = 'pending' FOR UPDATE), \
+                  slot AS (UPDATE capacity SET admitted = admitted + 1 \
+                           WHERE id = 1 AND admitted < $2 AND EXISTS (SELECT 1 FROM p) \
+                           RETURNING admitted) \
+             UPDATE personas SET status = 'admitted', reason = 'admitted', admitted_at = $3 \
+             WHERE id IN (SELECT id FROM p) AND EXISTS (SELECT 1 FROM slot) \
+             RETURNING personas.id",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(id.0)
+        .bind::<diesel::sql_types::Integer, _>(cap)
+        .bind::<diesel::sql_types::Timestamptz, _>(at)
+        .get_result(&mut conn)
         .await
-        .map_err(db_err)
+        .optional()
+        .map_err(db_err)?;
+        if admitted.is_some() {
+            return Ok(CapOutcome::Admitted);
+        }
+        // Not admitted by this call: already admitted (no second slot), or no room, or
+        // not admissible (held, denied, retired).
+        let status: String = personas::table
+            .find(id.0)
+            .select(personas::status)
+            .get_result(&mut conn)
+            .await
+            .map_err(db_err)?;
+        Ok(if status == PersonaStatus::Admitted.as_str() {
+            CapOutcome::Admitted
+        } else {
+            CapOutcome::Full
+        })
     }
 
     async fn persona_owner(&self, id: PersonaId) -> Result<Option<Option<OwnerId>>, StoreError> {
