@@ -777,7 +777,8 @@ impl ConsoleStore for PgStore {
     }
 }
 
-async fn insert_event(
+/// Appends one event (in the caller's transaction).
+pub(crate) async fn insert_event(
     c: &mut AsyncPgConnection,
     kind: &str,
     data: serde_json::Value,

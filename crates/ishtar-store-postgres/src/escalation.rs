@@ -24,7 +24,7 @@ use ishtar_domain::ports::{
 };
 
 use crate::schema::{
-    couples, events, heart_files, identity_checks, identity_webhooks, intro_consents, invites,
+    couples, heart_files, identity_checks, identity_webhooks, intro_consents, invites,
     owner_logins, owners,
 };
 use crate::store::{PgStore, db_err};
@@ -39,23 +39,6 @@ fn effect_name(e: IdentityEffect) -> &'static str {
         IdentityEffect::Revoke => "revoke",
         IdentityEffect::Record => "record",
     }
-}
-
-async fn record_event(
-    c: &mut AsyncPgConnection,
-    kind: &str,
-    data: serde_json::Value,
-    at: OffsetDateTime,
-) -> Result<(), DieselError> {
-    diesel::insert_into(events::table)
-        .values((
-            events::kind.eq(kind),
-            events::data.eq(data),
-            events::created_at.eq(at),
-        ))
-        .execute(c)
-        .await
-        .map(drop)
 }
 
 /// The owner's tier, with the owner row locked for the rest of the transaction.
@@ -153,7 +136,7 @@ impl EscalationStore for PgStore {
                         .flatten()
                         .map(|o| o.0)
                         .collect();
-                    record_event(
+                    crate::console::insert_event(
                         c,
                         "intro_ready",
                         serde_json::json!({ "coupleId": couple.0, "owners": owners }),
@@ -340,7 +323,7 @@ impl EscalationStore for PgStore {
                 tier = Tier::ProfileClaimed;
                 set_tier(c, owner, tier).await?;
             }
-            record_event(
+            crate::console::insert_event(
                 c,
                 "invite_claimed",
                 serde_json::json!({ "ownerId": owner, "coupleId": couple }),
@@ -455,7 +438,7 @@ impl EscalationStore for PgStore {
                     if tier != Tier::IdentityVerified {
                         tier = Tier::IdentityVerified;
                         set_tier(c, owner, tier).await?;
-                        record_event(
+                        crate::console::insert_event(
                             c,
                             "identity_verified",
                             serde_json::json!({ "ownerId": owner }),
@@ -484,7 +467,7 @@ impl EscalationStore for PgStore {
                     if tier == Tier::IdentityVerified && !still_verified {
                         tier = Tier::ProfileClaimed;
                         set_tier(c, owner, tier).await?;
-                        record_event(
+                        crate::console::insert_event(
                             c,
                             "identity_revoked",
                             serde_json::json!({ "ownerId": owner }),
