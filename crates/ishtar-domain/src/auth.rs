@@ -12,7 +12,13 @@ pub const TOKEN_PREFIX: &str = "ish_";
 
 /// Makes a token from 32 secret random bytes: `ish_` + unpadded base64url (43 chars).
 pub fn token_from_bytes(bytes: &[u8; 32]) -> String {
-    let mut t = String::from(TOKEN_PREFIX);
+    secret_token(TOKEN_PREFIX, bytes)
+}
+
+/// `prefix` + unpadded base64url of 32 secret random bytes: the shape of every bearer
+/// secret the venue mints (owner tokens, invites), so a leaked one names its kind.
+pub fn secret_token(prefix: &str, bytes: &[u8; 32]) -> String {
+    let mut t = String::from(prefix);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(bytes, &mut t);
     t
 }

@@ -18,8 +18,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-
 use crate::auth::{self, AuthError};
 use crate::error::{ProviderError, StoreError};
 use crate::model::{CoupleId, CoupleState, CoupleView, OwnerId, Tier};
@@ -136,9 +134,7 @@ pub struct Escalation {
 
 /// Makes an invite token from 32 secret random bytes: `inv_` + unpadded base64url.
 pub fn invite_from_bytes(bytes: &[u8; 32]) -> String {
-    let mut t = String::from(INVITE_PREFIX);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(bytes, &mut t);
-    t
+    crate::auth::secret_token(INVITE_PREFIX, bytes)
 }
 
 /// The `vendor_data` for an owner.

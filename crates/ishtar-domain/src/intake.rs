@@ -324,10 +324,9 @@ impl Intake {
                 })
             })?;
         // Notifications to the callback are signed with a per-endpoint secret, shown once.
-        let callback_secret = callback_url.as_ref().map(|_| {
-            use base64::Engine as _;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.ids.secret_bytes())
-        });
+        let callback_secret = callback_url
+            .as_ref()
+            .map(|_| auth::secret_token("", &self.ids.secret_bytes()));
         let now = self.clock.now();
         let nonce = format!(
             "ishtar:{}:{}",

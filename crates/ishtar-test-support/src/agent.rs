@@ -1,9 +1,10 @@
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
+
+use crate::server::LoopbackServer;
 
 /// How the fake agent answers a challenge.
 #[derive(Debug, Clone)]
@@ -37,86 +38,74 @@ pub struct FakeAgent {
     url: String,
     hits: Arc<AtomicUsize>,
     received: Arc<Mutex<Vec<Received>>>,
-    handle: actix_web::dev::ServerHandle,
+    /// Stops the server when the fake is dropped.
+    _server: LoopbackServer,
 }
 
 impl FakeAgent {
     pub async fn start(behaviour: AgentBehaviour) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let hits = Arc::new(AtomicUsize::new(0));
         let h = hits.clone();
         let received = Arc::new(Mutex::new(Vec::new()));
         let r = received.clone();
-        let server = HttpServer::new(move || {
-            let behaviour = behaviour.clone();
-            let hits = h.clone();
-            let received = r.clone();
-            App::new().default_service(web::to(
-                move |req: actix_web::HttpRequest, body: web::Bytes| {
-                    let behaviour = behaviour.clone();
-                    let hits = hits.clone();
-                    let received = received.clone();
-                    async move {
-                        hits.fetch_add(1, Ordering::SeqCst);
-                        let signature = req
-                            .headers()
-                            .get("x-ishtar-signature")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned);
-                        received.lock().unwrap().push(Received {
-                            body: body.to_vec(),
-                            signature,
-                        });
-                        let challenge = serde_json::from_slice::<serde_json::Value>(&body)
-                            .ok()
-                            .and_then(|v| {
-                                v.get("challenge")
-                                    .and_then(|c| c.as_str())
-                                    .map(str::to_owned)
-                            })
-                            .unwrap_or_default();
-                        match behaviour {
-                            AgentBehaviour::Echo => {
-                                HttpResponse::Ok().json(serde_json::json!({"echo": challenge}))
-                            }
-                            AgentBehaviour::WrongEcho => {
-                                HttpResponse::Ok().json(serde_json::json!({"echo": "nope"}))
-                            }
-                            AgentBehaviour::Hang => {
-                                tokio::time::sleep(Duration::from_secs(30)).await;
-                                HttpResponse::Ok().json(serde_json::json!({"echo": challenge}))
-                            }
-                            AgentBehaviour::Huge => HttpResponse::Ok()
-                                .content_type("application/json")
-                                .body(format!(
-                                    "{{\"echo\":\"{challenge}\",\"pad\":\"{}\"}}",
-                                    "x".repeat(1 << 20)
-                                )),
-                            AgentBehaviour::Redirect(to) => HttpResponse::TemporaryRedirect()
-                                .insert_header(("location", to))
-                                .finish(),
-                            AgentBehaviour::Status(code) => HttpResponse::build(
-                                actix_web::http::StatusCode::from_u16(code).unwrap(),
-                            )
-                            .json(serde_json::json!({"echo": challenge})),
-                            AgentBehaviour::Garbage => HttpResponse::Ok().body(challenge),
+        let server =
+            LoopbackServer::start(1, move |req: actix_web::HttpRequest, body: web::Bytes| {
+                let behaviour = behaviour.clone();
+                let hits = h.clone();
+                let received = r.clone();
+                async move {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    let signature = req
+                        .headers()
+                        .get("x-ishtar-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    received.lock().unwrap().push(Received {
+                        body: body.to_vec(),
+                        signature,
+                    });
+                    let challenge = serde_json::from_slice::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| {
+                            v.get("challenge")
+                                .and_then(|c| c.as_str())
+                                .map(str::to_owned)
+                        })
+                        .unwrap_or_default();
+                    match behaviour {
+                        AgentBehaviour::Echo => {
+                            HttpResponse::Ok().json(serde_json::json!({"echo": challenge}))
                         }
+                        AgentBehaviour::WrongEcho => {
+                            HttpResponse::Ok().json(serde_json::json!({"echo": "nope"}))
+                        }
+                        AgentBehaviour::Hang => {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            HttpResponse::Ok().json(serde_json::json!({"echo": challenge}))
+                        }
+                        AgentBehaviour::Huge => HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(format!(
+                                "{{\"echo\":\"{challenge}\",\"pad\":\"{}\"}}",
+                                "x".repeat(1 << 20)
+                            )),
+                        AgentBehaviour::Redirect(to) => HttpResponse::TemporaryRedirect()
+                            .insert_header(("location", to))
+                            .finish(),
+                        AgentBehaviour::Status(code) => HttpResponse::build(
+                            actix_web::http::StatusCode::from_u16(code).unwrap(),
+                        )
+                        .json(serde_json::json!({"echo": challenge})),
+                        AgentBehaviour::Garbage => HttpResponse::Ok().body(challenge),
                     }
-                },
-            ))
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+                }
+            });
+        let port = server.port();
         Self {
             url: format!("http://127.0.0.1:{port}/cb"),
             hits,
             received,
-            handle,
+            _server: server,
         }
     }
 
@@ -133,12 +122,5 @@ impl FakeAgent {
     /// How many requests reached the agent.
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FakeAgent {
-    fn drop(&mut self) {
-        let h = self.handle.clone();
-        drop(h.stop(false));
     }
 }

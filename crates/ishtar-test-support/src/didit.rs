@@ -2,12 +2,13 @@
 //! (`POST /v3/session/` → 201 with `session_id` and `url`, wire-formats.md §2.1), and
 //! webhook signing as Didit does it (`X-Signature`: hex HMAC-SHA256 of the raw body).
 
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+use crate::server::LoopbackServer;
 
 /// How the fake answers session creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,71 +34,61 @@ pub struct FakeDidit {
     base: String,
     seen: Arc<Mutex<Vec<DiditSession>>>,
     behaviour: Arc<Mutex<DiditBehaviour>>,
-    handle: actix_web::dev::ServerHandle,
+    /// Stops the server when the fake is dropped.
+    _server: LoopbackServer,
 }
 
 impl FakeDidit {
     pub async fn start(behaviour: DiditBehaviour) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let behaviour = Arc::new(Mutex::new(behaviour));
         let (s, b) = (seen.clone(), behaviour.clone());
-        let server = HttpServer::new(move || {
+        let server = LoopbackServer::start(1, move |req: HttpRequest, body: web::Bytes| {
             let (seen, behaviour) = (s.clone(), b.clone());
-            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let (seen, behaviour) = (seen.clone(), behaviour.clone());
-                async move {
-                    let parsed: serde_json::Value =
-                        serde_json::from_slice(&body).unwrap_or_default();
-                    let api_key = req
-                        .headers()
-                        .get("x-api-key")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    let mode = *behaviour.lock().unwrap();
-                    let ok = mode == DiditBehaviour::Good
-                        && req.method() == actix_web::http::Method::POST
-                        && req.path() == "/v3/session/";
-                    let session_id = ok.then(|| uuid::Uuid::new_v4().to_string());
-                    seen.lock().unwrap().push(DiditSession {
-                        path: req.path().to_owned(),
-                        api_key,
-                        body: parsed.clone(),
-                        session_id: session_id.clone(),
-                    });
-                    match (mode, session_id) {
-                        (_, Some(id)) => HttpResponse::Created().json(serde_json::json!({
-                            "session_id": id,
-                            "session_number": 1,
-                            "session_token": "tok",
-                            "url": format!("https://verify.didit.test/session/{id}"),
-                            "vendor_data": parsed.get("vendor_data"),
-                            "metadata": null,
-                            "status": "Not Started",
-                            "workflow_id": parsed.get("workflow_id"),
-                            "callback": parsed.get("callback"),
-                        })),
-                        (DiditBehaviour::Status(code), None) => HttpResponse::build(
-                            actix_web::http::StatusCode::from_u16(code).unwrap(),
-                        )
-                        .json(serde_json::json!({"detail": "refused by the fake"})),
-                        (DiditBehaviour::Good, None) => HttpResponse::NotFound().finish(),
+            async move {
+                let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let api_key = req
+                    .headers()
+                    .get("x-api-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let mode = *behaviour.lock().unwrap();
+                let ok = mode == DiditBehaviour::Good
+                    && req.method() == actix_web::http::Method::POST
+                    && req.path() == "/v3/session/";
+                let session_id = ok.then(|| uuid::Uuid::new_v4().to_string());
+                seen.lock().unwrap().push(DiditSession {
+                    path: req.path().to_owned(),
+                    api_key,
+                    body: parsed.clone(),
+                    session_id: session_id.clone(),
+                });
+                match (mode, session_id) {
+                    (_, Some(id)) => HttpResponse::Created().json(serde_json::json!({
+                        "session_id": id,
+                        "session_number": 1,
+                        "session_token": "tok",
+                        "url": format!("https://verify.didit.test/session/{id}"),
+                        "vendor_data": parsed.get("vendor_data"),
+                        "metadata": null,
+                        "status": "Not Started",
+                        "workflow_id": parsed.get("workflow_id"),
+                        "callback": parsed.get("callback"),
+                    })),
+                    (DiditBehaviour::Status(code), None) => {
+                        HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap())
+                            .json(serde_json::json!({"detail": "refused by the fake"}))
                     }
+                    (DiditBehaviour::Good, None) => HttpResponse::NotFound().finish(),
                 }
-            }))
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+            }
+        });
+        let port = server.port();
         Self {
             base: format!("http://127.0.0.1:{port}"),
             seen,
             behaviour,
-            handle,
+            _server: server,
         }
     }
 
@@ -123,12 +114,6 @@ impl FakeDidit {
             .rev()
             .find(|s| s.body["vendor_data"] == vendor_data && s.session_id.is_some())
             .and_then(|s| s.session_id)
-    }
-}
-
-impl Drop for FakeDidit {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
     }
 }
 

@@ -1,10 +1,11 @@
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
+
+use crate::server::LoopbackServer;
 
 /// How a fake facilitator answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +30,8 @@ pub struct FakeFacilitator {
     mode: Arc<Mutex<FacilitatorMode>>,
     verifies: Arc<AtomicUsize>,
     settles: Arc<AtomicUsize>,
-    handle: actix_web::dev::ServerHandle,
+    /// Stops the server when the fake is dropped.
+    _server: LoopbackServer,
 }
 
 /// The transaction hash a fake settlement reports.
@@ -38,19 +40,21 @@ pub const FAKE_TX: &str = "0x9e5b0f7c1a2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2
 impl FakeFacilitator {
     /// `settle_delay` makes settlement take that long (to widen race windows in tests).
     pub async fn start(mode: FacilitatorMode, settle_delay: Duration) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let mode = Arc::new(Mutex::new(mode));
         let verifies = Arc::new(AtomicUsize::new(0));
         let settles = Arc::new(AtomicUsize::new(0));
         let (m, v, s) = (mode.clone(), verifies.clone(), settles.clone());
-        let server = HttpServer::new(move || {
-            let (m, v, s) = (m.clone(), v.clone(), s.clone());
-            App::new().default_service(web::to(move |req: actix_web::HttpRequest, body: web::Json<Value>| {
+        let server = LoopbackServer::start(
+            2,
+            move |req: actix_web::HttpRequest, body: web::Json<Value>| {
                 let (m, v, s) = (m.clone(), v.clone(), s.clone());
                 async move {
                     let settle = req.path().ends_with("/settle");
-                    if settle { s.fetch_add(1, Ordering::SeqCst) } else { v.fetch_add(1, Ordering::SeqCst) };
+                    if settle {
+                        s.fetch_add(1, Ordering::SeqCst)
+                    } else {
+                        v.fetch_add(1, Ordering::SeqCst)
+                    };
                     let payer = body["paymentPayload"]["payload"]["authorization"]["from"].clone();
                     let mode = *m.lock().unwrap();
                     if settle && mode == FacilitatorMode::Valid {
@@ -77,20 +81,15 @@ impl FakeFacilitator {
                         FacilitatorMode::Garbage => HttpResponse::Ok().content_type("text/html").body("<html>"),
                     }
                 }
-            }))
-        })
-        .workers(2)
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+            },
+        );
+        let port = server.port();
         Self {
             url: format!("http://127.0.0.1:{port}"),
             mode,
             verifies,
             settles,
-            handle,
+            _server: server,
         }
     }
 
@@ -110,11 +109,5 @@ impl FakeFacilitator {
     /// `/settle` calls so far.
     pub fn settles(&self) -> usize {
         self.settles.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FakeFacilitator {
-    fn drop(&mut self) {
-        drop(self.handle.clone().stop(false));
     }
 }

@@ -17,9 +17,11 @@ mod database;
 mod didit;
 mod facilitator;
 mod privy;
+mod server;
 
 pub use agent::{AgentBehaviour, FakeAgent, Received};
 pub use database::{TestDatabase, admin_url};
 pub use didit::{DiditBehaviour, DiditSession, FakeDidit, didit_signature};
 pub use facilitator::{FAKE_TX, FacilitatorMode, FakeFacilitator};
 pub use privy::{PrivyKey, access_claims};
+pub use server::LoopbackServer;
