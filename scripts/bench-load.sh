@@ -3,7 +3,9 @@
 #
 # Builds the venue in release mode, serves it on 127.0.0.1 against a fresh database, drives
 # it with wrk at 32 connections, and measures pgbench's TPS for the equivalent transactions
-# in the same run. Prints the figures; docs/benchmarks.md records them.
+# in the same run. The whole path runs twice: closed loop (saturation) and open loop at
+# pgbench's rate (scripts/bench/intake.lua: latency from each request's scheduled time).
+# Prints the figures; docs/benchmarks.md records them.
 #
 #   scripts/bench-load.sh            # 20 s per run
 #   DURATION=60 scripts/bench-load.sh
@@ -38,7 +40,16 @@ wrk -t2 -c"$CONNS" -d"${DURATION}s" -s "$HERE/heart-file.lua" "http://127.0.0.1:
 echo "== pgbench: the heart-file transaction, $CONNS clients, ${DURATION}s"
 pgbench -n -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/heart-file.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency"
 
-echo "== wrk: the whole intake path (heart-file → agent → verify → persona), $CONNS connections, ${DURATION}s"
-wrk -t"$CONNS" -c"$CONNS" -d"${DURATION}s" -s "$HERE/intake.lua" "http://127.0.0.1:$PORT/" | tail -n 6
-echo "== pgbench: the same path's statements, $CONNS clients, ${DURATION}s (1 transaction = 4 requests)"
-pgbench -n -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/intake.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency"
+echo "== pgbench: the whole intake path's statements, $CONNS clients, ${DURATION}s (1 transaction = 4 requests)"
+PG_PATH=$(pgbench -n -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/intake.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency" | tee /dev/stderr | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+
+export LATDIR=$(mktemp -d)
+echo "== wrk: the whole intake path (heart-file → agent → verify → persona), $CONNS connections, ${DURATION}s, closed loop"
+wrk -t"$CONNS" -c"$CONNS" -d"${DURATION}s" -s "$HERE/intake.lua" "http://127.0.0.1:$PORT/" | sed -n '/^mode/,$p'
+
+# Open loop at pgbench's own rate (4 requests per pgbench path): what the target asks is
+# whether the venue carries at least half of that with p99 under 20 ms.
+RATE=$(awk -v t="$PG_PATH" 'BEGIN { printf "%d", t * 4 }')
+echo "== wrk: the whole intake path, $CONNS connections, ${DURATION}s, open loop at pgbench's rate ($RATE requests/s)"
+RATE=$RATE THREADS=$CONNS wrk -t"$CONNS" -c"$CONNS" -d"${DURATION}s" -s "$HERE/intake.lua" "http://127.0.0.1:$PORT/" | sed -n '/^mode/,$p'
+rmdir "$LATDIR"

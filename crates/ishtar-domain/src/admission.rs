@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use crate::auth::{self, AuthError};
-use crate::chaperone::{Chaperone, Surface, Verdict};
+use crate::chaperone::{Chaperone, ChaperoneEntry, Surface, Verdict};
 use crate::error::StoreError;
-use crate::model::{CapOutcome, NewPersona, OwnerId, PersonaId, PersonaStatus};
+use crate::model::{NewPersona, OwnerId, PersonaId, PersonaStatus};
 use crate::ports::{Clock, OwnerStore, PersonaStore};
 use crate::sanitize;
 use crate::settings::SettingsService;
@@ -89,15 +89,18 @@ impl Admission {
         bearer: Option<&str>,
     ) -> Result<PersonaId, AdmitError> {
         // Who may act comes before any gate: a stranger learns nothing about the door.
+        // One read answers both "is this the owner's token?" and "what is its latest doc?".
         let latest = match cmd.owner_id {
             Some(owner) => {
-                auth::authorize(&*self.owners, owner, bearer).await?;
-                Some(
-                    self.owners
-                        .latest_heart(owner)
-                        .await?
-                        .ok_or(AdmitError::NoSuchOwner)?,
-                )
+                let (actual, latest) = self
+                    .owners
+                    .owner_with_latest_heart(auth::bearer_hash(bearer)?)
+                    .await?
+                    .ok_or(AuthError::TokenRequired)?;
+                if actual != owner {
+                    return Err(AuthError::NotYourOwner.into());
+                }
+                Some(latest.ok_or(AdmitError::NoSuchOwner)?)
             }
             None => None,
         };
@@ -143,32 +146,27 @@ impl Admission {
             home_market,
             active_market,
         };
-        let id = self
+        // 3. The cap, for an allowed persona only, granted atomically by the store in the
+        //    same write that stores the persona and the chaperone's log line.
+        let log = ChaperoneEntry::new(Surface::Heart, "persona", None, &verdict, now);
+        let cap = verdict.is_allow().then_some(settings.cap);
+        let (id, stored) = self
             .personas
-            .insert_persona(persona, status, verdict.reason().to_owned(), now)
+            .insert_persona(persona, status, log, cap)
             .await
             .map_err(|e| match e {
                 StoreError::Conflict("handle") => AdmitError::HandleTaken,
                 e => e.into(),
             })?;
-        self.chaperone
-            .record(Surface::Heart, "persona", Some(id.0), &verdict, now)
-            .await;
         if !verdict.is_allow() {
             return Err(AdmitError::Chaperoned {
                 reason: verdict.reason().to_owned(),
                 persona_id: id,
             });
         }
-
-        // 3. The cap, granted atomically by the store.
-        match self
-            .personas
-            .admit_within_cap(id, settings.cap, now)
-            .await?
-        {
-            CapOutcome::Admitted => Ok(id),
-            CapOutcome::Full => Err(AdmitError::CapReached(id)),
+        match stored {
+            PersonaStatus::Admitted => Ok(id),
+            _ => Err(AdmitError::CapReached(id)),
         }
     }
 }
@@ -248,13 +246,11 @@ mod tests {
         let mut personas = MockPersonaStore::new();
         personas
             .expect_insert_persona()
-            .withf(|_, status, _, _| *status == PersonaStatus::Pending)
-            .returning(|_, _, _, _| Ok(PersonaId(7)));
-        personas
-            .expect_admit_within_cap()
-            .withf(|_, cap, _| *cap == 1)
+            .withf(|_, status, log, cap| {
+                *status == PersonaStatus::Pending && log.verdict == "allow" && *cap == Some(1)
+            })
             .times(1)
-            .returning(|_, _, _| Ok(CapOutcome::Full));
+            .returning(|_, _, _, _| Ok((PersonaId(7), PersonaStatus::Pending)));
         let a = admission(personas, safe_guard()).await;
         assert!(matches!(
             a.admit(adult(), None).await,
@@ -267,11 +263,13 @@ mod tests {
         let mut personas = MockPersonaStore::new();
         personas
             .expect_insert_persona()
-            .withf(|_, status, reason, _| {
-                *status == PersonaStatus::Held && reason.starts_with("guard_unavailable")
+            .withf(|_, status, log, cap| {
+                *status == PersonaStatus::Held
+                    && log.verdict == "hold"
+                    && log.reason.starts_with("guard_unavailable")
+                    && cap.is_none()
             })
-            .returning(|_, _, _, _| Ok(PersonaId(3)));
-        personas.expect_admit_within_cap().never();
+            .returning(|_, status, _, _| Ok((PersonaId(3), status)));
         let mut guard = MockGuard::new();
         guard
             .expect_classify()
@@ -295,9 +293,10 @@ mod tests {
         let mut personas = MockPersonaStore::new();
         personas
             .expect_insert_persona()
-            .withf(|_, status, _, _| *status == PersonaStatus::Denied)
-            .returning(|_, _, _, _| Ok(PersonaId(3)));
-        personas.expect_admit_within_cap().never();
+            .withf(|_, status, log, cap| {
+                *status == PersonaStatus::Denied && log.verdict == "deny" && cap.is_none()
+            })
+            .returning(|_, status, _, _| Ok((PersonaId(3), status)));
         let a = admission(personas, safe_guard()).await;
         let cmd = AdmitPersona {
             handle: "mail me@x.io".into(),
@@ -312,13 +311,11 @@ mod tests {
     #[tokio::test]
     async fn an_allowed_persona_within_the_cap_is_admitted() {
         let mut personas = MockPersonaStore::new();
-        personas.expect_insert_persona().returning(|p, _, _, _| {
+        personas.expect_insert_persona().returning(|p, _, log, _| {
             assert_eq!(p.active_market, "remote");
-            Ok(PersonaId(1))
+            assert_eq!((log.target_type, log.target_id), ("persona", None));
+            Ok((PersonaId(1), PersonaStatus::Admitted))
         });
-        personas
-            .expect_admit_within_cap()
-            .returning(|_, _, _| Ok(CapOutcome::Admitted));
         let a = admission(personas, safe_guard()).await;
         assert_eq!(
             a.admit(adult(), None).await.expect("admitted"),

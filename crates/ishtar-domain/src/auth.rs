@@ -49,12 +49,20 @@ pub async fn token_owner(
     owners: &dyn OwnerStore,
     bearer: Option<&str>,
 ) -> Result<OwnerId, AuthError> {
-    let token = bearer
-        .filter(|t| t.starts_with(TOKEN_PREFIX) && t.len() <= 128)
-        .ok_or(AuthError::TokenRequired)?;
     owners
-        .owner_by_token(token_hash(token))
+        .owner_by_token(bearer_hash(bearer)?)
         .await?
+        .ok_or(AuthError::TokenRequired)
+}
+
+/// The stored hash of a bearer token shaped like an owner token.
+///
+/// # Errors
+/// [`AuthError::TokenRequired`] for a missing or malformed token (nothing is looked up).
+pub fn bearer_hash(bearer: Option<&str>) -> Result<Vec<u8>, AuthError> {
+    bearer
+        .filter(|t| t.starts_with(TOKEN_PREFIX) && t.len() <= 128)
+        .map(token_hash)
         .ok_or(AuthError::TokenRequired)
 }
 

@@ -78,6 +78,26 @@ pub struct ChaperoneEntry {
     pub at: OffsetDateTime,
 }
 
+impl ChaperoneEntry {
+    /// The log line for `verdict` on a write of `target_type`.
+    pub fn new(
+        surface: Surface,
+        target_type: &'static str,
+        target_id: Option<i64>,
+        verdict: &Verdict,
+        at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            surface,
+            target_type,
+            target_id,
+            verdict: verdict.kind(),
+            reason: verdict.reason().to_owned(),
+            at,
+        }
+    }
+}
+
 /// Lower-cases and turns every run of non-alphanumerics into one space, with a space at
 /// both ends, so phrases match on word boundaries whatever the punctuation
 /// (`"Sugar-Daddy!"` → `" sugar daddy "`).
@@ -251,14 +271,7 @@ impl Chaperone {
         verdict: &Verdict,
         at: OffsetDateTime,
     ) {
-        let entry = ChaperoneEntry {
-            surface,
-            target_type,
-            target_id,
-            verdict: verdict.kind(),
-            reason: verdict.reason().to_owned(),
-            at,
-        };
+        let entry = ChaperoneEntry::new(surface, target_type, target_id, verdict, at);
         if let Err(e) = self.log.record(entry).await {
             tracing::error!(error = %e, "could not write the chaperone log");
         }

@@ -43,8 +43,12 @@ pub trait OwnerStore: Send + Sync {
     /// The owner whose token hashes to `token_hash`, if any.
     async fn owner_by_token(&self, token_hash: Vec<u8>) -> Result<Option<OwnerId>, StoreError>;
 
-    /// The owner's latest dating doc, if the owner exists.
-    async fn latest_heart(&self, owner: OwnerId) -> Result<Option<LatestHeart>, StoreError>;
+    /// The owner whose token hashes to `token_hash`, with its latest dating doc, in one
+    /// read (the persona door needs both).
+    async fn owner_with_latest_heart(
+        &self,
+        token_hash: Vec<u8>,
+    ) -> Result<Option<(OwnerId, Option<LatestHeart>)>, StoreError>;
 }
 
 /// Agent endpoints and their proofs.
@@ -74,17 +78,23 @@ pub trait AgentStore: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PersonaStore: Send + Sync {
-    /// Stores a persona with its status after the chaperone (`pending`, `held` or `denied`)
-    /// and the chaperone's reason.
+    /// Stores a persona at the door, in one transaction with its chaperone log line.
+    ///
+    /// `status` is the chaperone's (`pending`, `held` or `denied`); the persona's reason
+    /// and creation time are `log.reason` and `log.at`, and `log.target_id` becomes the new
+    /// persona's id. With `cap` (given only for a `pending` persona) it also takes a cap
+    /// slot if one is free and stores the persona `admitted`: atomic like
+    /// [`PersonaStore::admit_within_cap`], and a refused write takes no slot.
+    /// Returns the id and the status stored.
     /// # Errors
     /// [`StoreError::Conflict`]`("handle")` when the handle is taken (case-insensitive).
     async fn insert_persona(
         &self,
         persona: NewPersona,
         status: PersonaStatus,
-        reason: String,
-        at: OffsetDateTime,
-    ) -> Result<PersonaId, StoreError>;
+        log: ChaperoneEntry,
+        cap: Option<u32>,
+    ) -> Result<(PersonaId, PersonaStatus), StoreError>;
 
     /// Takes a cap slot for a `pending` persona if one is free.
     /// MUST be atomic: concurrent callers never admit more than `cap` personas in all.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use ishtar_domain::StoreError;
+use ishtar_domain::chaperone::{ChaperoneEntry, Surface, Verdict};
 use ishtar_domain::model::{
     ActiveMarket, CapOutcome, HomeMarket, NewHeartFile, NewPersona, OwnerId, PersonaStatus,
     ResearchOptin, Tier,
@@ -52,6 +53,15 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
+/// The chaperone's log line for a persona at the door.
+fn log(verdict: &Verdict) -> ChaperoneEntry {
+    ChaperoneEntry::new(Surface::Heart, "persona", None, verdict, now())
+}
+
+fn allowed() -> ChaperoneEntry {
+    log(&Verdict::Allow)
+}
+
 #[tokio::test]
 async fn owners_are_found_by_token_hash_only() {
     let db = TestDatabase::new().await;
@@ -66,6 +76,18 @@ async fn owners_are_found_by_token_hash_only() {
         Some(saved.owner_id)
     );
     assert_eq!(s.owner_by_token(vec![2; 32]).await.unwrap(), None);
+    let (owner, latest) = s
+        .owner_with_latest_heart(vec![1; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner, saved.owner_id);
+    let latest = latest.unwrap();
+    assert_eq!(
+        (latest.heart_file_id, latest.version, latest.active_market),
+        (saved.heart_file_id, 1, ActiveMarket::Remote)
+    );
+    assert_eq!(s.owner_with_latest_heart(vec![2; 32]).await.unwrap(), None);
     // Two owners can never hold the same token hash.
     assert!(matches!(
         s.create_owner(vec![1; 32], heart(None), now()).await,
@@ -99,8 +121,16 @@ async fn concurrent_versions_are_numbered_without_gaps() {
     }
     versions.sort_unstable();
     assert_eq!(versions, (2..=21).collect::<Vec<_>>());
-    let latest = s.latest_heart(owner).await.unwrap().unwrap();
-    assert_eq!((latest.version, latest.home_market), (21, HomeMarket::Nyc));
+    let (found, latest) = s
+        .owner_with_latest_heart(vec![1; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    let latest = latest.unwrap();
+    assert_eq!(
+        (found, latest.version, latest.home_market),
+        (owner, 21, HomeMarket::Nyc)
+    );
     assert!(matches!(
         s.add_heart_version(OwnerId(999), heart(None), now()).await,
         Err(StoreError::NotFound)
@@ -134,16 +164,17 @@ async fn the_cap_is_atomic_under_concurrency() {
     let s = store(&db).await;
     let mut ids = Vec::new();
     for i in 0..60 {
-        ids.push(
-            s.insert_persona(
+        let (id, status) = s
+            .insert_persona(
                 persona(&format!("p{i}")),
                 PersonaStatus::Pending,
-                "allowed".into(),
-                now(),
+                allowed(),
+                None,
             )
             .await
-            .unwrap(),
-        );
+            .unwrap();
+        assert_eq!(status, PersonaStatus::Pending);
+        ids.push(id);
     }
     let tasks: Vec<_> = ids
         .iter()
@@ -179,27 +210,74 @@ async fn the_cap_is_atomic_under_concurrency() {
 }
 
 #[tokio::test]
+async fn new_personas_take_a_slot_in_the_same_write_atomically() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    let tasks: Vec<_> = (0..60)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.insert_persona(
+                    persona(&format!("n{i}")),
+                    PersonaStatus::Pending,
+                    allowed(),
+                    Some(25),
+                )
+                .await
+                .unwrap()
+            })
+        })
+        .collect();
+    let mut by_status = std::collections::HashMap::new();
+    for t in tasks {
+        let (_, status) = t.await.unwrap();
+        *by_status.entry(status).or_insert(0) += 1;
+    }
+    assert_eq!(by_status[&PersonaStatus::Admitted], 25);
+    assert_eq!(by_status[&PersonaStatus::Pending], 35);
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 25);
+    assert_eq!(
+        db.count("SELECT count(*) FROM personas WHERE status = 'admitted' AND reason = 'admitted' AND admitted_at IS NOT NULL")
+            .await,
+        25
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM personas WHERE status = 'pending' AND reason = 'allowed' AND admitted_at IS NULL")
+            .await,
+        35
+    );
+    // Every persona has exactly one log line, pointing at it, without its text.
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM chaperone_log l JOIN personas p ON p.id = l.target_id \
+             WHERE l.surface = 'heart' AND l.target_type = 'persona' AND l.verdict = 'allow'"
+        )
+        .await,
+        60
+    );
+    assert_eq!(db.count("SELECT count(*) FROM chaperone_log").await, 60);
+}
+
+#[tokio::test]
 async fn held_or_denied_personas_never_take_a_slot() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
-    let held = s
-        .insert_persona(
-            persona("h"),
-            PersonaStatus::Held,
-            "guard_unavailable: x".into(),
-            now(),
-        )
+    let hold = Verdict::Hold("guard_unavailable: x".into());
+    let (held, status) = s
+        .insert_persona(persona("h"), PersonaStatus::Held, log(&hold), None)
         .await
         .unwrap();
-    let denied = s
-        .insert_persona(
-            persona("d"),
-            PersonaStatus::Denied,
-            "pii: email".into(),
-            now(),
-        )
+    assert_eq!(status, PersonaStatus::Held);
+    let deny = Verdict::Deny("pii: email".into());
+    let (denied, status) = s
+        .insert_persona(persona("d"), PersonaStatus::Denied, log(&deny), Some(10))
         .await
         .unwrap();
+    assert_eq!(
+        status,
+        PersonaStatus::Denied,
+        "a slot is for pending personas only"
+    );
     assert_eq!(
         s.admit_within_cap(held, 10, now()).await.unwrap(),
         CapOutcome::Full
@@ -209,30 +287,32 @@ async fn held_or_denied_personas_never_take_a_slot() {
         CapOutcome::Full
     );
     assert_eq!(db.count("SELECT admitted FROM capacity").await, 0);
+    assert_eq!(
+        db.scalar(
+            "SELECT string_agg(verdict || '/' || reason, ',' ORDER BY id) FROM chaperone_log"
+        )
+        .await
+        .unwrap(),
+        "hold/guard_unavailable: x,deny/pii: email"
+    );
 }
 
 #[tokio::test]
-async fn handles_conflict_case_insensitively() {
+async fn handles_conflict_case_insensitively_and_a_refused_write_takes_no_slot() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
-    s.insert_persona(
-        persona("Wren"),
-        PersonaStatus::Pending,
-        "allowed".into(),
-        now(),
-    )
-    .await
-    .unwrap();
+    let (_, status) = s
+        .insert_persona(persona("Wren"), PersonaStatus::Pending, allowed(), Some(5))
+        .await
+        .unwrap();
+    assert_eq!(status, PersonaStatus::Admitted);
     assert!(matches!(
-        s.insert_persona(
-            persona("WREN"),
-            PersonaStatus::Pending,
-            "allowed".into(),
-            now()
-        )
-        .await,
+        s.insert_persona(persona("WREN"), PersonaStatus::Pending, allowed(), Some(5))
+            .await,
         Err(StoreError::Conflict("handle"))
     ));
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM chaperone_log").await, 1);
 }
 
 #[tokio::test]
