@@ -29,6 +29,10 @@ pub struct Config {
     #[arg(long, env = "ISHTAR_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: usize,
 
+    /// HTTP worker threads (0: one per CPU core, actix-web's default).
+    #[arg(long, env = "ISHTAR_HTTP_WORKERS", default_value_t = 0)]
+    pub http_workers: usize,
+
     /// Operator secret for /admin (none: the console is closed).
     #[arg(long, env = "ISHTAR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<SecretString>,
@@ -147,6 +151,7 @@ impl Default for Config {
             bind: DEFAULT_BIND.to_owned(),
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             db_pool_size: 16,
+            http_workers: 0,
             admin_token: None,
             geo_header: DEFAULT_GEO_HEADER.to_owned(),
             geo_denied: String::new(),

@@ -242,8 +242,12 @@ impl Application {
             public_url: config.public_url.trim().trim_end_matches('/').to_owned(),
         };
         let workers = background::spawn(venue.clone().into_inner(), config.background);
-        let server = HttpServer::new(move || ishtar_http::app(venue.clone(), http.clone()))
-            .shutdown_timeout(10)
+        let mut server = HttpServer::new(move || ishtar_http::app(venue.clone(), http.clone()))
+            .shutdown_timeout(10);
+        if config.http_workers > 0 {
+            server = server.workers(config.http_workers);
+        }
+        let server = server
             .listen(listener)
             .map_err(|cause| StartError::Bind {
                 addr: config.bind.clone(),

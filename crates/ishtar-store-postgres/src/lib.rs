@@ -13,6 +13,7 @@ mod escalation;
 mod matchmaking;
 mod payments;
 mod schema;
+mod statements;
 mod store;
 
 pub use crypto::{ContactCipher, CryptoError};

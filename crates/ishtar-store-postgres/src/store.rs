@@ -24,6 +24,7 @@ use crate::schema::{
     agent_endpoints, board_posts, chaperone_log, geo_denials, heart_files, owners, personas,
     reports, settings, turns,
 };
+use crate::statements::{ActivateEndpoint, CreateOwner, InsertPersona};
 
 /// The Postgres store.
 #[derive(Clone)]
@@ -116,43 +117,20 @@ impl OwnerStore for PgStore {
         heart: NewHeartFile,
         at: OffsetDateTime,
     ) -> Result<HeartFileSaved, StoreError> {
-        use diesel::sql_types::{Bool, Bytea, Int8, Jsonb, Nullable, Text, Timestamptz};
-        #[derive(QueryableByName)]
-        struct Saved {
-            #[diesel(sql_type = Int8)]
-            owner_id: i64,
-            #[diesel(sql_type = Int8)]
-            id: i64,
-        }
         let sealed = self.seal(heart.contact_ref.as_deref())?;
         let mut conn = self.conn().await?;
-        // One statement (so one implicit transaction and one round trip, not four): the
-        // owner row and its version 1, or neither.
-        let saved: Saved = diesel::sql_query(
-            "WITH o AS (INSERT INTO owners (token_hash, created_at) VALUES ($1, $2) RETURNING id) \
-             INSERT INTO heart_files (owner_id, version, display_name, home_market, active_market, \
-                                      available_for, research_optin, age_attested, contact_ref_enc, \
-                                      heart, heart_hash, created_at) \
-             SELECT o.id, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $2 FROM o \
-             RETURNING owner_id, id",
-        )
-        .bind::<Bytea, _>(&token_hash)
-        .bind::<Timestamptz, _>(at)
-        .bind::<Nullable<Text>, _>(heart.display_name.as_deref())
-        .bind::<Text, _>(heart.home_market.as_str())
-        .bind::<Text, _>(heart.active_market.as_str())
-        .bind::<Nullable<Text>, _>(heart.available_for.as_deref())
-        .bind::<Text, _>(heart.research_optin.as_str())
-        .bind::<Bool, _>(heart.age_attested)
-        .bind::<Nullable<Bytea>, _>(sealed)
-        .bind::<Jsonb, _>(&heart.heart)
-        .bind::<Text, _>(&heart.heart_hash)
+        let (owner_id, heart_file_id): (i64, i64) = CreateOwner {
+            token_hash: &token_hash,
+            heart: &heart,
+            contact_ref_enc: sealed.as_deref(),
+            at,
+        }
         .get_result(&mut conn)
         .await
         .map_err(db_err)?;
         Ok(HeartFileSaved {
-            owner_id: OwnerId(saved.owner_id),
-            heart_file_id: HeartFileId(saved.id),
+            owner_id: OwnerId(owner_id),
+            heart_file_id: HeartFileId(heart_file_id),
             version: 1,
             tier: Tier::AgentRepresented,
         })
@@ -314,20 +292,11 @@ impl AgentStore for PgStore {
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        diesel::update(
-            agent_endpoints::table
-                .find(id.0)
-                .filter(agent_endpoints::status.eq("pending")),
-        )
-        .set((
-            agent_endpoints::status.eq("active"),
-            agent_endpoints::verified_via.eq(via),
-            agent_endpoints::verified_at.eq(at),
-        ))
-        .execute(&mut conn)
-        .await
-        .map(drop)
-        .map_err(db_err)
+        ActivateEndpoint { id: id.0, via, at }
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(db_err)
     }
 }
 
@@ -340,61 +309,21 @@ impl PersonaStore for PgStore {
         log: ChaperoneEntry,
         cap: Option<u32>,
     ) -> Result<(PersonaId, PersonaStatus), StoreError> {
-        use diesel::sql_types::{Bool, Int4, Int8, Jsonb, Nullable, Text, Timestamptz};
-        #[derive(QueryableByName)]
-        struct Stored {
-            #[diesel(sql_type = Int8)]
-            id: i64,
-            #[diesel(sql_type = Text)]
-            status: String,
-        }
         let take_slot = cap.is_some() && status == PersonaStatus::Pending;
-        let cap = cap.map_or(0, |c| i32::try_from(c).unwrap_or(i32::MAX));
         let mut conn = self.conn().await?;
-        // One statement, one implicit transaction: take a slot (only when asked, only if
-        // one is free), store the persona admitted or with the chaperone's status, and
-        // write the log line. The persona's row is built from `slot`, so the hot
-        // `capacity` row is always locked before the handle's unique index is touched;
-        // a refused insert (handle taken) rolls the slot back with it.
-        let stored: Stored = diesel::sql_query(
-            "WITH slot AS (UPDATE capacity SET admitted = admitted + 1 \
-                           WHERE id = 1 AND $1 AND admitted < $2 RETURNING admitted), \
-                  p AS (INSERT INTO personas (owner_id, handle, model, heart, heart_hash, redteam, \
-                                              home_market, active_market, status, reason, \
-                                              created_at, admitted_at) \
-                        SELECT $3, $4, $5, $6, $7, $8, $9, $10, \
-                               CASE WHEN slot.admitted IS NULL THEN $11 ELSE 'admitted' END, \
-                               CASE WHEN slot.admitted IS NULL THEN $12 ELSE 'admitted' END, \
-                               $13, \
-                               CASE WHEN slot.admitted IS NULL THEN NULL ELSE $13 END \
-                        FROM (SELECT 1) AS one LEFT JOIN slot ON true \
-                        RETURNING id, status), \
-                  logged AS (INSERT INTO chaperone_log (surface, target_type, target_id, \
-                                                        verdict, reason, created_at) \
-                             SELECT $14, $15, p.id, $16, $12, $13 FROM p) \
-             SELECT id, status FROM p",
-        )
-        .bind::<Bool, _>(take_slot)
-        .bind::<Int4, _>(cap)
-        .bind::<Nullable<Int8>, _>(p.owner_id.map(|o| o.0))
-        .bind::<Text, _>(&p.handle)
-        .bind::<Text, _>(&p.model)
-        .bind::<Jsonb, _>(&p.heart)
-        .bind::<Text, _>(&p.heart_hash)
-        .bind::<Bool, _>(p.redteam)
-        .bind::<Text, _>(&p.home_market)
-        .bind::<Text, _>(&p.active_market)
-        .bind::<Text, _>(status.as_str())
-        .bind::<Text, _>(&log.reason)
-        .bind::<Timestamptz, _>(log.at)
-        .bind::<Text, _>(log.surface.as_str())
-        .bind::<Text, _>(log.target_type)
-        .bind::<Text, _>(log.verdict)
+        let (id, stored): (i64, String) = InsertPersona {
+            owner_id: p.owner_id.map(|o| o.0),
+            persona: &p,
+            status: status.as_str(),
+            log: &log,
+            take_slot,
+            cap: cap.map_or(0, |c| i32::try_from(c).unwrap_or(i32::MAX)),
+        }
         .get_result(&mut conn)
         .await
         .map_err(db_err)?;
-        let status = PersonaStatus::parse(&stored.status).unwrap_or(status);
-        Ok((PersonaId(stored.id), status))
+        let status = PersonaStatus::parse(&stored).unwrap_or(status);
+        Ok((PersonaId(id), status))
     }
 
     async fn admit_within_cap(
