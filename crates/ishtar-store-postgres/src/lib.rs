@@ -6,6 +6,7 @@
 //!
 //! Depends on the domain only; nothing here knows about HTTP.
 
+mod admission;
 mod console;
 mod crypto;
 mod db;

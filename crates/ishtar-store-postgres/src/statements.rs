@@ -11,11 +11,12 @@
 use diesel::QueryResult;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Bool, Bytea, Int4, Int8, Jsonb, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, Bool, Bytea, Int4, Int8, Jsonb, Nullable, Text, Timestamptz};
 use time::OffsetDateTime;
 
-use ishtar_domain::chaperone::ChaperoneEntry;
-use ishtar_domain::model::{NewHeartFile, NewPersona};
+use ishtar_domain::model::NewHeartFile;
+
+use crate::admission::Job;
 
 /// Marks a statement type as one fixed SQL text: its type is its cache key.
 macro_rules! fixed_statement {
@@ -77,77 +78,6 @@ impl QueryFragment<Pg> for CreateOwner<'_> {
     }
 }
 
-/// A persona at the door, its chaperone log line and (when `take_slot`) a cap slot, in one
-/// statement. Returns `(persona_id, status)`.
-///
-/// The persona's row is built from `slot`, so the hot `capacity` row is always locked
-/// before the handle's unique index is touched (one lock order, no deadlock with a
-/// concurrent insert of the same handle); a refused insert rolls its slot back with it.
-/// With `take_slot` false the `capacity` row is not touched at all.
-pub(crate) struct InsertPersona<'a> {
-    pub owner_id: Option<i64>,
-    pub persona: &'a NewPersona,
-    pub status: &'static str,
-    pub log: &'a ChaperoneEntry,
-    pub take_slot: bool,
-    pub cap: i32,
-}
-fixed_statement!(InsertPersona, (Int8, Text));
-
-impl QueryFragment<Pg> for InsertPersona<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let p = self.persona;
-        out.push_sql("WITH slot AS (UPDATE capacity SET admitted = admitted + 1 WHERE id = 1 AND ");
-        out.push_bind_param::<Bool, _>(&self.take_slot)?;
-        out.push_sql(" AND admitted < ");
-        out.push_bind_param::<Int4, _>(&self.cap)?;
-        out.push_sql(
-            " RETURNING admitted), \
-             p AS (INSERT INTO personas (owner_id, handle, model, heart, heart_hash, redteam, \
-             home_market, active_market, status, reason, created_at, admitted_at) SELECT ",
-        );
-        out.push_bind_param::<Nullable<Int8>, _>(&self.owner_id)?;
-        for text in [&p.handle, &p.model] {
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(text)?;
-        }
-        out.push_sql(", ");
-        out.push_bind_param::<Jsonb, _>(&p.heart)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&p.heart_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Bool, _>(&p.redteam)?;
-        for text in [&p.home_market, &p.active_market] {
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(text)?;
-        }
-        out.push_sql(", CASE WHEN slot.admitted IS NULL THEN ");
-        out.push_bind_param::<Text, _>(self.status)?;
-        out.push_sql(" ELSE 'admitted' END, CASE WHEN slot.admitted IS NULL THEN ");
-        out.push_bind_param::<Text, _>(&self.log.reason)?;
-        out.push_sql(" ELSE 'admitted' END, ");
-        out.push_bind_param::<Timestamptz, _>(&self.log.at)?;
-        out.push_sql(", CASE WHEN slot.admitted IS NULL THEN NULL ELSE ");
-        out.push_bind_param::<Timestamptz, _>(&self.log.at)?;
-        out.push_sql(
-            " END FROM (SELECT 1) AS one LEFT JOIN slot ON true RETURNING id, status), \
-             logged AS (INSERT INTO chaperone_log (surface, target_type, target_id, verdict, \
-             reason, created_at) SELECT ",
-        );
-        out.push_bind_param::<Text, _>(self.log.surface.as_str())?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(self.log.target_type)?;
-        out.push_sql(", p.id, ");
-        out.push_bind_param::<Text, _>(self.log.verdict)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.log.reason)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamptz, _>(&self.log.at)?;
-        out.push_sql(" FROM p) SELECT id, status FROM p");
-        Ok(())
-    }
-}
-
 /// Marks a `pending` endpoint `active`, recording how it proved control.
 pub(crate) struct ActivateEndpoint<'a> {
     pub id: i64,
@@ -165,6 +95,144 @@ impl QueryFragment<Pg> for ActivateEndpoint<'_> {
         out.push_sql(" WHERE id = ");
         out.push_bind_param::<Int8, _>(&self.id)?;
         out.push_sql(" AND status = 'pending'");
+        Ok(())
+    }
+}
+
+/// Personas at the door (one, or a group: see `admission.rs`), in one statement: each
+/// persona whose handle is free, its chaperone log line, and cap slots, in arrival order,
+/// for those that ask for one while the cap allows. A persona whose handle is taken is
+/// skipped (no row, no log line, no slot). Returns `(arrival index, persona_id, status)`
+/// for each persona written.
+///
+/// The `capacity` row is locked first (only when a slot is asked for) and incremented by
+/// the number admitted, so the cap check and the slots are atomic, and the lock order is
+/// the same for every writer: `capacity`, then the handle's unique index. Places in the
+/// slot queue are counted among the personas whose handle was free when the statement
+/// began; one that loses its handle to a concurrent writer after that leaves its place
+/// unused, so a batch may admit fewer than the cap allows (those wait `pending` for the
+/// beat) but never more.
+pub(crate) struct InsertPersonas<'a> {
+    ord: Vec<i32>,
+    wants_slot: Vec<bool>,
+    cap: Vec<i32>,
+    owner_id: Vec<Option<i64>>,
+    handle: Vec<&'a str>,
+    model: Vec<&'a str>,
+    heart: Vec<&'a serde_json::Value>,
+    heart_hash: Vec<&'a str>,
+    redteam: Vec<bool>,
+    home_market: Vec<&'a str>,
+    active_market: Vec<&'a str>,
+    status: Vec<&'static str>,
+    reason: Vec<&'a str>,
+    at: Vec<OffsetDateTime>,
+    surface: Vec<&'static str>,
+    target_type: Vec<&'static str>,
+    verdict: Vec<&'static str>,
+}
+fixed_statement!(InsertPersonas, (Int4, Int8, Text));
+
+impl<'a> InsertPersonas<'a> {
+    /// The batch as one array per column, for `unnest`.
+    pub fn new(jobs: &'a [Job]) -> Self {
+        Self {
+            ord: (0..jobs.len())
+                .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
+                .collect(),
+            wants_slot: jobs.iter().map(Job::wants_slot).collect(),
+            cap: jobs
+                .iter()
+                .map(|j| i32::try_from(j.cap.unwrap_or(0)).unwrap_or(i32::MAX))
+                .collect(),
+            owner_id: jobs
+                .iter()
+                .map(|j| j.persona.owner_id.map(|o| o.0))
+                .collect(),
+            handle: jobs.iter().map(|j| j.persona.handle.as_str()).collect(),
+            model: jobs.iter().map(|j| j.persona.model.as_str()).collect(),
+            heart: jobs.iter().map(|j| &j.persona.heart).collect(),
+            heart_hash: jobs.iter().map(|j| j.persona.heart_hash.as_str()).collect(),
+            redteam: jobs.iter().map(|j| j.persona.redteam).collect(),
+            home_market: jobs
+                .iter()
+                .map(|j| j.persona.home_market.as_str())
+                .collect(),
+            active_market: jobs
+                .iter()
+                .map(|j| j.persona.active_market.as_str())
+                .collect(),
+            status: jobs.iter().map(|j| j.status.as_str()).collect(),
+            reason: jobs.iter().map(|j| j.log.reason.as_str()).collect(),
+            at: jobs.iter().map(|j| j.log.at).collect(),
+            surface: jobs.iter().map(|j| j.log.surface.as_str()).collect(),
+            target_type: jobs.iter().map(|j| j.log.target_type).collect(),
+            verdict: jobs.iter().map(|j| j.log.verdict).collect(),
+        }
+    }
+}
+
+impl QueryFragment<Pg> for InsertPersonas<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("WITH input AS (SELECT * FROM unnest(");
+        out.push_bind_param::<Array<Int4>, _>(&self.ord)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.wants_slot)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Int4>, _>(&self.cap)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Int8>>, _>(&self.owner_id)?;
+        for texts in [&self.handle, &self.model] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(texts)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Jsonb>, _>(&self.heart)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.heart_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.redteam)?;
+        for texts in [&self.home_market, &self.active_market, &self.reason] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(texts)?;
+        }
+        for texts in [
+            &self.status,
+            &self.surface,
+            &self.target_type,
+            &self.verdict,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(texts)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamptz>, _>(&self.at)?;
+        out.push_sql(
+            ") AS t(ord, wants_slot, cap, owner_id, handle, model, heart, heart_hash, redteam, \
+             home_market, active_market, reason, status, surface, target_type, verdict, at)), \
+             held AS (SELECT admitted FROM capacity \
+                      WHERE id = 1 AND EXISTS (SELECT 1 FROM input WHERE wants_slot) FOR UPDATE), \
+             free AS (SELECT input.*, CASE WHEN wants_slot THEN \
+                        row_number() OVER (PARTITION BY wants_slot ORDER BY ord) END AS place \
+                      FROM input WHERE NOT EXISTS \
+                        (SELECT 1 FROM personas x WHERE lower(x.handle) = lower(input.handle))), \
+             p AS (INSERT INTO personas (owner_id, handle, model, heart, heart_hash, redteam, \
+                   home_market, active_market, status, reason, created_at, admitted_at) \
+                   SELECT owner_id, handle, model, heart, heart_hash, redteam, home_market, \
+                   active_market, \
+                   CASE WHEN place <= cap - held.admitted THEN 'admitted' ELSE status END, \
+                   CASE WHEN place <= cap - held.admitted THEN 'admitted' ELSE reason END, at, \
+                   CASE WHEN place <= cap - held.admitted THEN at END \
+                   FROM free LEFT JOIN held ON true ORDER BY ord \
+                   ON CONFLICT ((lower(handle))) DO NOTHING RETURNING id, handle, status), \
+             slots AS (UPDATE capacity \
+                       SET admitted = admitted + (SELECT count(*) FROM p WHERE status = 'admitted') \
+                       WHERE id = 1 AND EXISTS (SELECT 1 FROM p WHERE status = 'admitted')), \
+             logged AS (INSERT INTO chaperone_log (surface, target_type, target_id, verdict, \
+                        reason, created_at) SELECT i.surface, i.target_type, p.id, i.verdict, \
+                        i.reason, i.at FROM p JOIN input i ON i.handle = p.handle) \
+             SELECT i.ord, p.id, p.status FROM p JOIN input i ON i.handle = p.handle",
+        );
         Ok(())
     }
 }

@@ -1,5 +1,7 @@
 //! [`PgStore`]: every store port of the domain, over one pool.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -18,19 +20,22 @@ use ishtar_domain::ports::{
     ReportStore, SettingsStore,
 };
 
+use crate::admission::{AdmissionQueue, Job};
 use crate::crypto::ContactCipher;
 use crate::db::PgPool;
 use crate::schema::{
     agent_endpoints, board_posts, chaperone_log, geo_denials, heart_files, owners, personas,
     reports, settings, turns,
 };
-use crate::statements::{ActivateEndpoint, CreateOwner, InsertPersona};
+use crate::statements::{ActivateEndpoint, CreateOwner};
 
 /// The Postgres store.
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
     cipher: ContactCipher,
+    /// Personas at the door, written in groups (admission.rs).
+    admissions: Arc<AdmissionQueue>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -55,7 +60,11 @@ pub(crate) fn db_err(e: DieselError) -> StoreError {
 
 impl PgStore {
     pub fn new(pool: PgPool, cipher: ContactCipher) -> Self {
-        Self { pool, cipher }
+        Self {
+            pool,
+            cipher,
+            admissions: Arc::default(),
+        }
     }
 
     /// The pool, for adapters and tests that need raw access.
@@ -309,21 +318,13 @@ impl PersonaStore for PgStore {
         log: ChaperoneEntry,
         cap: Option<u32>,
     ) -> Result<(PersonaId, PersonaStatus), StoreError> {
-        let take_slot = cap.is_some() && status == PersonaStatus::Pending;
-        let mut conn = self.conn().await?;
-        let (id, stored): (i64, String) = InsertPersona {
-            owner_id: p.owner_id.map(|o| o.0),
-            persona: &p,
-            status: status.as_str(),
-            log: &log,
-            take_slot,
-            cap: cap.map_or(0, |c| i32::try_from(c).unwrap_or(i32::MAX)),
-        }
-        .get_result(&mut conn)
-        .await
-        .map_err(db_err)?;
-        let status = PersonaStatus::parse(&stored).unwrap_or(status);
-        Ok((PersonaId(id), status))
+        let job = Job {
+            persona: p,
+            status,
+            log,
+            cap,
+        };
+        self.admissions.submit(&self.pool, job).await
     }
 
     async fn admit_within_cap(

@@ -258,6 +258,147 @@ async fn new_personas_take_a_slot_in_the_same_write_atomically() {
     assert_eq!(db.count("SELECT count(*) FROM chaperone_log").await, 60);
 }
 
+/// Submits `jobs` concurrently, so they reach the door together (group admission).
+async fn together(
+    s: &Arc<PgStore>,
+    jobs: Vec<(NewPersona, PersonaStatus, ChaperoneEntry, Option<u32>)>,
+) -> Vec<Result<(ishtar_domain::model::PersonaId, PersonaStatus), StoreError>> {
+    let tasks: Vec<_> = jobs
+        .into_iter()
+        .map(|(p, status, log, cap)| {
+            let s = s.clone();
+            tokio::spawn(async move { s.insert_persona(p, status, log, cap).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn personas_arriving_together_share_one_write_and_the_cap() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    let jobs = (0..40)
+        .map(|i| {
+            (
+                persona(&format!("g{i}")),
+                PersonaStatus::Pending,
+                allowed(),
+                Some(25),
+            )
+        })
+        .collect();
+    let out = together(&s, jobs).await;
+    // Slots go in arrival order: the first 25 are admitted, the rest wait.
+    let statuses: Vec<_> = out.iter().map(|r| r.as_ref().unwrap().1).collect();
+    assert_eq!(statuses[..25], [PersonaStatus::Admitted; 25]);
+    assert_eq!(statuses[25..], [PersonaStatus::Pending; 15]);
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 25);
+    assert_eq!(db.count("SELECT count(*) FROM chaperone_log").await, 40);
+    // Rows written by one statement share a transaction id: the group was written together.
+    let writes = db
+        .count("SELECT count(DISTINCT xmin::text) FROM personas")
+        .await;
+    assert!(writes < 40, "{writes} transactions for 40 personas");
+}
+
+#[tokio::test]
+async fn one_handle_twice_in_a_group_is_written_once() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    let jobs = ["Wren", "wren", "WREN", "wReN", "Wren"]
+        .into_iter()
+        .map(|h| (persona(h), PersonaStatus::Pending, allowed(), Some(10)))
+        .collect();
+    let out = together(&s, jobs).await;
+    assert_eq!(out.iter().filter(|r| r.is_ok()).count(), 1, "{out:?}");
+    assert!(
+        out.iter()
+            .filter(|r| r.is_err())
+            .all(|r| matches!(r, Err(StoreError::Conflict("handle"))))
+    );
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM chaperone_log").await, 1);
+}
+
+#[tokio::test]
+async fn a_group_mixes_verdicts_and_only_allowed_personas_take_slots() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    let hold = Verdict::Hold("guard_unavailable: x".into());
+    let deny = Verdict::Deny("pii: email".into());
+    let mut jobs = vec![
+        (persona("held"), PersonaStatus::Held, log(&hold), None),
+        (persona("denied"), PersonaStatus::Denied, log(&deny), None),
+    ];
+    jobs.extend((0..4).map(|i| {
+        (
+            persona(&format!("ok{i}")),
+            PersonaStatus::Pending,
+            allowed(),
+            Some(2),
+        )
+    }));
+    let out = together(&s, jobs).await;
+    let statuses: Vec<_> = out.iter().map(|r| r.as_ref().unwrap().1).collect();
+    assert_eq!(
+        statuses,
+        [
+            PersonaStatus::Held,
+            PersonaStatus::Denied,
+            PersonaStatus::Admitted,
+            PersonaStatus::Admitted,
+            PersonaStatus::Pending,
+            PersonaStatus::Pending,
+        ]
+    );
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 2);
+    assert_eq!(
+        db.scalar("SELECT string_agg(p.handle || ':' || l.verdict, ',' ORDER BY p.id) FROM personas p JOIN chaperone_log l ON l.target_id = p.id")
+            .await
+            .unwrap(),
+        "held:hold,denied:deny,ok0:allow,ok1:allow,ok2:allow,ok3:allow"
+    );
+}
+
+#[tokio::test]
+async fn one_failing_persona_does_not_fail_the_others_in_its_group() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    // An owner that does not exist (say, erased a moment ago) breaks its own row only.
+    let mut orphan = persona("orphan");
+    orphan.owner_id = Some(OwnerId(999_999));
+    let mut jobs: Vec<_> = (0..6)
+        .map(|i| {
+            (
+                persona(&format!("f{i}")),
+                PersonaStatus::Pending,
+                allowed(),
+                Some(10),
+            )
+        })
+        .collect();
+    jobs.insert(3, (orphan, PersonaStatus::Pending, allowed(), Some(10)));
+    let out = together(&s, jobs).await;
+    assert!(
+        matches!(out[3], Err(StoreError::Unavailable(_))),
+        "{:?}",
+        out[3]
+    );
+    for (i, r) in out.iter().enumerate().filter(|(i, _)| *i != 3) {
+        assert_eq!(
+            r.as_ref().unwrap().1,
+            PersonaStatus::Admitted,
+            "persona {i}"
+        );
+    }
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 6);
+    assert_eq!(db.count("SELECT count(*) FROM personas").await, 6);
+}
+
 #[tokio::test]
 async fn held_or_denied_personas_never_take_a_slot() {
     let db = TestDatabase::new().await;

@@ -1,0 +1,199 @@
+//! Group admission: personas arriving at the door together share one transaction.
+//!
+//! Every admission increments the one `capacity` row, and Postgres holds that row's lock
+//! until the commit is flushed, so one-at-a-time admissions are bounded by the commit
+//! latency (about 800 a second measured on the benchmark machine) and, under load, every
+//! other request queues behind them. Like Postgres's own group commit, a persona that
+//! arrives while a batch is being written joins the next batch, and each batch is one
+//! statement (statements::InsertPersonas) that takes the lock and flushes once. A persona
+//! that arrives alone is a batch of one.
+//!
+//! The batch keeps every rule of [`PersonaStore::insert_persona`]: a taken handle is
+//! refused with nothing written for it, slots go in arrival order and never past the cap,
+//! and the cap check and the slot are atomic (the row lock). If a batch fails as a whole
+//! (say an owner was erased under it), each of its personas is retried alone, so one
+//! persona's failure is never another's.
+//!
+//! [`PersonaStore::insert_persona`]: ishtar_domain::ports::PersonaStore::insert_persona
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use diesel::result::Error as DieselError;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use tokio::sync::oneshot;
+
+use ishtar_domain::StoreError;
+use ishtar_domain::chaperone::ChaperoneEntry;
+use ishtar_domain::model::{NewPersona, PersonaId, PersonaStatus};
+
+use crate::db::PgPool;
+use crate::statements::InsertPersonas;
+use crate::store::db_err;
+
+/// The most personas one transaction writes.
+const MAX_BATCH: usize = 64;
+
+/// What the door answers for one persona: its id and the status stored.
+pub(crate) type Outcome = Result<(PersonaId, PersonaStatus), StoreError>;
+
+/// One persona waiting to be written.
+pub(crate) struct Job {
+    pub persona: NewPersona,
+    pub status: PersonaStatus,
+    pub log: ChaperoneEntry,
+    pub cap: Option<u32>,
+}
+
+impl Job {
+    /// Whether this persona asks for a cap slot (only an allowed, pending one does).
+    pub fn wants_slot(&self) -> bool {
+        self.cap.is_some() && self.status == PersonaStatus::Pending
+    }
+}
+
+struct Waiting {
+    job: Job,
+    reply: oneshot::Sender<Outcome>,
+}
+
+#[derive(Default)]
+struct State {
+    waiting: Vec<Waiting>,
+    /// A writer task is running: it takes whatever waits before it stops.
+    writing: bool,
+}
+
+/// The door's queue; one per store.
+#[derive(Default)]
+pub(crate) struct AdmissionQueue {
+    state: Mutex<State>,
+}
+
+impl AdmissionQueue {
+    /// Queues `job` and waits for its outcome, starting a writer if none is running.
+    pub(crate) async fn submit(self: &Arc<Self>, pool: &PgPool, job: Job) -> Outcome {
+        let (reply, outcome) = oneshot::channel();
+        let start = {
+            let mut state = self.lock();
+            state.waiting.push(Waiting { job, reply });
+            !std::mem::replace(&mut state.writing, true)
+        };
+        if start {
+            // A task of its own, so a caller that goes away cannot strand the others.
+            tokio::spawn(write_batches(self.clone(), pool.clone()));
+        }
+        outcome
+            .await
+            .unwrap_or_else(|_| Err(StoreError::unavailable("the admission writer stopped")))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next batch in arrival order, or `None` (and no writer) when nothing waits. A
+    /// persona whose handle matches one already in the batch waits for the next one, so
+    /// the batch's own rows never collide.
+    fn next_batch(&self) -> Option<Vec<Waiting>> {
+        let mut state = self.lock();
+        if state.waiting.is_empty() {
+            state.writing = false;
+            return None;
+        }
+        let mut handles = HashSet::new();
+        let mut batch = Vec::new();
+        let mut rest = Vec::new();
+        for w in state.waiting.drain(..) {
+            if batch.len() < MAX_BATCH && handles.insert(w.job.persona.handle.to_lowercase()) {
+                batch.push(w);
+            } else {
+                rest.push(w);
+            }
+        }
+        state.waiting = rest;
+        Some(batch)
+    }
+}
+
+/// Stops the writer cleanly whatever ends it: a writer dropped mid-batch (its runtime shut
+/// down) fails what still waits instead of leaving it waiting for a writer that is gone.
+struct WriterGuard(Arc<AdmissionQueue>);
+
+impl Drop for WriterGuard {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        if state.writing {
+            state.writing = false;
+            for w in state.waiting.drain(..) {
+                let _ = w
+                    .reply
+                    .send(Err(StoreError::unavailable("the admission writer stopped")));
+            }
+        }
+    }
+}
+
+async fn write_batches(queue: Arc<AdmissionQueue>, pool: PgPool) {
+    let guard = WriterGuard(queue);
+    while let Some(batch) = guard.0.next_batch() {
+        let (jobs, replies): (Vec<Job>, Vec<_>) =
+            batch.into_iter().map(|w| (w.job, w.reply)).unzip();
+        let outcomes = write(&pool, &jobs).await;
+        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            // The caller may have gone away; its persona is written all the same.
+            let _ = reply.send(outcome);
+        }
+    }
+}
+
+/// Writes a batch in one statement; if that fails as a whole, each persona alone.
+async fn write(pool: &PgPool, jobs: &[Job]) -> Vec<Outcome> {
+    let mut conn = match pool.get().await {
+        Ok(conn) => conn,
+        Err(e) => {
+            let e = e.to_string();
+            return jobs
+                .iter()
+                .map(|_| Err(StoreError::unavailable(e.clone())))
+                .collect();
+        }
+    };
+    match write_together(&mut conn, jobs).await {
+        Ok(outcomes) => outcomes,
+        Err(e) if jobs.len() > 1 => {
+            tracing::warn!(error = %e, personas = jobs.len(), "group admission failed; writing each alone");
+            let mut outcomes = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                let alone = write_together(&mut conn, std::slice::from_ref(job)).await;
+                outcomes.push(alone.map_err(db_err).and_then(|mut o| {
+                    o.pop()
+                        .unwrap_or_else(|| Err(StoreError::unavailable("no outcome")))
+                }));
+            }
+            outcomes
+        }
+        Err(e) => vec![Err(db_err(e))],
+    }
+}
+
+/// One statement (statements::InsertPersonas): the personas whose handle is free, their
+/// log lines and their slots. A persona with no row back lost its handle.
+async fn write_together(
+    c: &mut AsyncPgConnection,
+    jobs: &[Job],
+) -> Result<Vec<Outcome>, DieselError> {
+    let written: Vec<(i32, i64, String)> = InsertPersonas::new(jobs).load(c).await?;
+    let mut outcomes: Vec<Outcome> = jobs
+        .iter()
+        .map(|_| Err(StoreError::Conflict("handle")))
+        .collect();
+    for (ord, id, status) in written {
+        let Some(i) = usize::try_from(ord).ok().filter(|i| *i < jobs.len()) else {
+            continue;
+        };
+        let status = PersonaStatus::parse(&status).unwrap_or(jobs[i].status);
+        outcomes[i] = Ok((PersonaId(id), status));
+    }
+    Ok(outcomes)
+}
