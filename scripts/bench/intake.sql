@@ -2,6 +2,9 @@
 -- transaction boundaries the venue uses (each statement is its own implicit transaction):
 -- heart-file (1 statement), agent (token lookup, insert), verify (read, activate),
 -- persona (token + latest doc, then persona + chaperone log + cap slot in one statement).
+-- The venue writes personas that arrive together as one statement (group admission,
+-- crates/ishtar-store-postgres/src/admission.rs); pgbench's clients cannot group, so each
+-- path here writes its persona alone. That grouping is part of what the run compares.
 WITH o AS (INSERT INTO owners (token_hash, created_at)
            VALUES (sha256(gen_random_uuid()::text::bytea), now()) RETURNING id)
 INSERT INTO heart_files (owner_id, version, home_market, active_market, research_optin, age_attested,
