@@ -181,6 +181,14 @@ mod tests {
     use time::macros::datetime;
 
     async fn admission(personas: MockPersonaStore, guard: MockGuard) -> Admission {
+        admission_with(MockOwnerStore::new(), personas, guard).await
+    }
+
+    async fn admission_with(
+        owners: MockOwnerStore,
+        personas: MockPersonaStore,
+        guard: MockGuard,
+    ) -> Admission {
         let mut log = MockChaperoneLog::new();
         log.expect_record().returning(|_| Ok(()));
         let mut store = MockSettingsStore::new();
@@ -195,7 +203,7 @@ mod tests {
             .expect_now()
             .returning(|| datetime!(2026-11-23 12:00 UTC));
         Admission::new(
-            Arc::new(MockOwnerStore::new()),
+            Arc::new(owners),
             Arc::new(personas),
             Arc::new(Chaperone::new(Arc::new(guard), Arc::new(log))),
             Arc::new(settings),
@@ -320,6 +328,76 @@ mod tests {
         assert_eq!(
             a.admit(adult(), None).await.expect("admitted"),
             PersonaId(1)
+        );
+    }
+
+    fn owned(owner: i64) -> AdmitPersona {
+        AdmitPersona {
+            owner_id: Some(OwnerId(owner)),
+            ..adult()
+        }
+    }
+
+    fn latest() -> crate::model::LatestHeart {
+        crate::model::LatestHeart {
+            heart_file_id: crate::model::HeartFileId(9),
+            version: 3,
+            home_market: crate::model::HomeMarket::Nyc,
+            active_market: crate::model::ActiveMarket::BayArea,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_named_owner_needs_its_own_token_before_any_gate() {
+        let token = auth::token_from_bytes(&[5u8; 32]);
+        let mut owners = MockOwnerStore::new();
+        // One read answers both questions; it finds owner 2 for this token.
+        owners
+            .expect_owner_with_latest_heart()
+            .withf({
+                let hash = auth::token_hash(&token);
+                move |h| *h == hash
+            })
+            .returning(|_| Ok(Some((OwnerId(2), Some(latest())))));
+        let mut personas = MockPersonaStore::new();
+        personas.expect_insert_persona().never();
+        let mut guard = MockGuard::new();
+        guard.expect_classify().never();
+        let a = admission_with(owners, personas, guard).await;
+        assert!(matches!(
+            a.admit(owned(1), Some(&token)).await,
+            Err(AdmitError::Auth(AuthError::NotYourOwner))
+        ));
+        // No token, or one not shaped like an owner token: refused without a lookup.
+        for bearer in [None, Some("not-a-token")] {
+            assert!(matches!(
+                a.admit(owned(1), bearer).await,
+                Err(AdmitError::Auth(AuthError::TokenRequired))
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_owners_latest_doc_gives_the_markets_it_does_not_name() {
+        let token = auth::token_from_bytes(&[6u8; 32]);
+        let mut owners = MockOwnerStore::new();
+        owners
+            .expect_owner_with_latest_heart()
+            .times(1)
+            .returning(|_| Ok(Some((OwnerId(1), Some(latest())))));
+        let mut personas = MockPersonaStore::new();
+        personas
+            .expect_insert_persona()
+            .withf(|p, _, _, _| {
+                p.owner_id == Some(OwnerId(1))
+                    && p.home_market == "nyc"
+                    && p.active_market == "bay_area"
+            })
+            .returning(|_, _, _, _| Ok((PersonaId(4), PersonaStatus::Admitted)));
+        let a = admission_with(owners, personas, safe_guard()).await;
+        assert_eq!(
+            a.admit(owned(1), Some(&token)).await.expect("admitted"),
+            PersonaId(4)
         );
     }
 }

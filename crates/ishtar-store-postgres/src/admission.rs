@@ -116,27 +116,36 @@ impl AdmissionQueue {
     }
 }
 
-/// Stops the writer cleanly whatever ends it: a writer dropped mid-batch (its runtime shut
-/// down) fails what still waits instead of leaving it waiting for a writer that is gone.
-struct WriterGuard(Arc<AdmissionQueue>);
+/// Cleans up after a writer that is dropped mid-batch (its runtime shut down): what still
+/// waits is failed rather than left waiting for a writer that is gone, and the next
+/// persona starts a new one. A writer that ran dry already cleared `writing` under the
+/// lock (`next_batch`), and a newer writer may own the flag by now, so then it does nothing.
+struct WriterGuard {
+    queue: Arc<AdmissionQueue>,
+    ran_dry: bool,
+}
 
 impl Drop for WriterGuard {
     fn drop(&mut self) {
-        let mut state = self.0.lock();
-        if state.writing {
-            state.writing = false;
-            for w in state.waiting.drain(..) {
-                let _ = w
-                    .reply
-                    .send(Err(StoreError::unavailable("the admission writer stopped")));
-            }
+        if self.ran_dry {
+            return;
+        }
+        let mut state = self.queue.lock();
+        state.writing = false;
+        for w in state.waiting.drain(..) {
+            let _ = w
+                .reply
+                .send(Err(StoreError::unavailable("the admission writer stopped")));
         }
     }
 }
 
 async fn write_batches(queue: Arc<AdmissionQueue>, pool: PgPool) {
-    let guard = WriterGuard(queue);
-    while let Some(batch) = guard.0.next_batch() {
+    let mut guard = WriterGuard {
+        queue,
+        ran_dry: false,
+    };
+    while let Some(batch) = guard.queue.next_batch() {
         let (jobs, replies): (Vec<Job>, Vec<_>) =
             batch.into_iter().map(|w| (w.job, w.reply)).unzip();
         let outcomes = write(&pool, &jobs).await;
@@ -145,6 +154,7 @@ async fn write_batches(queue: Arc<AdmissionQueue>, pool: PgPool) {
             let _ = reply.send(outcome);
         }
     }
+    guard.ran_dry = true;
 }
 
 /// Writes a batch in one statement; if that fails as a whole, each persona alone.
