@@ -3,7 +3,7 @@
 #
 # Builds the venue in release mode, serves it on 127.0.0.1 against a fresh database, drives
 # it with wrk at 32 connections, and measures pgbench's TPS for the equivalent transactions
-# in the same run. The whole path runs twice: closed loop (saturation) and open loop at
+# in the same run (prepared statements, as the venue uses: `-M prepared`). The whole path runs twice: closed loop (saturation) and open loop at
 # pgbench's rate (scripts/bench/intake.lua: latency from each request's scheduled time).
 # Prints the figures; docs/benchmarks.md records them.
 #
@@ -46,11 +46,11 @@ echo "== wrk: POST /api/intake/heart-file, $CONNS connections, ${DURATION}s"
 wrk -t2 -c"$CONNS" -d"${DURATION}s" -s "$HERE/heart-file.lua" "http://127.0.0.1:$PORT/api/intake/heart-file" | tail -n 6
 settle
 echo "== pgbench: the heart-file transaction, $CONNS clients, ${DURATION}s"
-pgbench -n -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/heart-file.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency"
+pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/heart-file.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency"
 
 settle
 echo "== pgbench: the whole intake path's statements, $CONNS clients, ${DURATION}s (1 transaction = 4 requests)"
-PG_PATH=$(pgbench -n -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/intake.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency" | tee /dev/stderr | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+PG_PATH=$(pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" -f "$HERE/intake.sql" "$PGURL/$DB" 2>/dev/null | grep -E "tps|latency" | tee /dev/stderr | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 
 export LATDIR=$(mktemp -d)
 settle
