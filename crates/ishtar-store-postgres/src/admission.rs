@@ -14,6 +14,12 @@
 //! (say an owner was erased under it), each of its personas is retried alone, so one
 //! persona's failure is never another's.
 //!
+//! Limits, known and accepted: the writer runs on the runtime of the request that started
+//! it, and if that runtime shuts down mid-group (the server stopping) its callers are told
+//! "unavailable" although the group may have committed, so a retry can find its own handle
+//! taken. A group stuck in the database (no statement timeout is set) holds up the door of
+//! this process, as a stuck `capacity` lock held up every admission before.
+//!
 //! [`PersonaStore::insert_persona`]: ishtar_domain::ports::PersonaStore::insert_persona
 
 use std::collections::HashSet;
@@ -73,6 +79,8 @@ pub(crate) struct AdmissionQueue {
 impl AdmissionQueue {
     /// Queues `job` and waits for its outcome, starting a writer if none is running.
     pub(crate) async fn submit(self: &Arc<Self>, pool: &PgPool, job: Job) -> Outcome {
+        // The writer is a task of its own, so a caller that goes away strands no one.
+        let runtime = tokio::runtime::Handle::try_current().map_err(StoreError::unavailable)?;
         let (reply, outcome) = oneshot::channel();
         let start = {
             let mut state = self.lock();
@@ -80,8 +88,7 @@ impl AdmissionQueue {
             !std::mem::replace(&mut state.writing, true)
         };
         if start {
-            // A task of its own, so a caller that goes away cannot strand the others.
-            tokio::spawn(write_batches(self.clone(), pool.clone()));
+            runtime.spawn(write_batches(self.clone(), pool.clone()));
         }
         outcome
             .await
@@ -93,8 +100,10 @@ impl AdmissionQueue {
     }
 
     /// The next batch in arrival order, or `None` (and no writer) when nothing waits. A
-    /// persona whose handle matches one already in the batch waits for the next one, so
-    /// the batch's own rows never collide.
+    /// persona whose handle matches one already in the batch waits for the next one, so it
+    /// gets its own answer rather than a conflict with a persona that may yet fail (the
+    /// statement also refuses a second row with the same `lower(handle)`, for the case
+    /// where Rust's and Postgres's lower-casing differ).
     fn next_batch(&self) -> Option<Vec<Waiting>> {
         let mut state = self.lock();
         if state.waiting.is_empty() {

@@ -105,13 +105,16 @@ impl QueryFragment<Pg> for ActivateEndpoint<'_> {
 /// skipped (no row, no log line, no slot). Returns `(arrival index, persona_id, status)`
 /// for each persona written.
 ///
-/// The `capacity` row is locked first (only when a slot is asked for) and incremented by
-/// the number admitted, so the cap check and the slots are atomic, and the lock order is
-/// the same for every writer: `capacity`, then the handle's unique index. Places in the
-/// slot queue are counted among the personas whose handle was free when the statement
-/// began; one that loses its handle to a concurrent writer after that leaves its place
-/// unused, so a batch may admit fewer than the cap allows (those wait `pending` for the
-/// beat) but never more.
+/// The `capacity` row is locked first and incremented by the number admitted, so the cap
+/// check and the slots are atomic (a lock taken after waiting reads the newest count).
+/// It is locked whenever a slot is asked for or the statement writes more than one
+/// persona, so the lock order is the same for every writer (`capacity`, then the handles'
+/// unique index) and two groups, say from two processes, never wait on each other's
+/// handles in opposite orders; a lone held or denied persona needs no lock. Places in the
+/// slot queue are counted, in arrival order, among the personas whose handle is free when
+/// the statement begins (Postgres's `lower()` decides, also within the group); one that
+/// loses its handle to a concurrent writer after that leaves its place unused, so a group
+/// may admit fewer than the cap allows (the rest wait `pending` for the beat), never more.
 pub(crate) struct InsertPersonas<'a> {
     ord: Vec<i32>,
     wants_slot: Vec<bool>,
@@ -210,12 +213,15 @@ impl QueryFragment<Pg> for InsertPersonas<'_> {
         out.push_sql(
             ") AS t(ord, wants_slot, cap, owner_id, handle, model, heart, heart_hash, redteam, \
              home_market, active_market, reason, status, surface, target_type, verdict, at)), \
-             held AS (SELECT admitted FROM capacity \
-                      WHERE id = 1 AND EXISTS (SELECT 1 FROM input WHERE wants_slot) FOR UPDATE), \
+             held AS (SELECT admitted FROM capacity WHERE id = 1 \
+                      AND (EXISTS (SELECT 1 FROM input WHERE wants_slot) \
+                           OR (SELECT count(*) FROM input) > 1) FOR UPDATE), \
              free AS (SELECT input.*, CASE WHEN wants_slot THEN \
                         row_number() OVER (PARTITION BY wants_slot ORDER BY ord) END AS place \
                       FROM input WHERE NOT EXISTS \
-                        (SELECT 1 FROM personas x WHERE lower(x.handle) = lower(input.handle))), \
+                        (SELECT 1 FROM personas x WHERE lower(x.handle) = lower(input.handle)) \
+                      AND NOT EXISTS (SELECT 1 FROM input e WHERE e.ord < input.ord \
+                                      AND lower(e.handle) = lower(input.handle))), \
              p AS (INSERT INTO personas (owner_id, handle, model, heart, heart_hash, redteam, \
                    home_market, active_market, status, reason, created_at, admitted_at) \
                    SELECT owner_id, handle, model, heart, heart_hash, redteam, home_market, \

@@ -400,6 +400,118 @@ async fn one_failing_persona_does_not_fail_the_others_in_its_group() {
 }
 
 #[tokio::test]
+async fn two_processes_admitting_at_once_share_the_cap_exactly() {
+    let db = TestDatabase::new().await;
+    // Two stores are two queues, as two venue processes would have.
+    let (a, b) = (store(&db).await, store(&db).await);
+    let jobs = |prefix: &str| {
+        (0..30)
+            .map(|i| {
+                (
+                    persona(&format!("{prefix}{i}")),
+                    PersonaStatus::Pending,
+                    allowed(),
+                    Some(25),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let (out_a, out_b) = tokio::join!(together(&a, jobs("a")), together(&b, jobs("b")));
+    let admitted = out_a
+        .iter()
+        .chain(&out_b)
+        .filter(|r| r.as_ref().unwrap().1 == PersonaStatus::Admitted)
+        .count();
+    assert_eq!(admitted, 25);
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 25);
+    assert_eq!(
+        db.count("SELECT count(*) FROM personas WHERE status = 'admitted'")
+            .await,
+        25
+    );
+    assert_eq!(db.count("SELECT count(*) FROM personas").await, 60);
+}
+
+#[tokio::test]
+async fn the_door_and_the_beat_admitting_at_once_share_the_cap_exactly() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    let mut waiting = Vec::new();
+    for i in 0..20 {
+        let (id, _) = s
+            .insert_persona(
+                persona(&format!("w{i}")),
+                PersonaStatus::Pending,
+                allowed(),
+                None,
+            )
+            .await
+            .unwrap();
+        waiting.push(id);
+    }
+    let beat: Vec<_> = waiting
+        .into_iter()
+        .map(|id| {
+            let s = s.clone();
+            tokio::spawn(async move { s.admit_within_cap(id, 25, now()).await.unwrap() })
+        })
+        .collect();
+    let jobs = (0..20)
+        .map(|i| {
+            (
+                persona(&format!("d{i}")),
+                PersonaStatus::Pending,
+                allowed(),
+                Some(25),
+            )
+        })
+        .collect();
+    let door = together(&s, jobs).await;
+    for t in beat {
+        t.await.unwrap();
+    }
+    assert!(door.iter().all(Result::is_ok));
+    assert_eq!(db.count("SELECT admitted FROM capacity").await, 25);
+    assert_eq!(
+        db.count("SELECT count(*) FROM personas WHERE status = 'admitted'")
+            .await,
+        25
+    );
+}
+
+#[tokio::test]
+async fn handles_equal_to_postgres_are_one_handle_within_a_group() {
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    // Rust lower-cases "ΑΣ" to "ας" (final sigma) and "ασ" stays "ασ": the queue sees two
+    // handles and may put them in one group. Postgres's lower() decides.
+    let same = db
+        .scalar("SELECT (lower('ΑΣ') = lower('ασ'))::text")
+        .await
+        .unwrap()
+        == "true";
+    let jobs = ["ΑΣ", "ασ", "b"]
+        .into_iter()
+        .map(|h| (persona(h), PersonaStatus::Pending, allowed(), Some(2)))
+        .collect();
+    let out = together(&s, jobs).await;
+    assert_eq!(out[0].as_ref().unwrap().1, PersonaStatus::Admitted);
+    if same {
+        assert!(
+            matches!(out[1], Err(StoreError::Conflict("handle"))),
+            "{:?}",
+            out[1]
+        );
+        // The refused one took no place in the slot queue: "b" gets the second slot.
+        assert_eq!(out[2].as_ref().unwrap().1, PersonaStatus::Admitted);
+        assert_eq!(db.count("SELECT admitted FROM capacity").await, 2);
+    } else {
+        assert_eq!(out[1].as_ref().unwrap().1, PersonaStatus::Admitted);
+        assert_eq!(out[2].as_ref().unwrap().1, PersonaStatus::Pending);
+    }
+}
+
+#[tokio::test]
 async fn held_or_denied_personas_never_take_a_slot() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
