@@ -26,6 +26,7 @@ local function now_us()
 end
 
 local RATE = tonumber(os.getenv("RATE") or "")
+local THREADS = tonumber(os.getenv("THREADS") or "32") -- wrk's -t, for the open-loop pace
 local LATDIR = os.getenv("LATDIR") or "/tmp"
 local function latfile(id) return string.format("%s/ishtar-wrk-%d.lat", LATDIR, id) end
 local STEPS = { "heart-file", "agent", "verify", "persona" }
@@ -56,13 +57,9 @@ function init(args)
   if RATE then
     -- Every thread owns one connection and sends RATE / threads requests a second,
     -- its schedule shifted by its share of one interval so the threads do not burst.
-    interval = 1e6 * counter_threads() / RATE
-    next_at = now_us() + interval * (tid / counter_threads())
+    interval = 1e6 * THREADS / RATE
+    next_at = now_us() + interval * (tid / THREADS)
   end
-end
-
-function counter_threads()
-  return tonumber(os.getenv("THREADS") or "32")
 end
 
 if RATE then

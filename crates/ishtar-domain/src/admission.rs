@@ -97,9 +97,7 @@ impl Admission {
                     .owner_with_latest_heart(auth::bearer_hash(bearer)?)
                     .await?
                     .ok_or(AuthError::TokenRequired)?;
-                if actual != owner {
-                    return Err(AuthError::NotYourOwner.into());
-                }
+                auth::same_owner(actual, owner)?;
                 Some(latest.ok_or(AdmitError::NoSuchOwner)?)
             }
             None => None,
@@ -347,18 +345,23 @@ mod tests {
         }
     }
 
+    /// An owner store where `token` belongs to `owner`, whose latest doc is [`latest`].
+    fn owner_of(token: &str, owner: i64) -> MockOwnerStore {
+        let hash = auth::token_hash(token);
+        let mut owners = MockOwnerStore::new();
+        owners
+            .expect_owner_with_latest_heart()
+            .withf(move |h| *h == hash)
+            .times(1)
+            .returning(move |_| Ok(Some((OwnerId(owner), Some(latest())))));
+        owners
+    }
+
     #[tokio::test]
     async fn a_named_owner_needs_its_own_token_before_any_gate() {
         let token = auth::token_from_bytes(&[5u8; 32]);
-        let mut owners = MockOwnerStore::new();
         // One read answers both questions; it finds owner 2 for this token.
-        owners
-            .expect_owner_with_latest_heart()
-            .withf({
-                let hash = auth::token_hash(&token);
-                move |h| *h == hash
-            })
-            .returning(|_| Ok(Some((OwnerId(2), Some(latest())))));
+        let owners = owner_of(&token, 2);
         let mut personas = MockPersonaStore::new();
         personas.expect_insert_persona().never();
         let mut guard = MockGuard::new();
@@ -380,11 +383,7 @@ mod tests {
     #[tokio::test]
     async fn the_owners_latest_doc_gives_the_markets_it_does_not_name() {
         let token = auth::token_from_bytes(&[6u8; 32]);
-        let mut owners = MockOwnerStore::new();
-        owners
-            .expect_owner_with_latest_heart()
-            .times(1)
-            .returning(|_| Ok(Some((OwnerId(1), Some(latest())))));
+        let owners = owner_of(&token, 1);
         let mut personas = MockPersonaStore::new();
         personas
             .expect_insert_persona()

@@ -75,7 +75,15 @@ pub async fn authorize(
     owner: OwnerId,
     bearer: Option<&str>,
 ) -> Result<(), AuthError> {
-    if token_owner(owners, bearer).await? == owner {
+    same_owner(token_owner(owners, bearer).await?, owner)
+}
+
+/// Checks that the owner a token was found to belong to is the owner the caller named.
+///
+/// # Errors
+/// 403-style [`AuthError::NotYourOwner`].
+pub fn same_owner(found: OwnerId, named: OwnerId) -> Result<(), AuthError> {
+    if found == named {
         Ok(())
     } else {
         Err(AuthError::NotYourOwner)

@@ -31,6 +31,16 @@ macro_rules! fixed_statement {
     };
 }
 
+/// `, $n`: the next bind of a list.
+fn then_bind<'b, ST, U>(out: &mut AstPass<'_, 'b, Pg>, value: &'b U) -> QueryResult<()>
+where
+    Pg: diesel::sql_types::HasSqlType<ST>,
+    U: diesel::serialize::ToSql<ST, Pg> + ?Sized,
+{
+    out.push_sql(", ");
+    out.push_bind_param::<ST, U>(value)
+}
+
 /// A new owner and its dating doc's version 1, in one statement (so one implicit
 /// transaction): both rows or neither. Returns `(owner_id, heart_file_id)`.
 pub(crate) struct CreateOwner<'a> {
@@ -46,33 +56,23 @@ impl QueryFragment<Pg> for CreateOwner<'_> {
         let h = self.heart;
         out.push_sql("WITH o AS (INSERT INTO owners (token_hash, created_at) VALUES (");
         out.push_bind_param::<Bytea, _>(self.token_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamptz, _>(&self.at)?;
+        then_bind::<Timestamptz, _>(&mut out, &self.at)?;
         out.push_sql(
             ") RETURNING id) \
              INSERT INTO heart_files (owner_id, version, display_name, home_market, \
              active_market, available_for, research_optin, age_attested, contact_ref_enc, \
-             heart, heart_hash, created_at) SELECT o.id, 1, ",
+             heart, heart_hash, created_at) SELECT o.id, 1",
         );
-        out.push_bind_param::<Nullable<Text>, _>(&h.display_name)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(h.home_market.as_str())?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(h.active_market.as_str())?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&h.available_for)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(h.research_optin.as_str())?;
-        out.push_sql(", ");
-        out.push_bind_param::<Bool, _>(&h.age_attested)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Bytea>, _>(&self.contact_ref_enc)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Jsonb, _>(&h.heart)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&h.heart_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamptz, _>(&self.at)?;
+        then_bind::<Nullable<Text>, _>(&mut out, &h.display_name)?;
+        then_bind::<Text, _>(&mut out, h.home_market.as_str())?;
+        then_bind::<Text, _>(&mut out, h.active_market.as_str())?;
+        then_bind::<Nullable<Text>, _>(&mut out, &h.available_for)?;
+        then_bind::<Text, _>(&mut out, h.research_optin.as_str())?;
+        then_bind::<Bool, _>(&mut out, &h.age_attested)?;
+        then_bind::<Nullable<Bytea>, _>(&mut out, &self.contact_ref_enc)?;
+        then_bind::<Jsonb, _>(&mut out, &h.heart)?;
+        then_bind::<Text, _>(&mut out, &h.heart_hash)?;
+        then_bind::<Timestamptz, _>(&mut out, &self.at)?;
         out.push_sql(" FROM o RETURNING owner_id, id");
         Ok(())
     }
@@ -179,37 +179,26 @@ impl QueryFragment<Pg> for InsertPersonas<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH input AS (SELECT * FROM unnest(");
         out.push_bind_param::<Array<Int4>, _>(&self.ord)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Bool>, _>(&self.wants_slot)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Int4>, _>(&self.cap)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Int8>>, _>(&self.owner_id)?;
-        for texts in [&self.handle, &self.model] {
-            out.push_sql(", ");
-            out.push_bind_param::<Array<Text>, _>(texts)?;
-        }
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Jsonb>, _>(&self.heart)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.heart_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Bool>, _>(&self.redteam)?;
-        for texts in [&self.home_market, &self.active_market, &self.reason] {
-            out.push_sql(", ");
-            out.push_bind_param::<Array<Text>, _>(texts)?;
-        }
+        then_bind::<Array<Bool>, _>(&mut out, &self.wants_slot)?;
+        then_bind::<Array<Int4>, _>(&mut out, &self.cap)?;
+        then_bind::<Array<Nullable<Int8>>, _>(&mut out, &self.owner_id)?;
+        then_bind::<Array<Text>, _>(&mut out, &self.handle)?;
+        then_bind::<Array<Text>, _>(&mut out, &self.model)?;
+        then_bind::<Array<Jsonb>, _>(&mut out, &self.heart)?;
+        then_bind::<Array<Text>, _>(&mut out, &self.heart_hash)?;
+        then_bind::<Array<Bool>, _>(&mut out, &self.redteam)?;
         for texts in [
+            &self.home_market,
+            &self.active_market,
+            &self.reason,
             &self.status,
             &self.surface,
             &self.target_type,
             &self.verdict,
         ] {
-            out.push_sql(", ");
-            out.push_bind_param::<Array<Text>, _>(texts)?;
+            then_bind::<Array<Text>, _>(&mut out, texts)?;
         }
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamptz>, _>(&self.at)?;
+        then_bind::<Array<Timestamptz>, _>(&mut out, &self.at)?;
         out.push_sql(
             ") AS t(ord, wants_slot, cap, owner_id, handle, model, heart, heart_hash, redteam, \
              home_market, active_market, reason, status, surface, target_type, verdict, at)), \

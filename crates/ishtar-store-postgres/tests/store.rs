@@ -162,20 +162,7 @@ async fn the_contact_ref_column_holds_no_plaintext() {
 async fn the_cap_is_atomic_under_concurrency() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
-    let mut ids = Vec::new();
-    for i in 0..60 {
-        let (id, status) = s
-            .insert_persona(
-                persona(&format!("p{i}")),
-                PersonaStatus::Pending,
-                allowed(),
-                None,
-            )
-            .await
-            .unwrap();
-        assert_eq!(status, PersonaStatus::Pending);
-        ids.push(id);
-    }
+    let ids = pending(&s, "p", 60).await;
     let tasks: Vec<_> = ids
         .iter()
         .map(|id| {
@@ -256,6 +243,25 @@ async fn new_personas_take_a_slot_in_the_same_write_atomically() {
         60
     );
     assert_eq!(db.count("SELECT count(*) FROM chaperone_log").await, 60);
+}
+
+/// Stores `n` allowed personas one by one without asking for slots: all wait `pending`.
+async fn pending(s: &PgStore, prefix: &str, n: usize) -> Vec<ishtar_domain::model::PersonaId> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let (id, status) = s
+            .insert_persona(
+                persona(&format!("{prefix}{i}")),
+                PersonaStatus::Pending,
+                allowed(),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, PersonaStatus::Pending);
+        ids.push(id);
+    }
+    ids
 }
 
 /// Submits `jobs` concurrently, so they reach the door together (group admission).
@@ -436,19 +442,7 @@ async fn two_processes_admitting_at_once_share_the_cap_exactly() {
 async fn the_door_and_the_beat_admitting_at_once_share_the_cap_exactly() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
-    let mut waiting = Vec::new();
-    for i in 0..20 {
-        let (id, _) = s
-            .insert_persona(
-                persona(&format!("w{i}")),
-                PersonaStatus::Pending,
-                allowed(),
-                None,
-            )
-            .await
-            .unwrap();
-        waiting.push(id);
-    }
+    let waiting = pending(&s, "w", 20).await;
     let beat: Vec<_> = waiting
         .into_iter()
         .map(|id| {
