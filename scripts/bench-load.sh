@@ -27,7 +27,7 @@ psql "$PGURL/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
 DATABASE_URL="$PGURL/$DB" ./target/release/ishtar migrate >/dev/null 2>&1
 psql "$PGURL/$DB" -qc "INSERT INTO settings (key, value) VALUES ('cap', '10000000')"
 
-RUST_LOG=warn ISHTAR_BACKGROUND=false ISHTAR_BIND=127.0.0.1:$PORT DATABASE_URL="$PGURL/$DB" \
+RUST_LOG=warn ISHTAR_BACKGROUND=false ISHTAR_RATE_LIMITS=off ISHTAR_BIND=127.0.0.1:$PORT DATABASE_URL="$PGURL/$DB" \
   ISHTAR_DB_POOL_SIZE=${POOL:-16} ISHTAR_HTTP_WORKERS=${WORKERS:-0} ISHTAR_ENCRYPTION_KEY=$(head -c 32 /dev/zero | base64) \
   ./target/release/ishtar serve &
 SERVER=$!

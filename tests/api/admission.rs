@@ -1,11 +1,26 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{Setup, persona, spawn_app, spawn_app_with};
+use crate::helpers::{Setup, TestApp, persona, spawn_app, spawn_app_with};
+
+/// `body` naming `owner` (a persona needs an owner and its token: design.md §3 step 0).
+fn of(owner: i64, mut body: Value) -> Value {
+    body["ownerId"] = json!(owner);
+    body
+}
+
+/// Posts `body` as a persona of `owner`, with its token.
+async fn post_as(
+    app: &TestApp,
+    (owner, token): &(i64, String),
+    body: Value,
+) -> (reqwest::StatusCode, Value) {
+    app.post_persona(&of(*owner, body), Some(token)).await
+}
 
 #[tokio::test]
 async fn an_adult_persona_within_the_cap_is_admitted() {
     let app = spawn_app().await;
-    let (status, body) = app.post_persona(&persona("wren"), None).await;
+    let (status, body) = app.owned_persona("wren").await;
     assert_eq!(status, 200, "{body}");
     let id = body["personaId"].as_i64().unwrap();
     assert_eq!(
@@ -22,7 +37,7 @@ async fn an_adult_persona_within_the_cap_is_admitted() {
     assert_eq!(app.db.count("SELECT admitted FROM capacity").await, 1);
     // The verdict is logged, without the text.
     assert_eq!(
-        app.db.scalar("SELECT surface || ':' || target_type || ':' || verdict || ':' || reason FROM chaperone_log").await.as_deref(),
+        app.db.scalar("SELECT surface || ':' || target_type || ':' || verdict || ':' || reason FROM chaperone_log WHERE target_type = 'persona'").await.as_deref(),
         Some("heart:persona:allow:allowed")
     );
 }
@@ -30,15 +45,18 @@ async fn an_adult_persona_within_the_cap_is_admitted() {
 #[tokio::test]
 async fn anything_but_18_plus_is_refused_and_nothing_stored() {
     let app = spawn_app().await;
+    let owner = app.new_owner().await;
     for age in ["17", "18", "adult", "18+ ", "", "21+"] {
         let mut p = persona("kid");
         p["persona_age"] = json!(age);
-        let (status, body) = app.post_persona(&p, None).await;
+        let (status, body) = post_as(&app, &owner, p).await;
         if age == "18+ " {
             // Surrounding blanks are trimmed: still an adult attestation.
             assert_eq!(status, 200, "{body}");
             app.db.exec("DELETE FROM personas").await;
-            app.db.exec("DELETE FROM chaperone_log").await;
+            app.db
+                .exec("DELETE FROM chaperone_log WHERE target_type = 'persona'")
+                .await;
             app.db.exec("UPDATE capacity SET admitted = 0").await;
             continue;
         }
@@ -49,12 +67,18 @@ async fn anything_but_18_plus_is_refused_and_nothing_stored() {
         );
     }
     assert_eq!(app.db.count("SELECT count(*) FROM personas").await, 0);
-    assert_eq!(app.db.count("SELECT count(*) FROM chaperone_log").await, 0);
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM chaperone_log WHERE target_type = 'persona'")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
 async fn the_chaperone_refuses_personal_data_the_denylist_and_unsafe_text() {
     let app = spawn_app().await;
+    let owner = app.new_owner().await;
     let cases = [
         (
             "p1",
@@ -81,7 +105,7 @@ async fn the_chaperone_refuses_personal_data_the_denylist_and_unsafe_text() {
     for (handle, heart, reason) in cases {
         let mut p = persona(handle);
         p["heart"] = heart;
-        let (status, body) = app.post_persona(&p, None).await;
+        let (status, body) = post_as(&app, &owner, p).await;
         assert_eq!(status, 422, "{body}");
         let id = body["personaId"].as_i64().unwrap();
         assert_eq!(
@@ -97,7 +121,7 @@ async fn the_chaperone_refuses_personal_data_the_denylist_and_unsafe_text() {
         );
     }
     // A handle carrying personal data is screened too.
-    let (status, body) = app.post_persona(&persona("@wren_on_x"), None).await;
+    let (status, body) = post_as(&app, &owner, persona("@wren_on_x")).await;
     assert_eq!(
         (status.as_u16(), body["reason"].as_str()),
         (422, Some("pii: social handle"))
@@ -110,7 +134,7 @@ async fn the_chaperone_refuses_personal_data_the_denylist_and_unsafe_text() {
     );
     assert_eq!(
         app.db
-            .count("SELECT count(*) FROM chaperone_log WHERE verdict = 'deny'")
+            .count("SELECT count(*) FROM chaperone_log WHERE verdict = 'deny' AND target_type = 'persona'")
             .await,
         6
     );
@@ -127,11 +151,11 @@ async fn the_operator_denylist_applies() {
     .await;
     let mut p = persona("tok");
     p["heart"] = json!({"about": "Please BUY my token!"});
-    let (_, body) = app.post_persona(&p, None).await;
+    let (_, body) = app.post_owned_persona(&p).await;
     assert_eq!(body["reason"], "denylist: crypto pitch");
     let mut p = persona("tabs");
     p["heart"] = json!({"about": "spaces or tabs?"});
-    let (_, body) = app.post_persona(&p, None).await;
+    let (_, body) = app.post_owned_persona(&p).await;
     assert_eq!(body["reason"], "denylist: tabs");
 }
 
@@ -142,8 +166,8 @@ async fn at_capacity_the_persona_waits_pending() {
         ..Default::default()
     })
     .await;
-    assert_eq!(app.post_persona(&persona("first"), None).await.0, 200);
-    let (status, body) = app.post_persona(&persona("second"), None).await;
+    assert_eq!(app.owned_persona("first").await.0, 200);
+    let (status, body) = app.owned_persona("second").await;
     assert_eq!(status, 422);
     let id = body["personaId"].as_i64().unwrap();
     assert_eq!(
@@ -166,8 +190,22 @@ async fn two_hundred_concurrent_admissions_never_exceed_a_cap_of_fifty() {
         ..Default::default()
     })
     .await;
-    let bodies: Vec<_> = (0..200).map(|i| persona(&format!("racer{i}"))).collect();
-    let calls = bodies.iter().map(|b| app.post_persona(b, None));
+    // Owners first (a persona needs one), then the persona posts race each other.
+    let mut owners = Vec::with_capacity(200);
+    for chunk in 0..10 {
+        let made = (0..20).map(|_| app.new_owner());
+        owners.extend(futures_util::future::join_all(made).await);
+        assert_eq!(owners.len(), (chunk + 1) * 20);
+    }
+    let bodies: Vec<_> = owners
+        .iter()
+        .enumerate()
+        .map(|(i, (owner, _))| of(*owner, persona(&format!("racer{i}"))))
+        .collect();
+    let calls = bodies
+        .iter()
+        .zip(&owners)
+        .map(|(b, (_, token))| app.post_persona(b, Some(token)));
     let results = futures_util::future::join_all(calls).await;
     let admitted = results.iter().filter(|(s, _)| *s == 200).count();
     let capped = results
@@ -196,10 +234,22 @@ async fn two_hundred_concurrent_admissions_never_exceed_a_cap_of_fifty() {
 }
 
 #[tokio::test]
-async fn naming_an_owner_needs_its_token() {
+async fn a_persona_needs_an_owner_and_its_token() {
     let app = spawn_app().await;
     let (owner, token) = app.new_owner().await;
     let (_, other_token) = app.new_owner().await;
+    // No owner named (the reference allows it; Ishtar does not: design.md §3 step 0),
+    // with or without a token: 401, nothing stored, no slot taken.
+    for bearer in [None, Some(token.as_str()), Some("garbage")] {
+        assert_eq!(
+            app.post_persona(&persona("ownerless"), bearer).await,
+            (
+                reqwest::StatusCode::UNAUTHORIZED,
+                json!({"error": "owner token required"})
+            ),
+            "{bearer:?}"
+        );
+    }
     let mut p = persona("owned");
     p["ownerId"] = json!(owner);
     assert_eq!(
@@ -212,6 +262,7 @@ async fn naming_an_owner_needs_its_token() {
     assert_eq!(app.post_persona(&p, Some("garbage")).await.0, 401);
     assert_eq!(app.post_persona(&p, Some(&other_token)).await.0, 403);
     assert_eq!(app.db.count("SELECT count(*) FROM personas").await, 0);
+    assert_eq!(app.db.count("SELECT admitted FROM capacity").await, 0);
     let (status, body) = app.post_persona(&p, Some(&token)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -228,9 +279,9 @@ async fn naming_an_owner_needs_its_token() {
 #[tokio::test]
 async fn handles_are_unique_whatever_the_case() {
     let app = spawn_app().await;
-    assert_eq!(app.post_persona(&persona("Wren"), None).await.0, 200);
+    assert_eq!(app.owned_persona("Wren").await.0, 200);
     assert_eq!(
-        app.post_persona(&persona("wREN"), None).await,
+        app.owned_persona("wREN").await,
         (
             reqwest::StatusCode::CONFLICT,
             json!({"error": "handle taken"})
@@ -238,6 +289,7 @@ async fn handles_are_unique_whatever_the_case() {
     );
 }
 
+/// The shape is checked before the owner: a bad body is a 400 with or without a token.
 #[tokio::test]
 async fn every_bad_persona_field_is_named() {
     let app = spawn_app().await;

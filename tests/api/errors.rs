@@ -91,7 +91,7 @@ async fn a_wrong_content_type_is_a_json_415() {
             json!({"error": "content-type must be application/json"})
         );
     }
-    // A charset parameter is fine.
+    // A charset parameter is fine (the body is read: an empty venue has no persona 1).
     let r = app
         .client
         .post(app.url("/api/report"))
@@ -100,7 +100,13 @@ async fn a_wrong_content_type_is_a_json_415() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(
+        parts(r).await,
+        (
+            reqwest::StatusCode::NOT_FOUND,
+            json!({"error": "no such target"})
+        )
+    );
 }
 
 #[tokio::test]
@@ -129,12 +135,12 @@ async fn an_oversized_body_is_a_json_413_and_nothing_is_stored() {
 #[tokio::test]
 async fn an_unhandled_store_failure_is_a_generic_500() {
     let app = spawn_app().await;
-    // Sabotage: the table the route writes to is gone.
-    app.db.exec("DROP TABLE reports").await;
+    // Sabotage: the table the route reads is gone.
+    app.db.exec("DROP TABLE couples CASCADE").await;
     let (status, body) = app
         .post(
             "/api/report",
-            &json!({"targetType": "turn", "targetId": 3}),
+            &json!({"targetType": "couple", "targetId": 3}),
             None,
         )
         .await;

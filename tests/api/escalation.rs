@@ -90,8 +90,12 @@ fn got((status, body): (StatusCode, Value)) -> (u16, Value) {
 /// Gives `d` a new dating-doc version with its own `contactRef` (the latest one counts).
 async fn set_contact(app: &TestApp, d: &Dater, contact: &str) {
     let mut doc = heart_file();
+    // The latest doc's prefs are hard filters now: keep the dater's prose-only doc.
+    doc["heart"] = crate::helpers::plain_doc();
     doc["ownerId"] = json!(d.owner);
     doc["contactRef"] = json!(contact);
+    // The same doc as the dater's first version (prose, no prefs): only the contact changes.
+    doc["heart"] = crate::helpers::plain_doc();
     let (status, body) = app
         .post("/api/intake/heart-file", &doc, Some(&d.token))
         .await;
@@ -836,9 +840,10 @@ async fn identity_session_error_rows() {
         got(post_raw(app, path, &body(a.owner), None).await),
         err(401, "owner token required")
     );
+    // An unknown owner and another's owner get the same 403: existence does not leak.
     assert_eq!(
         got(post_raw(app, path, &body(999_999), Some(&a.token)).await),
-        err(404, "no such owner")
+        err(403, "owner token not valid for this owner")
     );
     assert_eq!(
         got(post_raw(app, path, &body(a.owner), Some(&b.token)).await),
@@ -936,8 +941,13 @@ async fn webhooks_forged_stale_missing_and_replayed() {
     );
 }
 
+/// `status:verified:age_over_18` of an identity check.
+async fn check(app: &TestApp, session: &str) -> Option<String> {
+    app.db.scalar(&format!("SELECT status || ':' || verified || ':' || coalesce(age_over_18::text, 'null') FROM identity_checks WHERE session_id = '{session}'")).await
+}
+
 #[tokio::test]
-async fn webhooks_act_only_on_status_updated_and_on_proven_adults() {
+async fn webhooks_act_only_on_status_updated_and_approved_verifies_unless_a_minor() {
     let w = world().await;
     let app = &w.app;
     let (a, b, c) = couple(app).await;
@@ -1007,33 +1017,25 @@ async fn webhooks_act_only_on_status_updated_and_on_proven_adults() {
         signed(app, &webhook_body(&sa, "In Review", Some(&va), None)).await,
         (200, json!({"ok": true}))
     );
-    // Approved without an age in the decision: not proven adult — recorded, not promoted.
-    assert_eq!(
-        signed(app, &webhook_body(&sa, "Approved", Some(&va), None)).await,
-        (200, json!({"ok": true}))
-    );
-    assert_eq!(tier(app, &a).await, "profile_claimed");
-    assert_eq!(
-        app.db.scalar(&format!("SELECT status || ':' || verified || ':' || coalesce(age_over_18::text, 'null') FROM identity_checks WHERE session_id = '{sa}'")).await.as_deref(),
-        Some("Approved:false:null")
-    );
-    // Approved for a minor: recorded, not promoted.
+    // Approved for a minor (the decision's document says so): declined, not promoted.
     let minor = format!("{}-01-01", time::OffsetDateTime::now_utc().year() - 17);
     assert_eq!(
         signed(app, &webhook_body(&sa, "Approved", Some(&va), Some(&minor))).await,
         (200, json!({"ok": true}))
     );
     assert_eq!(tier(app, &a).await, "profile_claimed");
-    // Approved with an adult document: verified.
     assert_eq!(
-        signed(
-            app,
-            &webhook_body(&sa, "Approved", Some(&va), Some("1990-05-01"))
-        )
-        .await,
+        check(app, &sa).await.as_deref(),
+        Some("Approved:false:false")
+    );
+    // Approved without an age in the decision: the reference's rule — age-over-18 is set
+    // and the owner verified (the operator's Didit workflow is what requires 18+).
+    assert_eq!(
+        signed(app, &webhook_body(&sa, "Approved", Some(&va), None)).await,
         (200, json!({"ok": true}))
     );
     assert_eq!(tier(app, &a).await, "identity_verified");
+    assert_eq!(check(app, &sa).await.as_deref(), Some("Approved:true:true"));
     // A late intermediate status does not undo it…
     assert_eq!(
         signed(app, &webhook_body(&sa, "In Progress", Some(&va), None)).await,
@@ -1046,6 +1048,33 @@ async fn webhooks_act_only_on_status_updated_and_on_proven_adults() {
         (200, json!({"ok": true}))
     );
     assert_eq!(tier(app, &a).await, "profile_claimed");
+    assert_eq!(
+        check(app, &sa).await.as_deref(),
+        Some("Declined:false:null")
+    );
+}
+
+#[tokio::test]
+async fn an_approved_result_with_an_adult_document_verifies_too() {
+    let w = world().await;
+    let app = &w.app;
+    let (a, _, c) = couple(app).await;
+    let sa = claim_as(&w, c, &a, "ada").await;
+    assert_eq!(
+        signed(
+            app,
+            &webhook_body(&sa, "Approved", Some(&vendor(&a)), Some("1990-05-01"))
+        )
+        .await,
+        (200, json!({"ok": true}))
+    );
+    assert_eq!(tier(app, &a).await, "identity_verified");
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM identity_checks WHERE verified AND age_over_18")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]

@@ -5,8 +5,9 @@ use serde_json::{Value, json};
 use ishtar::Config;
 use ishtar_test_support::TestDatabase;
 
-/// The operator token every test app is configured with.
-pub const OPERATOR: &str = "operator-secret-for-tests";
+/// The operator token every test app is configured with (at least 32 characters: the
+/// server refuses to start with a shorter one).
+pub const OPERATOR: &str = "operator-secret-for-tests-0123456789abcdef";
 
 /// The app under test, its database and a client.
 pub struct TestApp {
@@ -40,6 +41,18 @@ pub struct Setup {
     pub facilitator_url: Option<String>,
     /// `ISHTAR_X402_PAY_TO`.
     pub pay_to: Option<String>,
+    /// `ISHTAR_BODY_TIMEOUT_MS` (default: the binary's).
+    pub body_timeout_ms: Option<u64>,
+    /// `ISHTAR_RATE_LIMITS` (its syntax); `None`: `off`, so tests are never throttled.
+    pub rate_limits: Option<&'static str>,
+    /// `ISHTAR_TRUSTED_PROXIES`.
+    pub trusted_proxies: Option<&'static str>,
+    /// `ISHTAR_AI_BASE_URL` (a fake OpenAI-compatible gateway) and the embedding
+    /// dimension it answers with.
+    pub ai_base_url: Option<String>,
+    pub embed_dimensions: Option<usize>,
+    /// `ISHTAR_EMBED_BATCH`.
+    pub embed_batch: Option<usize>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -85,6 +98,22 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         x402_facilitator_url: setup.facilitator_url,
         x402_pay_to: setup.pay_to,
         x402_timeout_ms: 1000,
+        body_timeout_ms: setup
+            .body_timeout_ms
+            .unwrap_or(ishtar::config::DEFAULT_BODY_TIMEOUT_MS),
+        rate_limits: setup
+            .rate_limits
+            .unwrap_or("off")
+            .parse()
+            .expect("ISHTAR_RATE_LIMITS"),
+        trusted_proxies: setup
+            .trusted_proxies
+            .unwrap_or("")
+            .parse()
+            .expect("ISHTAR_TRUSTED_PROXIES"),
+        ai_base_url: setup.ai_base_url,
+        embed_dimensions: setup.embed_dimensions,
+        embed_batch: setup.embed_batch.unwrap_or(256),
         ..Config::default()
     };
     let app = ishtar::Application::build(config)
@@ -122,6 +151,11 @@ pub fn heart_file() -> Value {
             "prefs": {"self": {"gender": "woman", "age": 31}, "seek": {"genders": ["man"], "ageMin": 28, "ageMax": 40}}
         }
     })
+}
+
+/// A dating doc's heart with a line of prose and no prefs.
+pub fn plain_doc() -> Value {
+    json!({"about": "Here through my agent."})
 }
 
 /// A persona that passes every gate.
@@ -173,6 +207,20 @@ impl TestApp {
     pub async fn post_persona(&self, body: &Value, token: Option<&str>) -> (StatusCode, Value) {
         self.post("/api/personas", body, token).await
     }
+
+    /// Posts `body` as a persona of a new owner (its `ownerId` and token): a persona needs
+    /// an owner (design.md §3 step 0).
+    pub async fn post_owned_persona(&self, body: &Value) -> (StatusCode, Value) {
+        let (owner, token) = self.new_owner().await;
+        let mut body = body.clone();
+        body["ownerId"] = json!(owner);
+        self.post_persona(&body, Some(&token)).await
+    }
+
+    /// [`persona`]`(handle)` posted by a new owner.
+    pub async fn owned_persona(&self, handle: &str) -> (StatusCode, Value) {
+        self.post_owned_persona(&persona(handle)).await
+    }
 }
 
 /// An owner with a verified agent endpoint (callback at `callback`) and an admitted persona.
@@ -197,11 +245,26 @@ impl TestApp {
         .await
     }
 
-    /// The full agent loop for one human: heart-file, agent (verified), persona.
+    /// The full agent loop for one human: heart-file, agent (verified), persona. The
+    /// dating doc is [`plain_doc`] (prose, no prefs), so `heart` — the persona's own prose
+    /// and, when it has some, its prefs — decides whom it is paired with.
     pub async fn dater(&self, handle: &str, heart: Value, callback: Option<&str>) -> Dater {
-        let (status, body) = self
-            .post("/api/intake/heart-file", &heart_file(), None)
-            .await;
+        self.dater_with_doc(handle, plain_doc(), heart, callback)
+            .await
+    }
+
+    /// [`TestApp::dater`] with the dating doc's `heart` given (its prose and prefs are the
+    /// matching profile; the persona's `heart` adds to them).
+    pub async fn dater_with_doc(
+        &self,
+        handle: &str,
+        doc_heart: Value,
+        heart: Value,
+        callback: Option<&str>,
+    ) -> Dater {
+        let mut doc = heart_file();
+        doc["heart"] = doc_heart;
+        let (status, body) = self.post("/api/intake/heart-file", &doc, None).await;
         assert_eq!(status, 200, "{body}");
         let owner = body["ownerId"].as_i64().expect("ownerId");
         let token = body["ownerToken"].as_str().expect("token").to_owned();

@@ -209,9 +209,7 @@ async fn a_raised_cap_admits_pending_personas_on_the_next_beat() {
     })
     .await;
     app.dater("first", heart("Cats and tea."), None).await;
-    let (status, body) = app
-        .post_persona(&crate::helpers::persona("second"), None)
-        .await;
+    let (status, body) = app.owned_persona("second").await;
     assert_eq!(
         (status.as_u16(), &body["reason"]),
         (422, &json!("cap reached"))

@@ -10,6 +10,9 @@ use ishtar_x402::eip3009::{TransferWithAuthorization, address_of_key, sign_autho
 use crate::helpers::{Dater, Setup, TestApp, parts, spawn_app_with};
 
 const PAY_TO: &str = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
+/// `ISHTAR_PUBLIC_URL` of the test venues: x402 v2 names the resource by its full URL.
+const PUBLIC_URL: &str = "https://ishtar.example";
+const RESOURCE_URL: &str = "https://ishtar.example/api/premium/compatibility-report";
 const USDC: &str = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913";
 const PAYER_KEY: [u8; 32] = [0x42; 32];
 
@@ -46,7 +49,8 @@ impl Pay {
         }
     }
 
-    fn header(&self) -> String {
+    /// The v1 JSON (`X-PAYMENT`).
+    fn payload(&self) -> Value {
         let from = address_of_key(&self.key).unwrap();
         let msg = TransferWithAuthorization {
             from: from.parse().unwrap(),
@@ -65,8 +69,36 @@ impl Pay {
                 "validBefore": self.valid_before.to_string(), "nonce": format!("0x{}", hex::encode(self.nonce)),
             }}
         });
-        base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&payload).unwrap())
+        payload
     }
+
+    /// `X-PAYMENT` (x402 v1).
+    fn header(&self) -> String {
+        b64(&self.payload())
+    }
+
+    /// `PAYMENT-SIGNATURE` (x402 v2): the same signed authorization, with `accepted` = the
+    /// offered requirement and `resource` from the challenge, as the v2 SDKs build it.
+    fn header_v2(&self) -> String {
+        let v1 = self.payload();
+        b64(&json!({
+            "x402Version": 2,
+            "resource": {"url": RESOURCE_URL, "description": "Ishtar compatibility_report", "mimeType": "application/json"},
+            "accepted": {
+                "scheme": self.scheme, "network": "eip155:8453", "amount": "5000000", "asset": USDC,
+                "payTo": PAY_TO, "maxTimeoutSeconds": 300, "extra": {"name": "USD Coin", "version": "2"}
+            },
+            "payload": v1["payload"],
+        }))
+    }
+}
+
+fn b64(v: &Value) -> String {
+    base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(v).unwrap())
+}
+
+fn unb64(h: &str) -> Value {
+    serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(h).unwrap()).unwrap()
 }
 
 async fn venue(mode: FacilitatorMode) -> (TestApp, FakeFacilitator) {
@@ -74,10 +106,44 @@ async fn venue(mode: FacilitatorMode) -> (TestApp, FakeFacilitator) {
     let app = spawn_app_with(Setup {
         facilitator_url: Some(fac.url().to_owned()),
         pay_to: Some(PAY_TO.to_owned()),
+        public_url: Some(format!("{PUBLIC_URL}/")),
         ..Default::default()
     })
     .await;
     (app, fac)
+}
+
+/// An answer's status, JSON body and headers.
+struct Answer {
+    status: u16,
+    body: Value,
+    headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+/// The report route with any payment headers.
+async fn pay(app: &TestApp, body: &Value, token: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut req = app
+        .client
+        .post(app.url("/api/premium/compatibility-report"))
+        .json(body)
+        .bearer_auth(token);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let r = req.send().await.unwrap();
+    let headers = r.headers().clone();
+    let (s, body) = parts(r).await;
+    Answer {
+        status: s.as_u16(),
+        body,
+        headers,
+    }
 }
 
 async fn report(
@@ -478,4 +544,482 @@ async fn one_authorization_pays_once() {
     assert_eq!(s, 402, "{b}");
     assert_eq!(b["reason"], "authorization already used");
     assert_eq!(fac.settles(), 1);
+}
+
+// --- x402 v2 beside v1 ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_402_also_carries_the_v2_challenge_in_payment_required() {
+    let (app, fac) = venue(FacilitatorMode::Valid).await;
+    let a = app.dater("ada", json!({"about": "tea"}), None).await;
+    let r = pay(&app, &json!({"ownerId": a.owner}), &a.token, &[]).await;
+    assert_eq!(r.status, 402);
+    assert_eq!(r.body["x402Version"], 1, "the v1 body is unchanged");
+    assert_eq!(r.body["accepts"].as_array().unwrap().len(), 2);
+    let v2 = unb64(r.header("payment-required").expect("PAYMENT-REQUIRED"));
+    assert_eq!(
+        v2,
+        json!({
+            "x402Version": 2,
+            "error": "payment required",
+            "resource": {
+                "url": RESOURCE_URL,
+                "description": "Ishtar compatibility_report",
+                "mimeType": "application/json"
+            },
+            "accepts": [{
+                "scheme": "exact", "network": "eip155:8453", "amount": "5000000", "asset": USDC,
+                "payTo": PAY_TO, "maxTimeoutSeconds": 300,
+                "extra": {"name": "USD Coin", "version": "2"}
+            }]
+        })
+    );
+    let expose = r.header("access-control-expose-headers").unwrap();
+    for h in ["PAYMENT-REQUIRED", "PAYMENT-RESPONSE", "X-PAYMENT-RESPONSE"] {
+        assert!(expose.contains(h), "{expose}");
+    }
+    assert_eq!(fac.verifies() + fac.settles(), 0);
+}
+
+#[tokio::test]
+async fn a_v2_payment_is_settled_in_v2_and_answered_with_payment_response() {
+    let (app, fac) = venue(FacilitatorMode::Valid).await;
+    let a = app.dater("ada", json!({"about": "tea"}), None).await;
+    let r = pay(
+        &app,
+        &json!({"ownerId": a.owner}),
+        &a.token,
+        &[("PAYMENT-SIGNATURE", &Pay::new().header_v2())],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["ok"], true);
+    assert!(r.header("x-payment-response").is_none());
+    let settle = unb64(r.header("payment-response").expect("PAYMENT-RESPONSE"));
+    assert_eq!(settle["success"], true);
+    assert_eq!(settle["transaction"], FAKE_TX);
+    assert_eq!(settle["network"], "eip155:8453");
+    assert!(
+        r.header("access-control-expose-headers")
+            .unwrap()
+            .contains("PAYMENT-RESPONSE")
+    );
+    // The fake refuses a body in the wrong version's shape: both calls were v2.
+    assert_eq!(fac.versions(), [2, 2]);
+    assert_eq!(app.db.count("SELECT count(*) FROM receipts").await, 1);
+}
+
+#[tokio::test]
+async fn one_authorization_sent_as_v1_then_as_v2_settles_once() {
+    let (app, fac) = venue(FacilitatorMode::Valid).await;
+    let (a, _, c) = couple(&app).await;
+    let body = json!({"ownerId": a.owner, "coupleId": c});
+    let auth = Pay::new();
+    let first = pay(&app, &body, &a.token, &[("X-PAYMENT", &auth.header())]).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(first.header("x-payment-response").is_some());
+    // The same authorization again, as v2: the stored report, answered in v2, nothing settled.
+    let again = pay(
+        &app,
+        &body,
+        &a.token,
+        &[("PAYMENT-SIGNATURE", &auth.header_v2())],
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["receiptId"], first.body["receiptId"]);
+    assert_eq!(again.body["report"], first.body["report"]);
+    let settle = unb64(again.header("payment-response").expect("PAYMENT-RESPONSE"));
+    assert_eq!(
+        (settle["transaction"].clone(), settle["network"].clone()),
+        (json!(FAKE_TX), json!("eip155:8453"))
+    );
+    // And as v2 for another order (no couple): the nonce is spent.
+    let other = pay(
+        &app,
+        &json!({"ownerId": a.owner}),
+        &a.token,
+        &[("PAYMENT-SIGNATURE", &auth.header_v2())],
+    )
+    .await;
+    assert_eq!(other.status, 402, "{}", other.body);
+    assert_eq!(other.body["reason"], "authorization already used");
+    assert_eq!(fac.settles(), 1, "one settle call");
+    assert_eq!(fac.versions(), [1, 1]);
+    assert_eq!(app.db.count("SELECT count(*) FROM receipts").await, 1);
+    assert_eq!(app.db.count("SELECT count(*) FROM buyback_ledger").await, 1);
+}
+
+#[tokio::test]
+async fn one_authorization_raced_in_both_versions_settles_once() {
+    let (app, fac) = venue(FacilitatorMode::Valid).await;
+    let a = app.dater("ada", json!({"about": "tea"}), None).await;
+    let body = json!({"ownerId": a.owner});
+    let auth = Pay::new();
+    let (v1, v2) = (auth.header(), auth.header_v2());
+    let calls = (0..12).map(|i| {
+        let h = if i % 2 == 0 {
+            ("X-PAYMENT", v1.as_str())
+        } else {
+            ("PAYMENT-SIGNATURE", v2.as_str())
+        };
+        let body = &body;
+        let app = &app;
+        let token = a.token.as_str();
+        async move { (i, pay(app, body, token, &[h]).await) }
+    });
+    let results = futures_util::future::join_all(calls).await;
+    let mut receipts = std::collections::HashSet::new();
+    for (i, r) in &results {
+        assert_eq!(r.status, 200, "{}", r.body);
+        receipts.insert(r.body["receiptId"].to_string());
+        // Each answer speaks the version its request used.
+        let (mine, other) = if i % 2 == 0 {
+            ("x-payment-response", "payment-response")
+        } else {
+            ("payment-response", "x-payment-response")
+        };
+        assert!(r.header(mine).is_some() && r.header(other).is_none(), "{i}");
+    }
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(fac.settles(), 1);
+    assert_eq!(app.db.count("SELECT count(*) FROM receipts").await, 1);
+}
+
+#[tokio::test]
+async fn v2_pre_check_failures_reach_no_facilitator() {
+    let (app, fac) = venue(FacilitatorMode::Valid).await;
+    let a = app.dater("ada", json!({"about": "tea"}), None).await;
+    let mut wrong_network = unb64(&Pay::new().header_v2());
+    wrong_network["accepted"]["network"] = json!("base");
+    let cases = [
+        ("a v1 payload", Pay::new().header(), "x402Version must be 2"),
+        ("accepted.network", b64(&wrong_network), "accepted.network"),
+        (
+            "amount",
+            Pay {
+                value: 4_999_999,
+                ..Pay::new()
+            }
+            .header_v2(),
+            "authorization.value",
+        ),
+    ];
+    for (name, header, needle) in cases {
+        let r = pay(
+            &app,
+            &json!({"ownerId": a.owner}),
+            &a.token,
+            &[("PAYMENT-SIGNATURE", &header)],
+        )
+        .await;
+        assert_eq!(r.status, 402, "{name}: {}", r.body);
+        assert_eq!(r.body["error"], "payment not verified");
+        assert!(
+            r.body["reason"].as_str().unwrap().contains(needle),
+            "{name}: {}",
+            r.body
+        );
+    }
+    assert_eq!(fac.verifies() + fac.settles(), 0);
+}
+
+/// The official x402 SDKs as clients (docs/payments.md "Interop tests"): Python `x402` 2.25
+/// (v1 and v2) and the TypeScript `@x402/core` client under Node, each paying our 402 against
+/// the fake facilitator, which refuses a body that is not in the version the client used.
+///
+/// The SDKs live under `target/` (`x402-venv`, `x402-node`); a test that finds them missing
+/// installs them (pip and npm registries), and prints `skipped: …` and passes when it cannot
+/// (no network, no python3 or node).
+mod interop {
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Stdio};
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    use serde_json::{Value, json};
+
+    use ishtar_test_support::{FAKE_TX, FacilitatorMode};
+
+    use super::venue;
+
+    /// A throwaway payer key (nothing on chain; the fake facilitator settles anything).
+    const KEY: &str = "0x4242424242424242424242424242424242424242424242424242424242424242";
+    /// The pinned SDK versions.
+    const PIP_X402: &str = "x402[evm]==2.25.*";
+    const NPM_PACKAGES: [&str; 3] = ["@x402/core@~2.27.0", "@x402/evm@~2.27.0", "viem@^2.48"];
+    /// How long one client run may take (an SDK import is the slow part: ~1–2 s).
+    const RUN_TIMEOUT: Duration = Duration::from_secs(90);
+
+    fn workspace() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf()
+    }
+
+    fn target_dir() -> PathBuf {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| workspace().join("target"), PathBuf::from)
+    }
+
+    fn script(name: &str) -> PathBuf {
+        workspace().join("tests/interop").join(name)
+    }
+
+    /// Runs `cmd` to the end; Ok(stdout) on exit 0, else Err(what it said).
+    fn run(cmd: &mut Command) -> Result<String, String> {
+        let out = cmd
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("{cmd:?}: {e}"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!(
+                "{cmd:?} exited {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .rev()
+                    .take(8)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ))
+        }
+    }
+
+    /// One set-up per test binary, however many tests ask at once.
+    static PYTHON: Mutex<Option<Result<PathBuf, String>>> = Mutex::new(None);
+    static NODE: Mutex<Option<Result<PathBuf, String>>> = Mutex::new(None);
+
+    fn once(
+        cell: &'static Mutex<Option<Result<PathBuf, String>>>,
+        setup: fn() -> Result<PathBuf, String>,
+    ) -> Result<PathBuf, String> {
+        let mut guard = cell
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.get_or_insert_with(setup).clone()
+    }
+
+    /// `target/x402-venv/bin/python` with x402 2.25 and its EVM extra, installed if missing.
+    fn python_setup() -> Result<PathBuf, String> {
+        let venv = target_dir().join("x402-venv");
+        let python = venv.join("bin/python");
+        let probe = |p: &Path| {
+            run(Command::new(p).args([
+                "-c",
+                "import importlib.metadata as m, eth_account, x402.mechanisms.evm.exact; \
+                 assert m.version('x402').startswith('2.25.'), m.version('x402')",
+            ]))
+        };
+        if probe(&python).is_ok() {
+            return Ok(python);
+        }
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+        run(Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--timeout",
+            "30",
+            PIP_X402,
+        ]))?;
+        probe(&python)?;
+        Ok(python)
+    }
+
+    /// `target/x402-node` with @x402/core, @x402/evm and viem, installed if missing.
+    fn node_setup() -> Result<PathBuf, String> {
+        let dir = target_dir().join("x402-node");
+        let node_ok = run(Command::new("node").args([
+            "-e",
+            "process.exit(Number(process.versions.node.split('.')[0]) >= 18 ? 0 : 1)",
+        ]));
+        node_ok.map_err(|e| format!("Node 18+ is needed (for fetch): {e}"))?;
+        let installed = |d: &Path| {
+            ["@x402/core", "@x402/evm", "viem"]
+                .iter()
+                .all(|p| d.join("node_modules").join(p).join("package.json").exists())
+        };
+        if installed(&dir) {
+            return Ok(dir);
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let package = dir.join("package.json");
+        if !package.exists() {
+            std::fs::write(&package, r#"{"name":"x402-node-interop","private":true}"#)
+                .map_err(|e| format!("{}: {e}", package.display()))?;
+        }
+        run(Command::new("npm")
+            .current_dir(&dir)
+            .args(["install", "--no-audit", "--no-fund", "--silent"])
+            .args(NPM_PACKAGES))?;
+        if installed(&dir) {
+            Ok(dir)
+        } else {
+            Err("npm install left no @x402/core".to_owned())
+        }
+    }
+
+    /// Runs a client script with a time limit; its one JSON line on success.
+    fn run_client(mut cmd: Command) -> Result<Value, String> {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{cmd:?}: {e}"))?;
+        let started = Instant::now();
+        loop {
+            if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+                break;
+            }
+            if started.elapsed() > RUN_TIMEOUT {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{cmd:?} took longer than {RUN_TIMEOUT:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return Err(format!("client failed ({}): {stderr}", out.status));
+        }
+        serde_json::from_str(stdout.trim()).map_err(|e| format!("{e}: {stdout} {stderr}"))
+    }
+
+    enum Sdk {
+        Python,
+        Node,
+    }
+
+    /// Pays one report with `sdk` in `version`; checks what the client saw and what the
+    /// facilitator received.
+    async fn pays(sdk: Sdk, version: u64) {
+        let (name, setup) = match sdk {
+            Sdk::Python => ("python x402 2.25", python_setup as fn() -> _),
+            Sdk::Node => ("@x402/core 2.27 under Node", node_setup as fn() -> _),
+        };
+        let cell = match sdk {
+            Sdk::Python => &PYTHON,
+            Sdk::Node => &NODE,
+        };
+        let env = match tokio::task::spawn_blocking(move || once(cell, setup))
+            .await
+            .unwrap()
+        {
+            Ok(p) => p,
+            Err(why) => {
+                eprintln!("skipped: x402 interop with {name}: cannot set it up: {why}");
+                return;
+            }
+        };
+
+        let (app, fac) = venue(FacilitatorMode::Valid).await;
+        let a = app.dater("ada", json!({"about": "tea"}), None).await;
+        let url = app.url("/api/premium/compatibility-report");
+        let body = json!({"ownerId": a.owner}).to_string();
+        let args = [
+            url,
+            body,
+            a.token.clone(),
+            KEY.to_owned(),
+            version.to_string(),
+        ];
+        let cmd = match sdk {
+            Sdk::Python => {
+                let mut c = Command::new(&env);
+                c.arg(script("x402_pay.py")).args(&args);
+                c
+            }
+            Sdk::Node => {
+                let mut c = Command::new("node");
+                c.env("X402_NODE_DIR", &env)
+                    .arg(script("x402_pay.cjs"))
+                    .args(&args);
+                c
+            }
+        };
+        let out = tokio::task::spawn_blocking(move || run_client(cmd))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{name}, v{version}: {e}"));
+
+        let (sent, answer, other, network) = if version == 2 {
+            (
+                "PAYMENT-SIGNATURE",
+                "PAYMENT-RESPONSE",
+                "X-PAYMENT-RESPONSE",
+                "eip155:8453",
+            )
+        } else {
+            (
+                "X-PAYMENT",
+                "X-PAYMENT-RESPONSE",
+                "PAYMENT-RESPONSE",
+                "base",
+            )
+        };
+        assert_eq!(out["paymentHeader"], sent, "{out}");
+        assert_eq!(out["status"], 200, "{out}");
+        assert_eq!(out["body"]["ok"], true, "{out}");
+        assert_eq!(out["settle"]["success"], true, "{out}");
+        assert_eq!(out["settle"]["transaction"], FAKE_TX, "{out}");
+        assert_eq!(out["settle"]["network"], network, "{out}");
+        let headers: Vec<&str> = out["responseHeaders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            headers.contains(&answer) && !headers.contains(&other),
+            "{out}"
+        );
+
+        // The facilitator was spoken to in the client's version, once each way.
+        assert_eq!(fac.versions(), [version, version]);
+        let received = fac.received();
+        let (_, verify) = &received[0];
+        assert_eq!(verify["paymentPayload"]["x402Version"], version);
+        if version == 2 {
+            assert_eq!(
+                verify["paymentPayload"]["accepted"],
+                verify["paymentRequirements"]
+            );
+            assert_eq!(
+                verify["paymentPayload"]["resource"]["url"],
+                super::RESOURCE_URL
+            );
+        } else {
+            assert_eq!(verify["paymentPayload"]["network"], "base");
+        }
+        assert_eq!(app.db.count("SELECT count(*) FROM receipts").await, 1);
+    }
+
+    #[tokio::test]
+    async fn python_sdk_pays_in_v1() {
+        pays(Sdk::Python, 1).await;
+    }
+
+    #[tokio::test]
+    async fn python_sdk_pays_in_v2() {
+        pays(Sdk::Python, 2).await;
+    }
+
+    #[tokio::test]
+    async fn node_sdk_pays_in_v2() {
+        pays(Sdk::Node, 2).await;
+    }
+
+    #[tokio::test]
+    async fn node_sdk_pays_in_v1() {
+        pays(Sdk::Node, 1).await;
+    }
 }

@@ -5,18 +5,21 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn a_report_is_opened() {
     let app = spawn_app().await;
+    let (status, body) = app.owned_persona("wren").await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["personaId"].as_i64().unwrap();
     let (status, body) = app
         .post(
             "/api/report",
-            &json!({"targetType": "persona", "targetId": 9, "reason": "spam\u{202E}moc"}),
+            &json!({"targetType": "persona", "targetId": id, "reason": "spam\u{202E}moc"}),
             None,
         )
         .await;
     assert_eq!(status, 200);
     assert_eq!(body, json!({"ok": true}));
     assert_eq!(
-        app.db.scalar("SELECT target_type || ':' || target_id || ':' || reason || ':' || status FROM reports").await.as_deref(),
-        Some("persona:9:spammoc:open")
+        app.db.scalar("SELECT target_type || ':' || target_id || ':' || reason || ':' || status FROM reports").await,
+        Some(format!("persona:{id}:spammoc:open"))
     );
 }
 

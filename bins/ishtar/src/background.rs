@@ -6,6 +6,19 @@ use std::time::Duration;
 
 use ishtar_domain::Venue;
 use ishtar_domain::beat::BeatError;
+use ishtar_domain::notify::{DeliveryLimits, Notifier};
+
+/// How often the delivery loop looks for due notifications when nothing has ended.
+const DELIVERY_POLL: Duration = Duration::from_millis(500);
+
+/// The notification delivery loop (docs/notifications.md): up to `limits.concurrency`
+/// deliveries in flight, more claimed whenever one ends and every [`DELIVERY_POLL`]. Runs
+/// until aborted; several instances may run it over one database.
+pub async fn deliver_forever(notifier: Arc<Notifier>, limits: DeliveryLimits) {
+    notifier
+        .run(limits, || tokio::time::sleep(DELIVERY_POLL))
+        .await;
+}
 
 /// Handles of the background tasks.
 pub struct Workers {
@@ -22,7 +35,7 @@ impl Workers {
 }
 
 /// Starts the background tasks (none when `enabled` is false).
-pub fn spawn(venue: Arc<Venue>, enabled: bool) -> Workers {
+pub fn spawn(venue: Arc<Venue>, enabled: bool, delivery: DeliveryLimits) -> Workers {
     if !enabled {
         return Workers { tasks: Vec::new() };
     }
@@ -57,16 +70,7 @@ pub fn spawn(venue: Arc<Venue>, enabled: bool) -> Workers {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });
-    let deliver = tokio::spawn(async move {
-        loop {
-            match venue.notifier.deliver_due(64).await {
-                Ok(n) if n > 0 => tracing::debug!(delivered = n, "notifications delivered"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "notification delivery failed"),
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    });
+    let deliver = tokio::spawn(deliver_forever(venue.notifier.clone(), delivery));
     Workers {
         tasks: vec![beat, deliver, retention],
     }

@@ -15,7 +15,7 @@ pub struct Cli {
     pub config: Config,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Create and migrate the database, then serve HTTP (the default).
     Serve,
@@ -24,6 +24,20 @@ pub enum Command {
     /// Run one match beat now (as the operator's console would), print its result as
     /// JSON ({"cycleId","pairs","created"}), then exit.
     Beat,
+    /// Load N synthetic daters (owner, allowed dating doc with prefs, verified agent
+    /// endpoint, admitted persona) through the store's bulk writes, for benchmarks and
+    /// demos; raises the `cap` setting if needed; print what was written as JSON.
+    Seed {
+        /// How many personas.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=2_000_000))]
+        personas: u64,
+        /// The generator's seed (the same seed gives the same daters).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Handles are `<prefix><i>`; use a new prefix to add more daters to a venue.
+        #[arg(long, default_value = "seed-")]
+        prefix: String,
+    },
     /// Erase an owner and everything that is theirs (the cascade of DELETE
     /// /api/owners/me), print what was removed as JSON, then exit. Irreversible.
     Erase {
@@ -61,7 +75,20 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .await;
             answer(&serde_json::json!({
                 "cycleId": r.cycle_id, "pairs": r.pairs, "created": r.created,
+                "semantic": r.semantic, "eligible": r.eligible, "embedded": r.embedded,
+                "embedFailed": r.embed_failed, "skipped": r.skipped, "notified": r.notified,
+                "totalMs": r.total_ms,
+                "stagesMs": r.stages.iter().map(|(name, ms)| serde_json::json!([name, ms])).collect::<Vec<_>>(),
             }))
+        }
+        Command::Seed {
+            personas,
+            seed,
+            prefix,
+        } => {
+            let n = usize::try_from(personas).map_err(|e| e.to_string())?;
+            let (written, cap) = crate::seed::run(&cli.config, n, seed, &prefix).await?;
+            answer(&serde_json::json!({"personas": written, "cap": cap}))
         }
         Command::Erase { owner } => {
             let venue = crate::build_venue(&cli.config)

@@ -13,6 +13,9 @@ pub const DEFAULT_GEO_HEADER: &str = "cf-ipcountry";
 pub const DEFAULT_DATA_DIR: &str = ".ishtar";
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 pub const DEFAULT_DIDIT_BASE_URL: &str = "https://verification.didit.me";
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
+/// The shortest operator secret the server starts with.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
 /// Everything the venue reads from its environment.
 #[derive(Debug, Clone, Args)]
@@ -33,7 +36,7 @@ pub struct Config {
     #[arg(long, env = "ISHTAR_HTTP_WORKERS", default_value_t = 0)]
     pub http_workers: usize,
 
-    /// Operator secret for /admin (none: the console is closed).
+    /// Operator secret for /admin, at least 32 characters (none: the console is closed).
     #[arg(long, env = "ISHTAR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<SecretString>,
 
@@ -45,6 +48,16 @@ pub struct Config {
     #[arg(long, env = "ISHTAR_GEO_DENIED", default_value = "")]
     pub geo_denied: String,
 
+    /// Rate limits: `on` (the defaults), `off` (tests, benchmarks), or overrides such as
+    /// `intake=30/60s,personas=off` (README, "Rate limits").
+    #[arg(long, env = "ISHTAR_RATE_LIMITS", default_value = "on")]
+    pub rate_limits: ishtar_http::ratelimit::RateLimitConfig,
+
+    /// Proxies (IPs or CIDRs, comma-separated) whose `Forwarded`/`X-Forwarded-For` name the
+    /// client for rate limits; none: the TCP peer is the client.
+    #[arg(long, env = "ISHTAR_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: ishtar_http::ratelimit::TrustedProxies,
+
     /// Allow http and loopback/private callback URLs (local development and tests only).
     #[arg(long, env = "ISHTAR_ALLOW_PRIVATE_CALLBACKS", default_value = "false",
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
@@ -53,6 +66,14 @@ pub struct Config {
     /// Time allowed for a callback round-trip, in milliseconds.
     #[arg(long, env = "ISHTAR_CALLBACK_TIMEOUT_MS", default_value_t = 5000)]
     pub callback_timeout_ms: u64,
+
+    /// Notification deliveries in flight at once, all agent endpoints together.
+    #[arg(long, env = "ISHTAR_DELIVERY_CONCURRENCY", default_value_t = 16)]
+    pub delivery_concurrency: usize,
+
+    /// Notification deliveries in flight at once to one agent endpoint.
+    #[arg(long, env = "ISHTAR_DELIVERY_PER_ENDPOINT", default_value_t = 4)]
+    pub delivery_per_endpoint: usize,
 
     /// Base64 of 32 bytes for AES-256-GCM at rest (none: a dev key under the data dir).
     #[arg(long, env = "ISHTAR_ENCRYPTION_KEY", hide_env_values = true)]
@@ -87,6 +108,18 @@ pub struct Config {
     /// Safety model (Llama-Guard-style answers).
     #[arg(long, env = "ISHTAR_GUARD_MODEL")]
     pub guard_model: Option<String>,
+
+    /// Profiles per embedding call in a beat.
+    #[arg(long, env = "ISHTAR_EMBED_BATCH", default_value_t = 256)]
+    pub embed_batch: usize,
+
+    /// Embedding calls in flight at once in a beat.
+    #[arg(long, env = "ISHTAR_EMBED_CONCURRENCY", default_value_t = 4)]
+    pub embed_concurrency: usize,
+
+    /// Gambit drafts (writer call and chaperone) in flight at once in a beat.
+    #[arg(long, env = "ISHTAR_GAMBIT_CONCURRENCY", default_value_t = 8)]
+    pub gambit_concurrency: usize,
 
     /// x402 facilitator base URL (unset: every payment is not verified).
     #[arg(long, env = "ISHTAR_X402_FACILITATOR_URL")]
@@ -143,6 +176,10 @@ pub struct Config {
     /// Where a generated development key is kept.
     #[arg(long, env = "ISHTAR_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
+
+    /// Time a whole request body may take to arrive, in milliseconds (then 408).
+    #[arg(long, env = "ISHTAR_BODY_TIMEOUT_MS", default_value_t = DEFAULT_BODY_TIMEOUT_MS)]
+    pub body_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -155,8 +192,12 @@ impl Default for Config {
             admin_token: None,
             geo_header: DEFAULT_GEO_HEADER.to_owned(),
             geo_denied: String::new(),
+            rate_limits: ishtar_http::ratelimit::RateLimitConfig::default(),
+            trusted_proxies: ishtar_http::ratelimit::TrustedProxies::default(),
             allow_private_callbacks: false,
             callback_timeout_ms: 5000,
+            delivery_concurrency: 16,
+            delivery_per_endpoint: 4,
             encryption_key: None,
             background: true,
             ai_base_url: None,
@@ -165,6 +206,9 @@ impl Default for Config {
             embed_dimensions: None,
             chat_model: None,
             guard_model: None,
+            embed_batch: 256,
+            embed_concurrency: 4,
+            gambit_concurrency: 8,
             x402_facilitator_url: None,
             x402_pay_to: None,
             x402_network: "eip155:8453".to_owned(),
@@ -179,6 +223,31 @@ impl Default for Config {
             didit_workflow_id: None,
             didit_webhook_secret: None,
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
         }
+    }
+}
+
+impl Config {
+    /// Checks the values a server must not start with. The message is one line and never
+    /// carries a secret.
+    ///
+    /// # Errors
+    /// What is wrong, in one line.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(token) = &self.admin_token {
+            let chars = secrecy::ExposeSecret::expose_secret(token).chars().count();
+            // Empty is the same as unset: the console stays closed.
+            if chars > 0 && chars < MIN_ADMIN_TOKEN_CHARS {
+                return Err(format!(
+                    "ISHTAR_ADMIN_TOKEN is too short ({chars} characters); \
+                     use at least {MIN_ADMIN_TOKEN_CHARS}, e.g. `openssl rand -hex 32`"
+                ));
+            }
+        }
+        if self.body_timeout_ms == 0 {
+            return Err("ISHTAR_BODY_TIMEOUT_MS must be above 0".to_owned());
+        }
+        Ok(())
     }
 }

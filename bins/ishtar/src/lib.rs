@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod identity;
 pub mod keys;
+pub mod seed;
 pub mod telemetry;
 
 use std::net::TcpListener;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 
-use ishtar_ai_local::{LocalEmbedder, LocalGuard, TemplateWriter};
+use ishtar_ai_local::{LocalEmbedder, LocalFirst, LocalGuard, TemplateWriter};
 use ishtar_callbacks::{CallbackConfig, HttpCallbackClient};
 use ishtar_domain::ports::{Clock, Ids};
 use ishtar_domain::settings::SettingsService;
@@ -42,6 +43,9 @@ pub enum StartError {
 }
 
 /// The AI adapters: the gateway when `ISHTAR_AI_BASE_URL` is set, else the local ones.
+/// The guard is always the local guard first (on the local embedder, which its thresholds
+/// were calibrated on), then the gateway's guard when there is one (issue 11); the
+/// chaperone's own denylist and contact screen run before either.
 type AiPorts = (
     Arc<dyn ishtar_domain::ports::Guard>,
     Arc<dyn ishtar_domain::ports::Embedder>,
@@ -51,7 +55,7 @@ type AiPorts = (
 fn ai_ports(config: &Config) -> Result<AiPorts, StartError> {
     let Some(base) = config.ai_base_url.clone().filter(|u| !u.trim().is_empty()) else {
         return Ok((
-            Arc::new(LocalGuard),
+            Arc::new(LocalGuard::default()),
             Arc::new(LocalEmbedder),
             Arc::new(TemplateWriter),
         ));
@@ -74,8 +78,12 @@ fn ai_ports(config: &Config) -> Result<AiPorts, StartError> {
         g.guard_model = m.clone();
     }
     let err = |e: ishtar_domain::ProviderError| StartError::Config(format!("AI gateway: {e}"));
+    let gateway_guard = Arc::new(ishtar_ai_gateway::GatewayGuard::new(g.clone()).map_err(err)?);
     Ok((
-        Arc::new(ishtar_ai_gateway::GatewayGuard::new(g.clone()).map_err(err)?),
+        Arc::new(LocalFirst::new(
+            Arc::new(LocalGuard::default()),
+            gateway_guard,
+        )),
         Arc::new(ishtar_ai_gateway::GatewayEmbedder::new(g.clone()).map_err(err)?),
         Arc::new(ishtar_ai_gateway::GatewayWriter::new(g).map_err(err)?),
     ))
@@ -118,6 +126,46 @@ impl Ids for OsIds {
     }
 }
 
+/// Runs a beat on the runtime the venue was built on (the binary's main Tokio runtime),
+/// not on the HTTP workers, which have runtimes of their own, and the matcher's CPU work on
+/// that runtime's blocking pool: a beat at scale never occupies a request worker.
+#[derive(Debug, Clone)]
+pub struct BackgroundRuntime {
+    handle: tokio::runtime::Handle,
+}
+
+impl BackgroundRuntime {
+    /// The runtime this is called on.
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime.
+    pub fn current() -> Self {
+        Self {
+            handle: tokio::runtime::Handle::current(),
+        }
+    }
+}
+
+type Done = ishtar_domain::ports::BoxFuture<'static, Result<(), ishtar_domain::ProviderError>>;
+
+fn joined(handle: tokio::task::JoinHandle<()>) -> Done {
+    Box::pin(async move {
+        handle
+            .await
+            .map_err(|e| ishtar_domain::ProviderError::Unavailable(e.to_string()))
+    })
+}
+
+impl ishtar_domain::ports::Offload for BackgroundRuntime {
+    fn run_blocking(&self, job: Box<dyn FnOnce() + Send + 'static>) -> Done {
+        joined(self.handle.spawn_blocking(job))
+    }
+
+    fn spawn(&self, task: ishtar_domain::ports::BoxFuture<'static, ()>) -> Done {
+        joined(self.handle.spawn(task))
+    }
+}
+
 /// Creates the database if missing and applies the migrations.
 ///
 /// # Errors
@@ -125,6 +173,23 @@ impl Ids for OsIds {
 pub async fn prepare_database(config: &Config) -> Result<usize, StartError> {
     ishtar_store_postgres::ensure_database(&config.database_url, Duration::from_secs(5)).await?;
     Ok(ishtar_store_postgres::migrate(&config.database_url).await?)
+}
+
+/// How notifications are delivered (docs/notifications.md): the concurrency bounds, and
+/// leases sized from the callback timeout (which bounds every delivery).
+pub fn delivery_limits(config: &Config) -> ishtar_domain::notify::DeliveryLimits {
+    ishtar_domain::notify::DeliveryLimits {
+        concurrency: config.delivery_concurrency.max(1),
+        per_endpoint: config.delivery_per_endpoint.max(1),
+        max_delivery: callback_timeout(config)
+            .try_into()
+            .unwrap_or(time::Duration::MAX),
+        ..Default::default()
+    }
+}
+
+fn callback_timeout(config: &Config) -> Duration {
+    Duration::from_millis(config.callback_timeout_ms.max(1))
 }
 
 /// Builds the venue from its configuration: every adapter, wired into the domain.
@@ -182,6 +247,7 @@ pub async fn build_venue_with_clock(
         facilitator: Arc::new(facilitator(config)?),
         // Exact blocked kNN below the measured crossover, clustered above (docs/matcher.md).
         search: Arc::new(ishtar_matcher::Search::new()),
+        offload: Arc::new(BackgroundRuntime::current()),
         escalations: store.clone(),
         login: id.login,
         identity: id.identity,
@@ -191,7 +257,7 @@ pub async fn build_venue_with_clock(
         proofs: Arc::new(EthProofs),
         callbacks: Arc::new(HttpCallbackClient::new(CallbackConfig {
             allow_private: config.allow_private_callbacks,
-            timeout: Duration::from_millis(config.callback_timeout_ms.max(1)),
+            timeout: callback_timeout(config),
             ..CallbackConfig::default()
         })),
         clock,
@@ -202,6 +268,12 @@ pub async fn build_venue_with_clock(
         payment: ishtar_domain::payments::PaymentOptions {
             pay_to: config.x402_pay_to.clone().filter(|p| !p.trim().is_empty()),
             network: config.x402_network.clone(),
+            public_url: config.public_url.clone(),
+        },
+        beat: ishtar_domain::beat::BeatOptions {
+            embed_batch: config.embed_batch.max(1),
+            embed_concurrency: config.embed_concurrency.max(1),
+            gambit_concurrency: config.gambit_concurrency.max(1),
         },
     };
     Ok(Venue::new(ports, Arc::new(settings), opts))
@@ -220,6 +292,7 @@ impl Application {
     /// # Errors
     /// [`StartError`].
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        config.check().map_err(StartError::Config)?;
         let venue = web::Data::new(build_venue(&config).await?);
         let listener = TcpListener::bind(&config.bind).map_err(|cause| StartError::Bind {
             addr: config.bind.clone(),
@@ -240,8 +313,18 @@ impl Application {
                 .map(|t| secrecy::ExposeSecret::expose_secret(t).to_owned()),
             privy_app_id: identity::claim_app_id(&config),
             public_url: config.public_url.trim().trim_end_matches('/').to_owned(),
+            // Built once here: every worker's app shares these buckets.
+            rate_limits: ishtar_http::ratelimit::RateLimits::new(
+                &config.rate_limits,
+                config.trusted_proxies.clone(),
+            ),
+            body_timeout: Duration::from_millis(config.body_timeout_ms),
         };
-        let workers = background::spawn(venue.clone().into_inner(), config.background);
+        let workers = background::spawn(
+            venue.clone().into_inner(),
+            config.background,
+            delivery_limits(&config),
+        );
         let mut server = HttpServer::new(move || ishtar_http::app(venue.clone(), http.clone()))
             .shutdown_timeout(10);
         if config.http_workers > 0 {

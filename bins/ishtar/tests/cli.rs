@@ -29,6 +29,29 @@ fn an_unreachable_database_is_one_line_and_exit_1() {
 }
 
 #[test]
+fn a_short_admin_token_is_one_line_and_exit_1() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ishtar"))
+        .env("ISHTAR_ADMIN_TOKEN", "hunter2-is-not-a-secret")
+        // The check comes before the database is even tried.
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/ishtar")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("ishtar: configuration: ISHTAR_ADMIN_TOKEN is too short"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("at least 32"), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the token is never echoed: {stderr}"
+    );
+}
+
+#[test]
 fn help_lists_the_commands() {
     let out = Command::new(env!("CARGO_BIN_EXE_ishtar"))
         .arg("--help")

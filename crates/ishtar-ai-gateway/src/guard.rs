@@ -99,6 +99,9 @@ impl Guard for GatewayGuard {
             Ok(GuardVerdict::Unsafe(c)) => {
                 tracing::debug!(verdict = "unsafe", categories = %c.join(","), "guard answered");
             }
+            Ok(GuardVerdict::Unsure(c)) => {
+                tracing::debug!(verdict = "unsure", categories = %c.join(","), "guard answered");
+            }
             Err(_) => tracing::warn!("guard answer unreadable"),
         }
         verdict

@@ -1,7 +1,9 @@
 //! No-network defaults for Ishtar's AI ports (design.md §2, §3 "Chaperone", "Matchmaker").
 //!
-//! - [`LocalGuard`]: a deterministic rules classifier for the chaperone's `Guard` port, with
-//!   Llama-Guard-style category codes, so the venue runs safely with no model gateway.
+//! - [`LocalGuard`]: the chaperone's `Guard` port with no model gateway: a scored rule
+//!   engine per Llama Guard 3 category over normalised text, plus similarity to labelled
+//!   exemplars through the `Embedder` port; unsure is held, never allowed. [`LocalFirst`]
+//!   runs it before a gateway guard. Figures: `docs/safety.md`.
 //! - [`LocalEmbedder`]: deterministic hashed text features (word unigrams and bigrams,
 //!   character 3-grams) in 384 dimensions, for the matchmaker's `Embedder` port.
 //! - [`TemplateWriter`]: gambits and compatibility reports from fixed templates, for the
@@ -12,9 +14,13 @@
 
 mod embedder;
 mod guard;
+mod rules;
 mod text;
 mod writer;
 
 pub use embedder::{LOCAL_DIMENSIONS, LOCAL_MODEL, LocalEmbedder};
-pub use guard::LocalGuard;
+pub use guard::{
+    Assessment, LocalFirst, LocalGuard, SIM_FLOOR, SIM_MARGIN, SIM_WEIGHT, UNSAFE_AT, UNSURE_AT,
+    exemplars, nearest, similar_categories,
+};
 pub use writer::TemplateWriter;

@@ -1,7 +1,8 @@
 //! Calls to agents' callback URLs (design.md §5), as the domain's [`CallbackClient`] port.
 //!
 //! Rules: https only; the host is resolved first and every resolved address must be public
-//! (no loopback, private, link-local, CGNAT or metadata ranges) unless private callbacks
+//! (no loopback, private, link-local, site-local, CGNAT or metadata ranges, and no IPv6
+//! form embedding an IPv4 address — `is_public_ip` lists them) unless private callbacks
 //! are allowed for development; the connection is pinned to the checked addresses (no
 //! second lookup an attacker could rebind); no redirects, no proxies; short timeouts; the
 //! response is read up to a small cap.
@@ -177,7 +178,15 @@ impl CallbackClient for HttpCallbackClient {
         body: Vec<u8>,
         signature: String,
     ) -> Result<(), ProviderError> {
-        self.post_bytes(url, body, Some(signature)).await.map(drop)
+        // One bound for the whole call (resolution included), so a delivery never outlives
+        // the timeout its lease is sized from (docs/notifications.md).
+        tokio::time::timeout(
+            self.cfg.timeout,
+            self.post_bytes(url, body, Some(signature)),
+        )
+        .await
+        .map_err(|_| unavailable("timeout"))?
+        .map(drop)
     }
 }
 
@@ -211,6 +220,58 @@ mod tests {
         ] {
             let r = strict().vet(url).await;
             assert!(matches!(r, Err(ProviderError::Rejected(_))), "{url}: {r:?}");
+        }
+    }
+
+    /// Issue 11: IPv6 spellings that reach an IPv4 address, and site-local.
+    #[tokio::test]
+    async fn ipv6_forms_that_embed_a_private_ipv4_are_refused() {
+        for (url, form) in [
+            ("https://[::7f00:1]/cb", "IPv4-compatible loopback"),
+            ("https://[::a00:1]/cb", "IPv4-compatible private"),
+            ("https://[::808:808]/cb", "IPv4-compatible, even public"),
+            ("https://[::ffff:0:7f00:1]/cb", "IPv4-translated loopback"),
+            (
+                "https://[::ffff:0:808:808]/cb",
+                "IPv4-translated, even public",
+            ),
+            ("https://[::ffff:127.0.0.1]/cb", "IPv4-mapped loopback"),
+            ("https://[::ffff:8.8.8.8]/cb", "IPv4-mapped, even public"),
+            ("https://[2002:7f00:1::]/cb", "6to4 of loopback"),
+            (
+                "https://[2002:a9fe:a9fe::1]/cb",
+                "6to4 of the metadata address",
+            ),
+            ("https://[2002:808:808::1]/cb", "6to4, even public"),
+            ("https://[64:ff9b::7f00:1]/cb", "NAT64 of loopback"),
+            (
+                "https://[64:ff9b::a9fe:a9fe]/cb",
+                "NAT64 of the metadata address",
+            ),
+            ("https://[64:ff9b:1::a00:1]/cb", "local-use NAT64"),
+            (
+                "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/cb",
+                "Teredo",
+            ),
+            ("https://[fec0::1]/cb", "site-local"),
+            ("https://[feff:ffff::1]/cb", "site-local, top of the range"),
+        ] {
+            let r = strict().vet(url).await;
+            assert!(
+                matches!(&r, Err(ProviderError::Rejected(m)) if m == "address not allowed"),
+                "{form} ({url}): {r:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn nat64_of_a_public_ipv4_and_plain_public_ipv6_are_allowed() {
+        for url in [
+            "https://[64:ff9b::808:808]/cb",
+            "https://[2606:4700:4700::1111]/cb",
+        ] {
+            let r = strict().vet(url).await;
+            assert!(r.is_ok(), "{url}: {r:?}");
         }
     }
 

@@ -273,8 +273,13 @@ impl DiditClient {
         // `verify_slice` compares in constant time (and refuses a wrong length).
         mac.verify_slice(&given).map_err(|_| "bad signature")?;
 
-        // Authentic: only now is the body read.
-        let body: WebhookBody = serde_json::from_slice(raw_body).map_err(|_| "malformed body")?;
+        // Authentic: only now is the body read. A NUL character anywhere in it is refused:
+        // no real delivery carries one, and Postgres cannot store one in text.
+        let body: Value = serde_json::from_slice(raw_body).map_err(|_| "malformed body")?;
+        if has_nul(&body) {
+            return Err("malformed body");
+        }
+        let body: WebhookBody = serde_json::from_value(body).map_err(|_| "malformed body")?;
         if body.session_id.trim().is_empty() {
             return Err("malformed body");
         }
@@ -295,6 +300,16 @@ impl DiditClient {
             vendor_data: body.vendor_data.or(decision_vendor_data),
             age_over_18,
         })
+    }
+}
+
+/// Whether any string of a JSON value, keys included, holds a NUL character.
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
@@ -524,6 +539,31 @@ mod tests {
         assert_eq!(ev.status, "In Progress");
         assert_eq!(ev.vendor_data, None);
         assert_eq!(ev.age_over_18, None);
+    }
+
+    #[test]
+    fn a_nul_character_anywhere_is_a_malformed_body() {
+        let c = webhook_client();
+        for body in [
+            json!({"session_id": "s-\u{0}1", "status": "Approved", "webhook_type": "status.updated"}),
+            json!({"session_id": "s-1", "status": "Approved\u{0}", "webhook_type": "status.updated"}),
+            json!({"session_id": "s-1", "status": "Approved", "webhook_type": "status.updated",
+                   "vendor_data": "ishtar:owner:1\u{0}"}),
+            json!({"session_id": "s-1", "status": "Approved", "webhook_type": "status.updated",
+                   "decision": {"id_verification": {"first_name": "A\u{0}"}}}),
+            json!({"session_id": "s-1", "status": "Approved", "webhook_type": "status.updated",
+                   "metadata": {"k\u{0}": 1}}),
+        ] {
+            let body = serde_json::to_vec(&body).unwrap();
+            assert!(
+                body.windows(6).any(|w| w == b"\\u0000"),
+                "escaped on the wire"
+            );
+            assert_eq!(
+                verify(&c, &body, Some(&sign(SECRET, &body)), Some(&ts(NOW))),
+                Err("malformed body".into())
+            );
+        }
     }
 
     #[test]

@@ -9,9 +9,30 @@ use crate::model::{NewPersona, OwnerId, PersonaId, PersonaStatus};
 use crate::ports::{Clock, OwnerStore, PersonaStore};
 use crate::sanitize;
 use crate::settings::SettingsService;
+use crate::textnorm;
 
 /// The only age attestation the door accepts.
 pub const ADULT: &str = "18+";
+
+/// Handles the venue itself speaks as or shows (`matchmaker` writes gambits, `[erased]`
+/// replaces an erased persona). A handle whose [`textnorm::handle_key`] equals one of
+/// theirs — `matchmakеr` with a Cyrillic `е`, `M4tchmaker`, full-width letters, `erased` —
+/// is refused as taken.
+pub const RESERVED_HANDLES: &[&str] = &["matchmaker", "ishtar", "admin", "[erased]"];
+
+static RESERVED_KEYS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    RESERVED_HANDLES
+        .iter()
+        .map(|h| textnorm::handle_key(h))
+        .collect()
+});
+
+/// True when `handle` collides with a [reserved handle](RESERVED_HANDLES) once lookalikes,
+/// leet, case, width and separators are undone.
+pub fn is_reserved_handle(handle: &str) -> bool {
+    let key = textnorm::handle_key(handle);
+    !key.is_empty() && RESERVED_KEYS.contains(&key)
+}
 
 /// A persona asking to be admitted (shape already validated by the caller).
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +99,7 @@ impl Admission {
         }
     }
 
-    /// Runs the three gates.
+    /// Checks the owner (step 0), then runs the three gates.
     ///
     /// # Errors
     /// See [`AdmitError`]; every non-admit is an error carrying what the agent is told.
@@ -88,29 +109,32 @@ impl Admission {
         cmd: AdmitPersona,
         bearer: Option<&str>,
     ) -> Result<PersonaId, AdmitError> {
-        // Who may act comes before any gate: a stranger learns nothing about the door.
-        // One read answers both "is this the owner's token?" and "what is its latest doc?".
-        let latest = match cmd.owner_id {
-            Some(owner) => {
-                let (actual, latest) = self
-                    .owners
-                    .owner_with_latest_heart(auth::bearer_hash(bearer)?)
-                    .await?
-                    .ok_or(AuthError::TokenRequired)?;
-                auth::same_owner(actual, owner)?;
-                Some(latest.ok_or(AdmitError::NoSuchOwner)?)
-            }
-            None => None,
-        };
+        // 0. Owner: who may act comes before any gate, and a persona needs an owner and
+        //    that owner's token (design.md §3 step 0): an ownerless persona could take a cap
+        //    slot but never court or escalate. A stranger learns nothing about the door.
+        //    One read answers both "is this the owner's token?" and "what is its latest doc?".
+        let owner = cmd.owner_id.ok_or(AuthError::TokenRequired)?;
+        let (actual, latest) = self
+            .owners
+            .owner_with_latest_heart(auth::bearer_hash(bearer)?)
+            .await?
+            .ok_or(AuthError::TokenRequired)?;
+        auth::same_owner(actual, owner)?;
+        let latest = Some(latest.ok_or(AdmitError::NoSuchOwner)?);
 
         // 1. Adult gate: nothing is stored for a refusal here.
         if cmd.persona_age != ADULT {
             return Err(AdmitError::NotAdult);
         }
 
+        // A reserved handle (or its lookalike) is taken: nothing stored, no one asked.
+        let handle = sanitize::clean(&cmd.handle);
+        if is_reserved_handle(&handle) {
+            return Err(AdmitError::HandleTaken);
+        }
+
         // 2. Chaperone: the handle is published, so it is screened with the heart.
         let heart = sanitize::clean_json(cmd.heart);
-        let handle = sanitize::clean(&cmd.handle);
         let text = format!("{handle}\n{}", sanitize::json_text(&heart));
         let settings = self.settings.current();
         let verdict = self
@@ -178,8 +202,20 @@ mod tests {
     };
     use time::macros::datetime;
 
+    /// An admission whose owner store knows [`token`] as owner 1's, as often as asked.
     async fn admission(personas: MockPersonaStore, guard: MockGuard) -> Admission {
-        admission_with(MockOwnerStore::new(), personas, guard).await
+        let hash = auth::token_hash(&token());
+        let mut owners = MockOwnerStore::new();
+        owners
+            .expect_owner_with_latest_heart()
+            .withf(move |h| *h == hash)
+            .returning(|_| Ok(Some((OwnerId(1), Some(latest())))));
+        admission_with(owners, personas, guard).await
+    }
+
+    /// Owner 1's token.
+    fn token() -> String {
+        auth::token_from_bytes(&[7u8; 32])
     }
 
     async fn admission_with(
@@ -217,7 +253,7 @@ mod tests {
 
     fn adult() -> AdmitPersona {
         AdmitPersona {
-            owner_id: None,
+            owner_id: Some(OwnerId(1)),
             handle: "wren".into(),
             model: "claude".into(),
             persona_age: "18+".into(),
@@ -241,7 +277,7 @@ mod tests {
                 ..adult()
             };
             assert!(matches!(
-                a.admit(cmd, None).await,
+                a.admit(cmd, Some(&token())).await,
                 Err(AdmitError::NotAdult)
             ));
         }
@@ -259,7 +295,7 @@ mod tests {
             .returning(|_, _, _, _| Ok((PersonaId(7), PersonaStatus::Pending)));
         let a = admission(personas, safe_guard()).await;
         assert!(matches!(
-            a.admit(adult(), None).await,
+            a.admit(adult(), Some(&token())).await,
             Err(AdmitError::CapReached(PersonaId(7)))
         ));
     }
@@ -281,7 +317,7 @@ mod tests {
             .expect_classify()
             .returning(|_| Err(crate::ProviderError::Unavailable("down".into())));
         let a = admission(personas, guard).await;
-        let r = a.admit(adult(), None).await;
+        let r = a.admit(adult(), Some(&token())).await;
         assert!(
             matches!(
                 r,
@@ -308,25 +344,86 @@ mod tests {
             handle: "mail me@x.io".into(),
             ..adult()
         };
-        match a.admit(cmd, None).await {
+        match a.admit(cmd, Some(&token())).await {
             Err(AdmitError::Chaperoned { reason, .. }) => assert_eq!(reason, "pii: email"),
             other => panic!("expected a deny, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn reserved_handles_and_their_lookalikes_are_reserved() {
+        for h in [
+            "matchmaker",
+            "matchmak\u{0435}r",
+            "M4tchmaker",
+            "\u{FF4D}\u{FF41}\u{FF54}\u{FF43}\u{FF48}maker",
+            "Match-Maker",
+            "ISHTAR",
+            "1shtar",
+            "adm1n",
+            "[erased]",
+            "erased",
+        ] {
+            assert!(is_reserved_handle(h), "{h}");
+        }
+        for h in ["wren", "matchmaker2", "ishtar_fan", "administrator", ""] {
+            assert!(!is_reserved_handle(h), "{h}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reserved_handle_is_taken_before_any_gate_stores_anything() {
+        let mut personas = MockPersonaStore::new();
+        personas.expect_insert_persona().never();
+        let mut guard = MockGuard::new();
+        guard.expect_classify().never();
+        let a = admission(personas, guard).await;
+        let cmd = AdmitPersona {
+            handle: "matchmak\u{0435}r".into(),
+            ..adult()
+        };
+        assert!(matches!(
+            a.admit(cmd, Some(&token())).await,
+            Err(AdmitError::HandleTaken)
+        ));
     }
 
     #[tokio::test]
     async fn an_allowed_persona_within_the_cap_is_admitted() {
         let mut personas = MockPersonaStore::new();
         personas.expect_insert_persona().returning(|p, _, log, _| {
-            assert_eq!(p.active_market, "remote");
+            assert_eq!(p.owner_id, Some(OwnerId(1)));
             assert_eq!((log.target_type, log.target_id), ("persona", None));
             Ok((PersonaId(1), PersonaStatus::Admitted))
         });
         let a = admission(personas, safe_guard()).await;
         assert_eq!(
-            a.admit(adult(), None).await.expect("admitted"),
+            a.admit(adult(), Some(&token())).await.expect("admitted"),
             PersonaId(1)
         );
+    }
+
+    #[tokio::test]
+    async fn a_persona_without_an_owner_is_refused_before_any_gate() {
+        // Even with a valid token: an ownerless persona could take a cap slot but never
+        // court. Nothing is looked up, screened or stored.
+        let mut owners = MockOwnerStore::new();
+        owners.expect_owner_with_latest_heart().never();
+        let mut personas = MockPersonaStore::new();
+        personas.expect_insert_persona().never();
+        let mut guard = MockGuard::new();
+        guard.expect_classify().never();
+        let a = admission_with(owners, personas, guard).await;
+        for bearer in [None, Some(token())] {
+            let cmd = AdmitPersona {
+                owner_id: None,
+                ..adult()
+            };
+            assert!(matches!(
+                a.admit(cmd, bearer.as_deref()).await,
+                Err(AdmitError::Auth(AuthError::TokenRequired))
+            ));
+        }
     }
 
     fn owned(owner: i64) -> AdmitPersona {

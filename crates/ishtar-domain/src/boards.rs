@@ -59,12 +59,26 @@ impl Boards {
         ))
     }
 
-    /// Opens a report for review.
+    /// Opens a report for review, about a persona, post, turn or couple that exists.
     ///
     /// # Errors
-    /// Store errors.
-    pub async fn report(&self, mut report: NewReport) -> Result<(), StoreError> {
+    /// [`ReportError::NoSuchTarget`] (nothing stored); store errors.
+    pub async fn report(&self, mut report: NewReport) -> Result<(), ReportError> {
         report.reason = report.reason.map(|r| sanitize::clean(&r));
-        self.reports.file_report(report, self.clock.now()).await
+        if self.reports.file_report(report, self.clock.now()).await? {
+            Ok(())
+        } else {
+            Err(ReportError::NoSuchTarget)
+        }
     }
+}
+
+/// Why a report was not filed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// No persona, post, turn or couple with that id.
+    #[error("no such target")]
+    NoSuchTarget,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

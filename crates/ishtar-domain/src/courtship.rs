@@ -175,7 +175,7 @@ impl Courtship {
                     .notify(
                         &[view.a.persona, view.b.persona],
                         event,
-                        Some(format!("Couple {} has ended.", couple.0)),
+                        Some((couple, format!("Couple {} has ended.", couple.0))),
                     )
                     .await
                 {

@@ -1,33 +1,51 @@
 //! Erasure (design.md §5, overview "Data, retention, and erasure"): deleting an owner
-//! cascades to everything that is theirs, in one transaction.
+//! removes everything that is theirs, in one short transaction, and nothing that is
+//! anybody else's. The rules, and why, are in `docs/erasure.md`; in short:
 //!
-//! Removed: the owner, their dating docs (every version, with the contact pointer), their
-//! personas, the embedding vectors of their hearts, their agent endpoints and queued
-//! notifications, consents, invites and identity records, the chaperone verdicts and
-//! reports about their personas, and orders that never got a receipt.
+//! - **Found by id, never by text.** Every row is reached from the owner id: their personas
+//!   (`personas.owner_id`), the couples of those personas (`couples.persona_a|b`), and the
+//!   rows of those (turns by `author_persona_id`, board posts by `persona_id`, venue lines by
+//!   `couple_id`, reports and chaperone verdicts by `(target_type, target_id)`). No statement
+//!   searches or rewrites text, so a handle that is a common word (`sea`) leaves every
+//!   other owner's text byte-identical. Each lookup uses an index: the cost grows with the
+//!   owner's rows, not with the tables.
+//! - **Removed:** the owner, every version of their dating doc (with the contact pointer),
+//!   their personas (freeing their cap slots), the cached vectors of every profile key their
+//!   content makes ([`crate::profile::key`]), their agent endpoints and queued
+//!   notifications, consents, invites, sign-in binding, identity checks, unpaid orders, and
+//!   events that name them (`ownerId`, `owners`).
+//! - **Their own text goes:** every turn they wrote (published or not) and every board post
+//!   of theirs is deleted, not anonymised.
+//! - **The venue's text about them goes:** the matchmaker's gambit turns in their couples
+//!   (`author_persona_id IS NULL`, author `matchmaker`) and the notifications-board lines of
+//!   their couples (`board_posts.couple_id`) are deleted — nothing is rewritten.
+//! - **Reports and verdicts about removed rows go** (their personas, their turns and posts,
+//!   the venue lines, and couples removed outright); reports about a couple that stays are
+//!   kept — they were filed by someone else.
+//! - **The partner's side stays, untouched:** a couple with another owner stays as history,
+//!   pointing at a tombstone persona (no owner, no doc, a random handle), with the partner's
+//!   turns, orders, paid reports, consents and notifications as they were. A couple
+//!   still `courting` or `committed` is ended, and the partner's agents get `couple.ended`
+//!   (`{"coupleId"}`, the same event as `POST /api/couples/:id/end`). A couple between two
+//!   personas of the erased owner is deleted.
+//! - **Kept for accounting:** receipts and the buyback ledger. A paid order loses its
+//!   owner, couple and report text, and its id (which embeds the owner id) becomes
+//!   `erased:<receiptId>`.
 //!
-//! Kept, anonymised: published courtship turns they wrote (the author becomes
-//! [`ERASED_AUTHOR`], the author persona is cleared) — a courtship is two people's record,
-//! and the partner's side stays readable. Their couples stay as history, each pointing at a
-//! tombstone persona with no owner, no doc and a random handle; a live couple is ended so
-//! the partner is free again. Every whole-word mention of their handles in turns, board
-//! posts and the partner's notifications becomes [`ERASED_AUTHOR`].
-//!
-//! Kept for accounting: receipts and the buyback ledger; an order with a receipt loses its
-//! owner, couple and report text, and its id (which embeds the owner id) is rewritten.
+//! The `couple.ended` notifications are queued right after the transaction commits (the
+//! partner's endpoints are unchanged by it), through the same [`Notifier`] as every other
+//! event.
 
 use std::sync::Arc;
 
 use crate::auth::{self, AuthError};
 use crate::console::kinds;
 use crate::error::StoreError;
-use crate::model::OwnerId;
+use crate::model::{CoupleId, OwnerId, PersonaId};
+use crate::notify::{Event, Notifier};
 use crate::ports::{Clock, ConsoleStore, ErasureStore, Ids, OwnerStore};
 
-/// What stands where an erased author's handle was.
-pub const ERASED_AUTHOR: &str = "[erased]";
-
-/// How many rows of each kind an erasure removed or rewrote.
+/// How many rows of each kind an erasure removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Erased {
     pub docs: u64,
@@ -39,14 +57,23 @@ pub struct Erased {
     pub invites: u64,
     pub identity_records: u64,
     pub orders: u64,
-    pub turns_anonymised: u64,
-    pub turns_deleted: u64,
+    /// Turns they wrote, every status.
+    pub turns: u64,
+    /// Board posts of their personas.
+    pub board_posts: u64,
+    /// The matchmaker's gambits and notifications-board lines of their couples.
+    pub venue_lines: u64,
+    /// Safety reports about removed rows.
+    pub reports: u64,
+    /// Live couples with another owner, ended (the partner is told).
     pub couples_ended: u64,
+    /// Couples between two of their own personas, deleted.
+    pub couples_removed: u64,
 }
 
 impl Erased {
     /// `(name, count)` for every kind, in a fixed order.
-    pub fn as_pairs(&self) -> [(&'static str, u64); 12] {
+    pub fn as_pairs(&self) -> [(&'static str, u64); 15] {
         [
             ("docs", self.docs),
             ("personas", self.personas),
@@ -57,9 +84,12 @@ impl Erased {
             ("invites", self.invites),
             ("identityRecords", self.identity_records),
             ("orders", self.orders),
-            ("turnsAnonymised", self.turns_anonymised),
-            ("turnsDeleted", self.turns_deleted),
+            ("turns", self.turns),
+            ("boardPosts", self.board_posts),
+            ("venueLines", self.venue_lines),
+            ("reports", self.reports),
             ("couplesEnded", self.couples_ended),
+            ("couplesRemoved", self.couples_removed),
         ]
     }
 
@@ -72,6 +102,20 @@ impl Erased {
                 .collect(),
         )
     }
+}
+
+/// A couple the erasure ended, and the other side's persona (whose agents are told).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndedCouple {
+    pub couple: CoupleId,
+    pub partner: PersonaId,
+}
+
+/// What the store did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErasedOwner {
+    pub counts: Erased,
+    pub ended: Vec<EndedCouple>,
 }
 
 /// Why an erasure failed.
@@ -90,6 +134,7 @@ pub struct Erasure {
     store: Arc<dyn ErasureStore>,
     owners: Arc<dyn OwnerStore>,
     events: Arc<dyn ConsoleStore>,
+    notifier: Arc<Notifier>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
 }
@@ -99,6 +144,7 @@ impl Erasure {
         store: Arc<dyn ErasureStore>,
         owners: Arc<dyn OwnerStore>,
         events: Arc<dyn ConsoleStore>,
+        notifier: Arc<Notifier>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn Ids>,
     ) -> Self {
@@ -106,6 +152,7 @@ impl Erasure {
             store,
             owners,
             events,
+            notifier,
             clock,
             ids,
         }
@@ -120,7 +167,8 @@ impl Erasure {
         Ok((owner, self.erase(owner).await?))
     }
 
-    /// Erases `owner` (the operator's `ishtar erase --owner N`).
+    /// Erases `owner` (the operator's `ishtar erase --owner N`), then tells the partner of
+    /// every couple it ended.
     ///
     /// # Errors
     /// [`ErasureError::NoSuchOwner`]; store errors (nothing is removed then).
@@ -132,46 +180,68 @@ impl Erasure {
             .map(|b| format!("{b:02x}"))
             .collect();
         let now = self.clock.now();
-        let erased = self
+        let ErasedOwner { counts, ended } = self
             .store
             .erase_owner(owner, tag, now)
             .await?
             .ok_or(ErasureError::NoSuchOwner)?;
+        // The erasure stands even if a notification cannot be queued; it is logged. No
+        // board line: the ending is the partner's news, not the venue's.
+        for e in &ended {
+            let event = Event {
+                kind: "couple.ended",
+                payload: serde_json::json!({ "coupleId": e.couple.0 }),
+            };
+            if let Err(err) = self.notifier.notify(&[e.partner], event, None).await {
+                tracing::error!(error = %err, couple.id = %e.couple, "could not queue an end notification");
+            }
+        }
         // Counts only: the event must not name the owner it is about.
         if let Err(e) = self
             .events
-            .record_event(kinds::OWNER_ERASED.to_owned(), erased.to_json(), now)
+            .record_event(kinds::OWNER_ERASED.to_owned(), counts.to_json(), now)
             .await
         {
             tracing::error!(error = %e, "could not record an erasure event");
         }
         tracing::info!("owner erased");
-        Ok(erased)
+        Ok(counts)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::{MockClock, MockConsoleStore, MockErasureStore, MockIds, MockOwnerStore};
+    use crate::ports::{
+        MockCallbackClient, MockClock, MockConsoleStore, MockErasureStore, MockIds, MockOutbox,
+        MockOwnerStore,
+    };
     use time::macros::datetime;
 
     fn erasure(
         store: MockErasureStore,
         owners: MockOwnerStore,
         events: MockConsoleStore,
+        outbox: MockOutbox,
     ) -> Erasure {
         let mut clock = MockClock::new();
         clock
             .expect_now()
             .returning(|| datetime!(2026-11-23 12:00 UTC));
+        let clock: Arc<dyn Clock> = Arc::new(clock);
         let mut ids = MockIds::new();
         ids.expect_secret_bytes().returning(|| [0xab; 32]);
+        let notifier = Arc::new(Notifier::new(
+            Arc::new(outbox),
+            Arc::new(MockCallbackClient::new()),
+            clock.clone(),
+        ));
         Erasure::new(
             Arc::new(store),
             Arc::new(owners),
             Arc::new(events),
-            Arc::new(clock),
+            notifier,
+            clock,
             Arc::new(ids),
         )
     }
@@ -188,9 +258,12 @@ mod tests {
             .withf(|o, tag, _| *o == OwnerId(42) && tag == "abababababab")
             .times(1)
             .returning(|_, _, _| {
-                Ok(Some(Erased {
-                    personas: 1,
-                    ..Erased::default()
+                Ok(Some(ErasedOwner {
+                    counts: Erased {
+                        personas: 1,
+                        ..Erased::default()
+                    },
+                    ended: Vec::new(),
                 }))
             });
         let mut events = MockConsoleStore::new();
@@ -201,7 +274,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _| Ok(()));
-        let (owner, erased) = erasure(store, owners, events)
+        let (owner, erased) = erasure(store, owners, events, MockOutbox::new())
             .erase_me(Some("ish_token"))
             .await
             .expect("erased");
@@ -209,10 +282,66 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_partner_hears_couple_ended_for_its_couple_and_nothing_goes_on_a_board() {
+        let mut store = MockErasureStore::new();
+        store.expect_erase_owner().returning(|_, _, _| {
+            Ok(Some(ErasedOwner {
+                counts: Erased {
+                    couples_ended: 2,
+                    ..Erased::default()
+                },
+                ended: vec![
+                    EndedCouple {
+                        couple: CoupleId(7),
+                        partner: PersonaId(70),
+                    },
+                    EndedCouple {
+                        couple: CoupleId(8),
+                        partner: PersonaId(80),
+                    },
+                ],
+            }))
+        });
+        let mut outbox = MockOutbox::new();
+        for (couple, partner) in [(7, 70), (8, 80)] {
+            outbox
+                .expect_enqueue()
+                .withf(move |personas, kind, payload, _| {
+                    personas == &[PersonaId(partner)]
+                        && kind == "couple.ended"
+                        && payload["coupleId"] == couple
+                        && payload["type"] == "couple.ended"
+                })
+                .times(1)
+                // The first partner's queue fails: the second is still told.
+                .returning(move |_, _, _, _| {
+                    if couple == 7 {
+                        Err(StoreError::unavailable("down"))
+                    } else {
+                        Ok(1)
+                    }
+                });
+        }
+        outbox.expect_post_board().never();
+        let mut events = MockConsoleStore::new();
+        events.expect_record_event().returning(|_, _, _| Ok(()));
+        let erased = erasure(store, MockOwnerStore::new(), events, outbox)
+            .erase(OwnerId(3))
+            .await
+            .expect("erased");
+        assert_eq!(erased.couples_ended, 2);
+    }
+
+    #[tokio::test]
     async fn no_token_no_erasure_and_an_unknown_owner_is_reported() {
         let mut store = MockErasureStore::new();
         store.expect_erase_owner().returning(|_, _, _| Ok(None));
-        let e = erasure(store, MockOwnerStore::new(), MockConsoleStore::new());
+        let e = erasure(
+            store,
+            MockOwnerStore::new(),
+            MockConsoleStore::new(),
+            MockOutbox::new(),
+        );
         assert!(matches!(
             e.erase_me(None).await,
             Err(ErasureError::Auth(AuthError::TokenRequired))

@@ -6,15 +6,16 @@
 //! 2. Each agent fetches its *own* owner's one-time invite and relays `/claim?token=…`.
 //! 3. The human signs in (Privy) and claims the invite: the owner becomes
 //!    `profile_claimed` and an identity check (Didit) starts.
-//! 4. Didit's signed webhook says `Approved` with an adult document: the owner becomes
-//!    `identity_verified`.
+//! 4. Didit's signed webhook says `Approved`: the owner becomes `identity_verified` (the
+//!    operator's Didit workflow requires 18+; see docs/identity.md).
 //! 5. When both owners are `identity_verified` and both consented, either side may read
 //!    the other's `contactRef`, verbatim.
 //!
 //! Invites carry 256 random bits (`inv_` + base64url), are looked up by SHA-256 hash only,
 //! and are kept sealed (by the store) so that asking again while unused returns the same
-//! invite instead of minting a pile of them. An `Approved` result whose document does not
-//! prove an adult (`age_over_18` of `None` or `false`) is recorded and grants nothing.
+//! invite instead of minting a pile of them. As the reference says, an `Approved` result
+//! sets age-over-18 and verifies the owner; only a decision that itself shows a minor
+//! (`age_over_18 == Some(false)`) is recorded as declined instead and grants nothing.
 
 use std::sync::Arc;
 
@@ -152,14 +153,26 @@ pub fn vendor_owner(vendor_data: Option<&str>) -> Option<OwnerId> {
         .map(OwnerId)
 }
 
-/// What a verified `status.updated` result grants. Only `Approved` with a document that
-/// proves an adult verifies; an unknown age (`None`) is not proof.
+/// What a verified `status.updated` result grants. `Approved` verifies (the reference:
+/// "age-over-18 is set, and the owner becomes identity_verified"; the operator's Didit
+/// workflow refuses anyone under 18), unless the decision itself shows a minor: that is
+/// declined. `Declined` revokes; anything else is only recorded.
 pub fn effect_of(event: &IdentityEvent) -> IdentityEffect {
     match event.status.as_str() {
-        "Approved" if event.age_over_18 == Some(true) => IdentityEffect::Verify,
-        "Declined" => IdentityEffect::Revoke,
+        APPROVED if shows_a_minor(event) => IdentityEffect::Revoke,
+        APPROVED => IdentityEffect::Verify,
+        DECLINED => IdentityEffect::Revoke,
         _ => IdentityEffect::Record,
     }
+}
+
+/// Didit's result statuses the venue acts on.
+const APPROVED: &str = "Approved";
+const DECLINED: &str = "Declined";
+
+/// Whether the decision's document shows someone under 18.
+fn shows_a_minor(event: &IdentityEvent) -> bool {
+    event.age_over_18 == Some(false)
 }
 
 /// The binding gate: both owners `identity_verified`, both consented, and the couple
@@ -351,6 +364,8 @@ impl Escalation {
     }
 
     /// `POST /api/identity/session`: restarts the identity check of a claimed owner.
+    /// Another owner's id is refused before anything is looked up, so an unknown id and a
+    /// foreign one get the same 403 (existence does not leak).
     ///
     /// # Errors
     /// [`EscalationError`].
@@ -361,15 +376,15 @@ impl Escalation {
         bearer: Option<&str>,
     ) -> Result<IdentitySession, EscalationError> {
         let caller = auth::token_owner(&*self.p.owners, bearer).await?;
+        if caller != owner {
+            return Err(AuthError::NotYourOwner.into());
+        }
         let tier = self
             .p
             .store
             .owner_tier(owner)
             .await?
             .ok_or(EscalationError::NoSuchOwner)?;
-        if caller != owner {
-            return Err(AuthError::NotYourOwner.into());
-        }
         if tier == Tier::AgentRepresented {
             return Err(EscalationError::NotClaimed);
         }
@@ -404,11 +419,11 @@ impl Escalation {
             return Ok(WebhookAck::Ignored(event.webhook_type));
         }
         let effect = effect_of(&event);
-        if event.status == "Approved" && effect != IdentityEffect::Verify {
-            tracing::warn!(
-                age_over_18 = ?event.age_over_18,
-                "approved identity check without proof of adulthood: recorded, not promoted"
-            );
+        // An approval for a minor is applied as a decline (not verified, age-over-18
+        // false). Didit's own status is kept on the record, so that a genuine `Declined`
+        // later is still a delivery of its own (the status is part of idempotency).
+        if event.status == APPROVED && shows_a_minor(&event) {
+            tracing::warn!("approved identity check whose document shows a minor: declined");
         }
         let update = IdentityUpdate {
             vendor_owner: vendor_owner(event.vendor_data.as_deref()),
@@ -586,15 +601,18 @@ mod tests {
     }
 
     #[test]
-    fn escalation_only_an_approved_adult_verifies() {
+    fn escalation_approved_verifies_unless_the_document_shows_a_minor() {
         assert_eq!(
             effect_of(&event("Approved", Some(true))),
             IdentityEffect::Verify
         );
-        assert_eq!(effect_of(&event("Approved", None)), IdentityEffect::Record);
+        // The reference: an Approved result sets age-over-18 and verifies; the workflow
+        // (18+) is what refused minors. A decision without a document age still verifies.
+        assert_eq!(effect_of(&event("Approved", None)), IdentityEffect::Verify);
+        // A decision that shows a minor is declined, whatever the status says.
         assert_eq!(
             effect_of(&event("Approved", Some(false))),
-            IdentityEffect::Record
+            IdentityEffect::Revoke
         );
         assert_eq!(
             effect_of(&event("Declined", Some(true))),
@@ -812,14 +830,44 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn escalation_an_approved_event_without_an_age_is_recorded_not_promoted() {
+    async fn escalation_an_approved_event_without_an_age_promotes() {
         let mut m = Mocks::new();
         m.identity
             .expect_verify_webhook()
             .returning(|_, _, _, _| Ok(event("Approved", None)));
         m.store
             .expect_apply_identity_event()
-            .withf(|u, _| u.effect == IdentityEffect::Record && u.vendor_owner == Some(OwnerId(1)))
+            .withf(|u, _| {
+                u.effect == IdentityEffect::Verify
+                    && u.status == "Approved"
+                    && u.vendor_owner == Some(OwnerId(1))
+            })
+            .returning(|_, _| {
+                Ok(IdentityApplied::Applied {
+                    owner: OwnerId(1),
+                    tier: Tier::IdentityVerified,
+                })
+            });
+        assert_eq!(
+            m.build().webhook(b"{}", None, None).await.unwrap(),
+            WebhookAck::Done
+        );
+    }
+
+    #[tokio::test]
+    async fn escalation_an_approved_minor_is_recorded_as_declined() {
+        let mut m = Mocks::new();
+        m.identity
+            .expect_verify_webhook()
+            .returning(|_, _, _, _| Ok(event("Approved", Some(false))));
+        m.store
+            .expect_apply_identity_event()
+            .withf(|u, _| {
+                u.effect == IdentityEffect::Revoke
+                    && u.status == "Approved"
+                    && u.age_over_18 == Some(false)
+            })
+            .times(1)
             .returning(|_, _| {
                 Ok(IdentityApplied::Applied {
                     owner: OwnerId(1),
@@ -868,9 +916,10 @@ mod tests {
             esc.restart_identity(OwnerId(1), Some("ish_1")).await,
             Err(EscalationError::NotClaimed)
         ));
+        // An unknown owner and another's owner: the same refusal.
         assert!(matches!(
             esc.restart_identity(OwnerId(99), Some("ish_1")).await,
-            Err(EscalationError::NoSuchOwner)
+            Err(EscalationError::Auth(AuthError::NotYourOwner))
         ));
         assert!(matches!(
             esc.restart_identity(OwnerId(2), Some("ish_1")).await,

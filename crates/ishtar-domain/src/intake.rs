@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{self, AuthError};
+use crate::chaperone::{ChaperoneEntry, Surface};
 use crate::error::StoreError;
 use crate::model::{
     Endpoint, EndpointId, EndpointStatus, HeartFileSaved, NewEndpoint, NewHeartFile, OwnerId,
@@ -78,6 +79,9 @@ pub struct SubmitHeart {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeartReceipt {
     pub saved: HeartFileSaved,
+    /// The chaperone's verdict on the doc's prose: only an allowed version is matched on
+    /// (a held one is screened again by the next beat; a denied one is never used).
+    pub verdict: crate::chaperone::Verdict,
     /// The owner's secret, only when the owner was created by this call.
     pub owner_token: Option<String>,
 }
@@ -156,8 +160,12 @@ pub fn check_callback_url(raw: &str, allow_private: bool) -> Result<String, Stri
 }
 
 /// True for addresses a callback may reach: not loopback, private, link-local, CGNAT,
-/// unspecified, multicast, documentation, benchmarking or metadata ranges (IPv4-mapped
-/// IPv6 addresses are judged as their IPv4 form).
+/// unspecified, multicast, documentation, benchmarking or metadata ranges; and no IPv6
+/// form that carries or reaches an IPv4 address a client could aim anywhere with
+/// (IPv4-compatible `::/96`, IPv4-mapped `::ffff:0:0/96`, IPv4-translated
+/// `::ffff:0:0:0/96`, 6to4 `2002::/16`, Teredo `2001::/32`, local-use NAT64
+/// `64:ff9b:1::/48`), site-local `fec0::/10`, or well-known NAT64 `64:ff9b::/96` unless
+/// its embedded IPv4 address is public.
 pub fn is_public_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -172,21 +180,36 @@ pub fn is_public_ip(ip: IpAddr) -> bool {
                 || o[0] == 0
                 || (o[0] == 100 && (o[1] & 0xc0) == 64) // 100.64/10 CGNAT
                 || (o[0] == 192 && o[1] == 0 && o[2] == 0) // 192.0.0/24
+                || (o[0] == 192 && o[1] == 88 && o[2] == 99) // 6to4 relay anycast
                 || (o[0] == 198 && (o[1] & 0xfe) == 18) // 198.18/15 benchmarking
                 || o[0] >= 240)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_ip(IpAddr::V4(v4));
-            }
             let seg = v6.segments();
+            let embedded_v4 = || {
+                let [.., hi, lo] = seg;
+                std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))
+            };
+            // NAT64 (RFC 6052 well-known prefix): as good as the IPv4 address it reaches.
+            if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public_ip(IpAddr::V4(embedded_v4()));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
+                || seg[..6] == [0; 6] // IPv4-compatible ::/96 (deprecated; ::1 and :: too)
+                || seg[..6] == [0, 0, 0, 0, 0, 0xffff] // IPv4-mapped ::ffff:0:0/96
+                || seg[..6] == [0, 0, 0, 0, 0xffff, 0] // IPv4-translated ::ffff:0:0:0/96
+                || seg[0] == 0x2002 // 6to4
+                || (seg[0] == 0x2001 && seg[1] == 0) // Teredo 2001::/32
+                || (seg[0] == 0x2001 && (seg[1] & 0xfff0) == 0x0010) // ORCHID 2001:10::/28
+                || (seg[0] == 0x2001 && seg[1] == 0x0002 && seg[2] == 0) // benchmarking
+                || (seg[0] == 0x64 && seg[1] == 0xff9b) // local-use NAT64 64:ff9b:1::/48
+                || seg[..4] == [0x100, 0, 0, 0] // discard-only 100::/64
                 || (seg[0] & 0xfe00) == 0xfc00 // unique local
                 || (seg[0] & 0xffc0) == 0xfe80 // link-local
-                || seg[0] == 0x2001 && seg[1] == 0x0db8 // documentation
-                || (seg[0] == 0x64 && seg[1] == 0xff9b)) // NAT64 can reach private v4
+                || (seg[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || seg[0] == 0x2001 && seg[1] == 0x0db8) // documentation
         }
     }
 }
@@ -200,6 +223,8 @@ pub struct Intake {
     callbacks: Arc<dyn CallbackClient>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
+    chaperone: Arc<crate::chaperone::Chaperone>,
+    settings: Arc<crate::settings::SettingsService>,
     allow_private_callbacks: bool,
 }
 
@@ -212,6 +237,10 @@ pub struct IntakePorts {
     pub callbacks: Arc<dyn CallbackClient>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn Ids>,
+    /// Screens each dating-doc version's prose.
+    pub chaperone: Arc<crate::chaperone::Chaperone>,
+    /// The live denylist.
+    pub settings: Arc<crate::settings::SettingsService>,
 }
 
 impl Intake {
@@ -224,6 +253,8 @@ impl Intake {
             callbacks: p.callbacks,
             clock: p.clock,
             ids: p.ids,
+            chaperone: p.chaperone,
+            settings: p.settings,
             allow_private_callbacks,
         }
     }
@@ -240,12 +271,26 @@ impl Intake {
         bearer: Option<&str>,
     ) -> Result<HeartReceipt, IntakeError> {
         let now = self.clock.now();
+        if let Some(owner) = cmd.owner_id {
+            auth::authorize(&*self.owners, owner, bearer).await?;
+        }
+        // The doc's prose is screened like a persona's heart before it is embedded or
+        // shown to anyone (docs/matcher.md).
+        let denylist = self.settings.current().denylist.clone();
+        let verdict = self
+            .chaperone
+            .screen(
+                Surface::Heart,
+                &crate::profile::prose(&cmd.heart_file.heart),
+                &denylist,
+            )
+            .await;
+        let log = ChaperoneEntry::new(Surface::Heart, "heart_file", None, &verdict, now);
         match cmd.owner_id {
             Some(owner) => {
-                auth::authorize(&*self.owners, owner, bearer).await?;
                 let saved = self
                     .owners
-                    .add_heart_version(owner, cmd.heart_file, now)
+                    .add_heart_version(owner, cmd.heart_file, log, now)
                     .await
                     .map_err(|e| match e {
                         StoreError::NotFound => IntakeError::NoSuchOwner,
@@ -253,6 +298,7 @@ impl Intake {
                     })?;
                 Ok(HeartReceipt {
                     saved,
+                    verdict,
                     owner_token: None,
                 })
             }
@@ -260,10 +306,11 @@ impl Intake {
                 let token = auth::token_from_bytes(&self.ids.secret_bytes());
                 let saved = self
                     .owners
-                    .create_owner(auth::token_hash(&token), cmd.heart_file, now)
+                    .create_owner(auth::token_hash(&token), cmd.heart_file, log, now)
                     .await?;
                 Ok(HeartReceipt {
                     saved,
+                    verdict,
                     owner_token: Some(token),
                 })
             }
@@ -455,7 +502,19 @@ mod tests {
             }
         }
 
-        fn intake(self) -> Intake {
+        async fn intake(self) -> Intake {
+            let mut settings = crate::ports::MockSettingsStore::new();
+            settings.expect_all().returning(|| Ok(Vec::new()));
+            let settings = crate::settings::SettingsService::load(Arc::new(settings), &[])
+                .await
+                .expect("settings");
+            let mut guard = crate::ports::MockGuard::new();
+            guard
+                .expect_classify()
+                .returning(|_| Ok(crate::ports::GuardVerdict::Safe));
+            let mut log = crate::ports::MockChaperoneLog::new();
+            log.expect_record().returning(|_| Ok(()));
+            let chaperone = crate::chaperone::Chaperone::new(Arc::new(guard), Arc::new(log));
             let mut clock = MockClock::new();
             clock
                 .expect_now()
@@ -473,6 +532,8 @@ mod tests {
                     callbacks: Arc::new(self.callbacks),
                     clock: Arc::new(clock),
                     ids: Arc::new(ids),
+                    chaperone: Arc::new(chaperone),
+                    settings: Arc::new(settings),
                 },
                 false,
             )
@@ -524,7 +585,7 @@ mod tests {
 
     #[test]
     fn ip_classification() {
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "64:ff9b::808:808"] {
             assert!(is_public_ip(ip.parse().expect("ip")), "{ip}");
         }
         for ip in [
@@ -540,6 +601,18 @@ mod tests {
             "fd00::1",
             "::ffff:10.0.0.1",
             "64:ff9b::a00:1",
+            // issue 11: IPv6 forms that carry a loopback IPv4 address, and site-local
+            "::7f00:1",
+            "::ffff:0:7f00:1",
+            "::ffff:127.0.0.1",
+            "::ffff:8.8.8.8",
+            "2002:7f00:1::",
+            "2002:808:808::1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::808:808",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "fec0::1",
+            "feff::1",
         ] {
             assert!(!is_public_ip(ip.parse().expect("ip")), "{ip}");
         }
@@ -551,7 +624,7 @@ mod tests {
         m.owners
             .expect_create_owner()
             .times(1)
-            .returning(|hash, _, _| {
+            .returning(|hash, _, _, _| {
                 assert_eq!(hash, auth::token_hash(&auth::token_from_bytes(&[9u8; 32])));
                 Ok(HeartFileSaved {
                     owner_id: OwnerId(4),
@@ -572,7 +645,7 @@ mod tests {
             heart_hash: String::new(),
         };
         let r = m
-            .intake()
+            .intake().await
             .submit_heart(
                 SubmitHeart {
                     owner_id: None,
@@ -598,7 +671,7 @@ mod tests {
         m.callbacks.expect_challenge().never();
         m.agents.expect_activate_endpoint().never();
         let out = m
-            .intake()
+            .intake().await
             .verify_agent(
                 EndpointId(1),
                 Proofs {
@@ -627,7 +700,7 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(()));
         let out = m
-            .intake()
+            .intake().await
             .verify_agent(
                 EndpointId(1),
                 Proofs {
@@ -652,7 +725,7 @@ mod tests {
             .returning(|_, _| Err(ProviderError::Unavailable("timeout".into())));
         m.agents.expect_activate_endpoint().never();
         let out = m
-            .intake()
+            .intake().await
             .verify_agent(EndpointId(1), Proofs::default())
             .await
             .expect("ok");
@@ -668,7 +741,7 @@ mod tests {
             Ok(Some(e))
         });
         let out = m
-            .intake()
+            .intake().await
             .verify_agent(EndpointId(1), Proofs::default())
             .await
             .expect("ok");
@@ -686,7 +759,7 @@ mod tests {
             .returning(|_| Ok(Some(Some(OwnerId(2)))));
         m.agents.expect_register_endpoint().never();
         let r = m
-            .intake()
+            .intake().await
             .register_agent(
                 RegisterAgent {
                     owner_id: Some(OwnerId(1)),

@@ -22,12 +22,15 @@ pub mod intake;
 pub mod matcher;
 pub mod model;
 pub mod notify;
+pub mod offload;
 pub mod payments;
 pub mod ports;
 pub mod prefs;
+pub mod profile;
 pub mod retention;
 pub mod sanitize;
 pub mod settings;
+pub mod textnorm;
 pub mod venue;
 
 pub use error::{ProviderError, StoreError};

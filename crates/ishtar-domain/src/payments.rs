@@ -6,6 +6,12 @@
 //! `failed` and answers "payment not verified". Exactly once: the first request to claim
 //! an order settles it; concurrent retries wait for that outcome, and every later request
 //! is served the stored receipt and report without settling again.
+//!
+//! x402 versions: a payment arrives as a [`PaymentHeader`] of version 1 (`X-PAYMENT`) or 2
+//! (`PAYMENT-SIGNATURE`); the facilitator adapter verifies and settles it in that version, and
+//! the answer's settlement header follows it. The claim and the receipt's uniqueness (per
+//! order, per EIP-3009 nonce) do not depend on the version: one authorization, sent once in
+//! each version, settles once.
 
 use std::sync::Arc;
 
@@ -16,8 +22,8 @@ use crate::chaperone::{Chaperone, Surface};
 use crate::error::StoreError;
 use crate::model::{CoupleId, OwnerId};
 use crate::ports::{
-    Clock, CoupleStore, Facilitator, OwnerStore, PaymentError, PaymentRequirement, PersonaSketch,
-    Settlement, Writer,
+    Clock, CoupleStore, Facilitator, OwnerStore, PaymentChallenge, PaymentError, PaymentHeader,
+    PaymentRequirement, PaymentVersion, PersonaSketch, Settlement, Writer,
 };
 use crate::sanitize;
 use crate::settings::SettingsService;
@@ -56,6 +62,9 @@ pub struct PaymentOptions {
     pub pay_to: Option<String>,
     /// `ISHTAR_X402_NETWORK`.
     pub network: String,
+    /// `ISHTAR_PUBLIC_URL`: the resource's full URL (x402 v2 `resource.url`) is this plus
+    /// the route's path.
+    pub public_url: String,
 }
 
 impl Default for PaymentOptions {
@@ -63,6 +72,7 @@ impl Default for PaymentOptions {
         Self {
             pay_to: None,
             network: "eip155:8453".into(),
+            public_url: String::new(),
         }
     }
 }
@@ -77,6 +87,10 @@ impl PaymentOptions {
             asset: USDC_BASE.into(),
             pay_to: self.pay_to.clone().unwrap_or_default(),
             resource: REPORT_RESOURCE.into(),
+            resource_url: format!(
+                "{}{REPORT_RESOURCE}",
+                self.public_url.trim().trim_end_matches('/')
+            ),
             description: "Ishtar compatibility_report".into(),
             max_timeout_seconds: 300,
         }
@@ -173,7 +187,10 @@ pub enum ReportOutcome {
         order_id: String,
         receipt_id: i64,
         report: String,
+        /// The settlement header's value, in `version`.
         payment_response: String,
+        /// The version of the request's payment header (v1 when it carried none).
+        version: PaymentVersion,
     },
 }
 
@@ -211,13 +228,9 @@ pub struct Payments {
 }
 
 impl Payments {
-    /// The 402 challenge body, in the facilitator's wire format.
-    pub fn challenge_body(
-        &self,
-        requirement: &PaymentRequirement,
-        order_id: &str,
-    ) -> serde_json::Value {
-        self.facilitator.challenge_body(requirement, order_id)
+    /// The 402 challenge (v1 body, v2 header), in the facilitator's wire format.
+    pub fn challenge(&self, requirement: &PaymentRequirement, order_id: &str) -> PaymentChallenge {
+        self.facilitator.challenge(requirement, order_id)
     }
 
     /// `POST /api/premium/compatibility-report`.
@@ -229,9 +242,16 @@ impl Payments {
         &self,
         owner: Option<OwnerId>,
         couple: Option<CoupleId>,
-        x_payment: Option<&str>,
+        payment: Option<PaymentHeader>,
         bearer: Option<&str>,
     ) -> Result<ReportOutcome, PayError> {
+        let payment = payment
+            .map(|h| PaymentHeader {
+                value: h.value.trim().to_owned(),
+                ..h
+            })
+            .filter(|h| !h.value.is_empty());
+        let version = payment.as_ref().map_or(PaymentVersion::V1, |h| h.version);
         let owner = owner.ok_or(PayError::OwnerRequired)?;
         auth::authorize(&*self.owners, owner, bearer).await?;
         if let Some(c) = couple {
@@ -258,9 +278,9 @@ impl Payments {
             ..
         }) = self.store.order(order.id.clone()).await?
         {
-            return self.deliver(&order, receipt, report).await;
+            return self.deliver(&order, receipt, report, version).await;
         }
-        let Some(header) = x_payment.map(str::trim).filter(|h| !h.is_empty()) else {
+        let Some(header) = payment else {
             self.store.challenge_order(order.clone(), now).await?;
             return Ok(ReportOutcome::Challenge {
                 order_id: order.id,
@@ -268,7 +288,7 @@ impl Payments {
             });
         };
 
-        let payment = match self.facilitator.precheck(header, &requirement, now) {
+        let payment = match self.facilitator.precheck(&header, &requirement, now) {
             Ok(p) => p,
             Err(e) => return Err(self.refuse(&order, e).await),
         };
@@ -291,7 +311,7 @@ impl Payments {
                     receipt: Some(receipt),
                     report,
                     ..
-                }) => self.deliver(&order, receipt, report).await,
+                }) => self.deliver(&order, receipt, report, version).await,
                 Some(v) => Err(PayError::NotVerified(
                     v.reason.unwrap_or_else(|| "payment in progress".into()),
                 )),
@@ -325,6 +345,7 @@ impl Payments {
                 settlement,
             },
             None,
+            version,
         )
         .await
     }
@@ -356,8 +377,11 @@ impl Payments {
         order: &NewOrder,
         receipt: Receipt,
         stored: Option<String>,
+        version: PaymentVersion,
     ) -> Result<ReportOutcome, PayError> {
-        let payment_response = self.facilitator.response_header(&receipt.settlement);
+        let payment_response = self
+            .facilitator
+            .response_header(&receipt.settlement, version);
         let report = match stored {
             Some(r) => r,
             None => {
@@ -378,6 +402,7 @@ impl Payments {
             receipt_id: receipt.id,
             report,
             payment_response,
+            version,
         })
     }
 
@@ -471,12 +496,28 @@ mod tests {
             options: PaymentOptions {
                 pay_to: Some("0xabc".into()),
                 network: "eip155:8453".into(),
+                public_url: "https://ishtar.example/".into(),
             },
+        }
+    }
+
+    fn v1(value: &str) -> PaymentHeader {
+        PaymentHeader {
+            version: PaymentVersion::V1,
+            value: value.into(),
+        }
+    }
+
+    fn v2(value: &str) -> PaymentHeader {
+        PaymentHeader {
+            version: PaymentVersion::V2,
+            value: value.into(),
         }
     }
 
     fn checked() -> CheckedPayment {
         CheckedPayment {
+            version: PaymentVersion::V1,
             payer: "0xp".into(),
             nonce: "0xn".into(),
             payload: serde_json::json!({}),
@@ -510,7 +551,7 @@ mod tests {
         facilitator.expect_settle().never();
         let p = payments(Mocks { store, facilitator }).await;
         let r = p
-            .compatibility_report(Some(OwnerId(1)), None, Some("x"), Some("ish_t"))
+            .compatibility_report(Some(OwnerId(1)), None, Some(v1("x")), Some("ish_t"))
             .await;
         assert!(
             matches!(r, Err(PayError::NotVerified(ref m)) if m == "amount 1 is not 5000000"),
@@ -554,10 +595,10 @@ mod tests {
         facilitator.expect_settle().never();
         facilitator
             .expect_response_header()
-            .returning(|_| "hdr".into());
+            .returning(|_, _| "hdr".into());
         let p = payments(Mocks { store, facilitator }).await;
         let r = p
-            .compatibility_report(Some(OwnerId(1)), None, Some("x"), Some("ish_t"))
+            .compatibility_report(Some(OwnerId(1)), None, Some(v1("x")), Some("ish_t"))
             .await;
         assert!(
             matches!(r, Ok(ReportOutcome::Delivered { receipt_id: 9, ref report, .. }) if report == "stored"),
@@ -606,14 +647,125 @@ mod tests {
             .returning(|_, _| Ok(settlement()));
         facilitator
             .expect_response_header()
-            .returning(|_| "hdr".into());
+            .returning(|_, _| "hdr".into());
         let p = payments(Mocks { store, facilitator }).await;
         let r = p
-            .compatibility_report(Some(OwnerId(1)), None, Some("x"), Some("ish_t"))
+            .compatibility_report(Some(OwnerId(1)), None, Some(v1("x")), Some("ish_t"))
             .await;
         assert!(
             matches!(r, Ok(ReportOutcome::Delivered { receipt_id: 3, .. })),
             "{r:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_v2_payment_is_checked_settled_and_answered_in_v2() {
+        let mut store = MockPaymentStore::new();
+        store.expect_order().returning(|_| Ok(None));
+        store.expect_nonce_used().returning(|_| Ok(false));
+        store
+            .expect_claim_settlement()
+            .times(1)
+            .returning(|_, _| Ok(true));
+        store
+            .expect_record_payment()
+            .times(1)
+            .returning(|_, _, _, _, _, _| Ok(4));
+        store
+            .expect_owner_heart()
+            .returning(|_| Ok(Some(serde_json::json!({"about": "tea"}))));
+        store.expect_save_report().returning(|_, _, _| Ok(()));
+        let mut facilitator = MockFacilitator::new();
+        facilitator
+            .expect_precheck()
+            .withf(|h, req, _| {
+                h.version == PaymentVersion::V2
+                    && h.value == "sig"
+                    && req.resource_url == "https://ishtar.example/api/premium/compatibility-report"
+            })
+            .times(1)
+            .returning(|_, _, _| {
+                Ok(CheckedPayment {
+                    version: PaymentVersion::V2,
+                    ..checked()
+                })
+            });
+        facilitator
+            .expect_verify()
+            .withf(|p, _| p.version == PaymentVersion::V2)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        facilitator
+            .expect_settle()
+            .withf(|p, _| p.version == PaymentVersion::V2)
+            .times(1)
+            .returning(|_, _| Ok(settlement()));
+        facilitator
+            .expect_response_header()
+            .withf(|_, v| *v == PaymentVersion::V2)
+            .returning(|_, _| "v2hdr".into());
+        let p = payments(Mocks { store, facilitator }).await;
+        let r = p
+            .compatibility_report(Some(OwnerId(1)), None, Some(v2(" sig ")), Some("ish_t"))
+            .await;
+        assert!(
+            matches!(r, Ok(ReportOutcome::Delivered { receipt_id: 4, version: PaymentVersion::V2, ref payment_response, .. }) if payment_response == "v2hdr"),
+            "{r:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_paid_order_resent_in_v2_is_served_in_v2_without_settling() {
+        let mut store = MockPaymentStore::new();
+        store.expect_order().returning(|id| {
+            Ok(Some(OrderView {
+                id,
+                status: "fulfilled".into(),
+                reason: None,
+                report: Some("stored".into()),
+                receipt: Some(Receipt {
+                    id: 9,
+                    settlement: settlement(),
+                }),
+            }))
+        });
+        store.expect_claim_settlement().never();
+        let mut facilitator = MockFacilitator::new();
+        facilitator.expect_precheck().never();
+        facilitator.expect_settle().never();
+        facilitator
+            .expect_response_header()
+            .withf(|_, v| *v == PaymentVersion::V2)
+            .times(1)
+            .returning(|_, _| "v2hdr".into());
+        let p = payments(Mocks { store, facilitator }).await;
+        let r = p
+            .compatibility_report(Some(OwnerId(1)), None, Some(v2("sig")), Some("ish_t"))
+            .await;
+        assert!(
+            matches!(
+                r,
+                Ok(ReportOutcome::Delivered {
+                    receipt_id: 9,
+                    version: PaymentVersion::V2,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn the_requirement_carries_the_path_and_the_full_url() {
+        let opts = PaymentOptions {
+            public_url: " https://ishtar.example/ ".into(),
+            ..PaymentOptions::default()
+        };
+        let req = opts.requirement();
+        assert_eq!(req.resource, REPORT_RESOURCE);
+        assert_eq!(
+            req.resource_url,
+            "https://ishtar.example/api/premium/compatibility-report"
         );
     }
 

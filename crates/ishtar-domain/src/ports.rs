@@ -14,7 +14,7 @@ use crate::model::{
     HeartFileSaved, LatestHeart, NewEndpoint, NewHeartFile, NewPersona, NewReport, NewTurn,
     OwnerId, OwnerOverview, PersonaId, PersonaStatus, TurnId,
 };
-use crate::notify::Delivery;
+use crate::notify::{Claim, ClaimRequest, Delivery, EndpointPause};
 
 /// Owners and their versioned dating docs.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -22,10 +22,15 @@ use crate::notify::Delivery;
 pub trait OwnerStore: Send + Sync {
     /// Creates an owner (tier `agent_represented`) holding `token_hash`, with `heart` as
     /// version 1. One transaction.
+    ///
+    /// `log` is the chaperone's verdict on the doc's prose: the version is stored
+    /// `allowed`, `held` or `denied` with its reason, and the log line is written with the
+    /// new version's id as its target, in the same transaction.
     async fn create_owner(
         &self,
         token_hash: Vec<u8>,
         heart: NewHeartFile,
+        log: ChaperoneEntry,
         at: OffsetDateTime,
     ) -> Result<HeartFileSaved, StoreError>;
 
@@ -33,10 +38,12 @@ pub trait OwnerStore: Send + Sync {
     /// duplicates under concurrent calls.
     /// # Errors
     /// [`StoreError::NotFound`] when the owner does not exist.
+    /// `log` as for [`OwnerStore::create_owner`].
     async fn add_heart_version(
         &self,
         owner: OwnerId,
         heart: NewHeartFile,
+        log: ChaperoneEntry,
         at: OffsetDateTime,
     ) -> Result<HeartFileSaved, StoreError>;
 
@@ -124,7 +131,9 @@ pub trait BoardStore: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    async fn file_report(&self, report: NewReport, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Stores the report if its target exists (any status); `false`, storing nothing,
+    /// when there is no such persona, post, turn or couple.
+    async fn file_report(&self, report: NewReport, at: OffsetDateTime) -> Result<bool, StoreError>;
 }
 
 /// Raw live settings (validated by the domain before they are written).
@@ -162,6 +171,9 @@ pub enum GuardVerdict {
     Safe,
     /// Unsafe, with the classifier's category codes (e.g. `S1`).
     Unsafe(Vec<String>),
+    /// Not sure either way, with the categories it leaned to: the chaperone holds the item
+    /// for review (never an allow).
+    Unsure(Vec<String>),
 }
 
 /// A safety classifier. Implementations MUST bound their own time (a hung classifier is an
@@ -237,32 +249,52 @@ pub trait Outbox: Send + Sync {
         payload: serde_json::Value,
         at: OffsetDateTime,
     ) -> Result<usize, StoreError>;
+    /// Posts a venue line on `board`; `couple` names the couple the line is about, so an
+    /// erasure finds it by id (docs/erasure.md).
     async fn post_board(
         &self,
         board: String,
         handle: String,
         body: String,
+        couple: Option<CoupleId>,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
-    /// Claims up to `limit` due notifications (pushing their next attempt out as a lease,
-    /// so concurrent workers never send the same one twice at once).
-    async fn claim_due(&self, limit: u32, now: OffsetDateTime)
-    -> Result<Vec<Delivery>, StoreError>;
-    async fn mark_delivered(&self, id: i64, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Claims due notifications for delivery (docs/notifications.md): at most `req.limit`,
+    /// at most `req.per_endpoint` in flight per endpoint (1 while the endpoint is failing),
+    /// none for a paused endpoint, each under a fresh claim token leased until
+    /// `req.lease_until`. Claims are serialised across instances, and a notification
+    /// whose lease has not run out is never claimed again.
+    async fn claim_due(
+        &self,
+        req: ClaimRequest,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Marks a claimed notification delivered and resets its endpoint's failure count.
+    /// Returns false (and changes nothing) when `claim` no longer holds the notification.
+    async fn mark_delivered(&self, claim: Claim, at: OffsetDateTime) -> Result<bool, StoreError>;
+    /// Reschedules a claimed notification after a failed attempt, and pauses its endpoint
+    /// (never shortening a pause already recorded). False when `claim` no longer holds it.
     async fn mark_retry(
         &self,
-        id: i64,
+        claim: Claim,
         attempts: i32,
         next: OffsetDateTime,
         error: String,
-    ) -> Result<(), StoreError>;
+        pause: EndpointPause,
+    ) -> Result<bool, StoreError>;
+    /// Gives a claimed notification up after its last attempt, and pauses its endpoint.
+    /// False when `claim` no longer holds it.
     async fn mark_failed(
         &self,
-        id: i64,
+        claim: Claim,
         attempts: i32,
         error: String,
         at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+        pause: EndpointPause,
+    ) -> Result<bool, StoreError>;
+    /// Gives a claim back unattempted (too little of its lease was left to start a POST).
+    /// False when `claim` no longer holds it.
+    async fn release(&self, claim: Claim) -> Result<bool, StoreError>;
 }
 
 /// The time, as a port so rules are deterministic in tests.
@@ -278,6 +310,30 @@ pub trait Ids: Send + Sync {
     fn secret_bytes(&self) -> [u8; 32];
     /// A fresh random UUID, hyphenated.
     fn uuid(&self) -> String;
+}
+
+/// A boxed future, as [`Offload`] returns.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Runs long work away from the workers that answer requests: a whole beat on the
+/// background runtime, and its CPU-heavy parts (the matcher's kNN, at scale seconds of it)
+/// on a blocking pool. The binary's adapter uses the main Tokio runtime and its blocking
+/// pool; [`crate::offload::Inline`] runs everything in place. Use [`crate::offload::run`]
+/// and [`crate::offload::spawn`].
+pub trait Offload: Send + Sync {
+    /// Runs `job` to completion on a blocking pool; the future resolves when it is done.
+    /// # Errors
+    /// The job panicked or could not be started.
+    fn run_blocking(
+        &self,
+        job: Box<dyn FnOnce() + Send + 'static>,
+    ) -> BoxFuture<'static, Result<(), ProviderError>>;
+
+    /// Runs `task` to completion on the background runtime (never a request worker); the
+    /// returned future resolves when it is done, wherever it is awaited.
+    /// # Errors
+    /// The task panicked or could not be started.
+    fn spawn(&self, task: BoxFuture<'static, ()>) -> BoxFuture<'static, Result<(), ProviderError>>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -331,18 +387,47 @@ pub struct PaymentRequirement {
     pub asset: String,
     /// The receiving address.
     pub pay_to: String,
-    /// The resource path (`/api/premium/compatibility-report`).
+    /// The resource path (`/api/premium/compatibility-report`), as the v1 body shows it.
     pub resource: String,
+    /// The resource's full URL (the venue's public URL + the path), as v2 shows it.
+    pub resource_url: String,
     pub description: String,
     pub max_timeout_seconds: u64,
+}
+
+/// The x402 protocol version a payment speaks, told by the header it came in
+/// (`X-PAYMENT`: 1, `PAYMENT-SIGNATURE`: 2). The venue answers in the same version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PaymentVersion {
+    #[default]
+    V1,
+    V2,
+}
+
+/// A payment header as the client sent it: its (base64) value and its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentHeader {
+    pub version: PaymentVersion,
+    pub value: String,
+}
+
+/// The 402 challenge in both versions: the v1 JSON body and the v2 `PAYMENT-REQUIRED`
+/// header value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentChallenge {
+    pub body: serde_json::Value,
+    pub header: String,
 }
 
 /// A payment header that passed the local pre-checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckedPayment {
+    /// The version it was sent in; verify and settle speak it to the facilitator.
+    pub version: PaymentVersion,
     /// The payer (`authorization.from`), lower-case hex.
     pub payer: String,
-    /// The EIP-3009 nonce (32 bytes hex): one authorization, one use.
+    /// The EIP-3009 nonce (32 bytes hex, lower case): one authorization, one use, whichever
+    /// version carried it.
     pub nonce: String,
     /// The decoded payment payload, passed on to the facilitator as-is.
     pub payload: serde_json::Value,
@@ -375,32 +460,32 @@ pub enum PaymentError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Facilitator: Send + Sync {
-    /// Decodes the base64 `X-PAYMENT` header and runs every local pre-check (scheme,
-    /// network, asset, payTo, amount, time window, EIP-712 signature) — no network.
+    /// Decodes the base64 payment header (in its version) and runs every local pre-check
+    /// (scheme, network, asset, payTo, amount, time window, EIP-712 signature) — no network.
     fn precheck(
         &self,
-        header: &str,
+        header: &PaymentHeader,
         requirement: &PaymentRequirement,
         now: OffsetDateTime,
     ) -> Result<CheckedPayment, PaymentError>;
-    /// `POST {facilitator}/verify`.
+    /// `POST {facilitator}/verify`, in the payment's version.
     async fn verify(
         &self,
         payment: &CheckedPayment,
         requirement: &PaymentRequirement,
     ) -> Result<(), PaymentError>;
-    /// `POST {facilitator}/settle`. MUST NOT be retried by the adapter (a retry can charge
-    /// twice); the domain calls it at most once per order.
+    /// `POST {facilitator}/settle`, in the payment's version. MUST NOT be retried by the
+    /// adapter (a retry can charge twice); the domain calls it at most once per order.
     async fn settle(
         &self,
         payment: &CheckedPayment,
         requirement: &PaymentRequirement,
     ) -> Result<Settlement, PaymentError>;
-    /// The base64 `X-PAYMENT-RESPONSE` header for a settlement.
-    fn response_header(&self, settlement: &Settlement) -> String;
-    /// The 402 challenge body for `requirement` and `order_id`, in the wire format.
-    fn challenge_body(&self, requirement: &PaymentRequirement, order_id: &str)
-    -> serde_json::Value;
+    /// The base64 settlement response header value for `version` (`X-PAYMENT-RESPONSE`
+    /// for v1, `PAYMENT-RESPONSE` for v2).
+    fn response_header(&self, settlement: &Settlement, version: PaymentVersion) -> String;
+    /// The 402 challenge for `requirement` and `order_id`, in both versions.
+    fn challenge(&self, requirement: &PaymentRequirement, order_id: &str) -> PaymentChallenge;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -476,18 +561,92 @@ pub struct HeldPersona {
     pub heart: serde_json::Value,
 }
 
-/// An admitted persona with no active couple: a candidate for this beat.
+/// A dating-doc version whose chaperone verdict was a hold, to screen again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldDoc {
+    pub id: crate::model::HeartFileId,
+    pub heart: serde_json::Value,
+}
+
+/// An eligible persona (docs/matcher.md "Who is eligible"), as the beat reads it: the
+/// hard-filter inputs and the content hashes its matching profile is built from, but no
+/// text (texts are loaded only for the profiles that need embedding or a gambit).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EligiblePersona {
     pub id: PersonaId,
-    pub owner: Option<OwnerId>,
+    pub owner: OwnerId,
     pub handle: String,
     pub redteam: bool,
-    pub home_market: String,
     pub active_market: String,
-    pub heart: serde_json::Value,
+    /// The persona's own `heart.prefs`, when it gave some.
+    pub own_prefs: Option<serde_json::Value>,
+    /// `heart.prefs` of the owner's latest allowed dating-doc version.
+    pub doc_prefs: Option<serde_json::Value>,
+    /// `heart_hash` of that doc version (`None`: the owner has no allowed version).
+    pub doc_hash: Option<String>,
+    /// The persona's own heart hash.
     pub heart_hash: String,
-    pub admitted_at: OffsetDateTime,
+}
+
+/// What a persona's matching profile is made of: its owner's latest allowed dating doc and
+/// its own heart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileSource {
+    pub persona: PersonaId,
+    pub doc: Option<serde_json::Value>,
+    pub heart: serde_json::Value,
+}
+
+/// One new couple of a beat, with everything published when it forms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCouple {
+    /// Reserved with [`MatchStore::reserve_couple_ids`].
+    pub id: CoupleId,
+    pub a: PersonaId,
+    pub b: PersonaId,
+    pub similarity: Option<f32>,
+    /// The opening turn, by `matchmaker`.
+    pub gambit: String,
+    /// The chaperone's log line on the writer's draft (`None`: the writer was unavailable
+    /// and the placeholder was used unscreened — it is the venue's own fixed text).
+    pub gambit_log: Option<ChaperoneEntry>,
+    /// The public line on the notifications board.
+    pub board_line: String,
+    /// One event body per member: (the member persona, its `couple.formed` body).
+    pub events: [(PersonaId, serde_json::Value); 2],
+}
+
+/// What writing a beat's couples did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BeatWritten {
+    /// The couples created (a pair that already existed is skipped with all its rows).
+    pub created: Vec<CoupleId>,
+    /// Notifications queued.
+    pub queued: usize,
+    /// Milliseconds spent writing couples, turns, logs and board lines.
+    pub couples_ms: u64,
+    /// Milliseconds spent queueing the notifications.
+    pub notifications_ms: u64,
+}
+
+/// What a beat did, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeatRecord {
+    pub cycle: String,
+    /// `timer`, `console`, `cli`, …
+    pub trigger: String,
+    pub pairs: i32,
+    pub created: i32,
+    pub started: OffsetDateTime,
+    pub finished: OffsetDateTime,
+    pub semantic: bool,
+    pub eligible: i32,
+    pub embedded: i32,
+    pub embed_failed: i32,
+    /// Eligible personas left out of this beat's pairing for want of a vector.
+    pub skipped: i32,
+    /// (stage, milliseconds), in the order the stages ran.
+    pub stages: Vec<(String, u64)>,
 }
 
 /// What the matchmaker's beat reads and writes.
@@ -506,48 +665,55 @@ pub trait MatchStore: Send + Sync {
         reason: String,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
+    /// Dating-doc versions whose verdict is a hold, oldest first.
+    async fn held_docs(&self, limit: u32) -> Result<Vec<HeldDoc>, StoreError>;
+    /// Records a held doc version's new verdict (`allowed` or `denied`) with its log line.
+    async fn resolve_held_doc(
+        &self,
+        id: crate::model::HeartFileId,
+        allowed: bool,
+        log: ChaperoneEntry,
+    ) -> Result<(), StoreError>;
     /// Pending personas, oldest first.
     async fn pending_personas(&self, limit: u32) -> Result<Vec<PersonaId>, StoreError>;
-    /// Hearts of admitted personas with no vector for `model` yet: (heart hash, heart).
-    async fn hearts_missing_embedding(
+    /// The eligible personas (admitted; an owner with a verified agent endpoint; no
+    /// couple in `courting`, `committed` or `brokered`), in persona-id order.
+    async fn eligible_personas(&self) -> Result<Vec<EligiblePersona>, StoreError>;
+    /// The doc and heart of each of `personas` (missing ones are simply absent).
+    async fn profile_sources(
+        &self,
+        personas: Vec<PersonaId>,
+    ) -> Result<Vec<ProfileSource>, StoreError>;
+    /// Stored vectors for `keys` under `model` (missing ones are simply absent).
+    async fn embeddings(
         &self,
         model: String,
-        limit: u32,
-    ) -> Result<Vec<(String, serde_json::Value)>, StoreError>;
+        keys: Vec<String>,
+    ) -> Result<Vec<(String, Vec<f32>)>, StoreError>;
+    /// Stores vectors by (key, model); a key stored before is left as it is.
     async fn save_embeddings(
         &self,
         model: String,
         rows: Vec<(String, Vec<f32>)>,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
-    /// Admitted personas with no `courting` or `committed` couple, in admission order.
-    async fn eligible_personas(&self) -> Result<Vec<EligiblePersona>, StoreError>;
-    /// Stored vectors for `hashes` under `model` (missing ones are simply absent).
-    async fn embeddings(
-        &self,
-        model: String,
-        hashes: Vec<String>,
-    ) -> Result<Vec<(String, Vec<f32>)>, StoreError>;
     /// Every pair that was ever a couple, in any state (`a < b`).
     async fn past_pairs(&self) -> Result<Vec<(PersonaId, PersonaId)>, StoreError>;
-    /// Creates the couple unless the unordered pair exists: `None` when it did.
-    async fn create_couple(
+    /// `n` fresh couple ids (never reused; unused ones leave gaps).
+    async fn reserve_couple_ids(&self, n: usize) -> Result<Vec<CoupleId>, StoreError>;
+    /// Writes a beat's couples set-wise, in one transaction: each couple whose unordered
+    /// pair is new, with its opening turn, its gambit's log line, its board line and its
+    /// members' notifications; a pair that exists already is skipped with all of its rows,
+    /// so re-running a beat never duplicates anything.
+    async fn write_beat(
         &self,
-        a: PersonaId,
-        b: PersonaId,
         cycle: String,
-        similarity: Option<f32>,
+        couples: Vec<NewCouple>,
         at: OffsetDateTime,
-    ) -> Result<Option<CoupleId>, StoreError>;
-    async fn record_beat(
-        &self,
-        cycle: String,
-        trigger: &'static str,
-        pairs: i32,
-        created: i32,
-        started: OffsetDateTime,
-        finished: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    ) -> Result<BeatWritten, StoreError>;
+    async fn record_beat(&self, record: BeatRecord) -> Result<(), StoreError>;
+    /// The newest `limit` beats' records, newest first.
+    async fn recent_beats(&self, limit: u32) -> Result<Vec<BeatRecord>, StoreError>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -598,9 +764,11 @@ pub enum InviteClaim {
 /// What an identity result does to the owner, decided by the domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityEffect {
-    /// `Approved` and proven adult: the check is verified and the owner `identity_verified`.
+    /// `Approved` (and no document showing a minor): the check is verified, age-over-18
+    /// set, and the owner `identity_verified`.
     Verify,
-    /// `Declined`: the check is not (or no longer) verified.
+    /// `Declined`, or `Approved` for a document showing a minor: the check is not (or no
+    /// longer) verified.
     Revoke,
     /// Anything else: the status is recorded, nothing is granted.
     Record,
@@ -756,12 +924,13 @@ pub trait RetentionStore: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ErasureStore: Send + Sync {
-    /// Erases `owner` as `erasure.rs` describes, in one transaction; `tag` (random) names
-    /// the tombstone personas. `None` when the owner does not exist.
+    /// Erases `owner` as `erasure.rs` describes, in one transaction, finding every row by
+    /// id; `tag` (random) names the tombstone personas. Returns the counts and the couples
+    /// it ended (with the partner to tell); `None` when the owner does not exist.
     async fn erase_owner(
         &self,
         owner: OwnerId,
         tag: String,
         at: OffsetDateTime,
-    ) -> Result<Option<crate::erasure::Erased>, StoreError>;
+    ) -> Result<Option<crate::erasure::ErasedOwner>, StoreError>;
 }

@@ -1,8 +1,14 @@
 //! Text sanitation for everything the venue stores (design.md §5, "Input").
 //!
 //! Strips C0/C1 control characters (keeping tab and newline), bidi overrides and isolates,
-//! and zero-width characters, so stored text cannot reorder or hide itself on a page or in
-//! another agent's context. Idempotent: `clean(clean(s)) == clean(s)`.
+//! zero-width and other invisible characters (tag characters, variation selectors, line and
+//! paragraph separators, interlinear annotation marks, the combining grapheme joiner), so
+//! stored text cannot reorder or hide itself on a page or in another agent's context.
+//! Idempotent: `clean(clean(s)) == clean(s)` (removing characters never creates one that
+//! is stripped). Not a normalisation: stored text keeps its code points otherwise.
+//!
+//! The HTTP adapter cleans every string of a JSON body *before* validating it, so a value
+//! made only of stripped characters is refused as blank instead of being stored empty.
 
 /// True for characters that are removed from stored text.
 pub fn is_stripped(c: char) -> bool {
@@ -18,6 +24,16 @@ pub fn is_stripped(c: char) -> bool {
         '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' => true,
         // soft hyphen, Mongolian vowel separator, Hangul fillers
         '\u{00AD}' | '\u{180E}' | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' => true,
+        // line and paragraph separators (they break lines where no newline is seen)
+        '\u{2028}' | '\u{2029}' => true,
+        // interlinear annotation anchor, separator, terminator
+        '\u{FFF9}'..='\u{FFFB}' => true,
+        // combining grapheme joiner
+        '\u{034F}' => true,
+        // variation selectors (and their supplement)
+        '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' => true,
+        // tag characters (invisible; used to smuggle text past readers)
+        '\u{E0000}'..='\u{E007F}' => true,
         _ => false,
     }
 }
@@ -27,15 +43,24 @@ pub fn clean(s: &str) -> String {
     s.chars().filter(|c| !is_stripped(*c)).collect()
 }
 
+/// [`clean`] that keeps the allocation when there is nothing to strip.
+pub fn clean_owned(s: String) -> String {
+    if s.chars().any(is_stripped) {
+        clean(&s)
+    } else {
+        s
+    }
+}
+
 /// Cleans every string (keys and values) inside a JSON value, recursively.
 pub fn clean_json(v: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
-        Value::String(s) => Value::String(clean(&s)),
+        Value::String(s) => Value::String(clean_owned(s)),
         Value::Array(items) => Value::Array(items.into_iter().map(clean_json).collect()),
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .map(|(k, v)| (clean(&k), clean_json(v)))
+                .map(|(k, v)| (clean_owned(k), clean_json(v)))
                 .collect(),
         ),
         other => other,
@@ -80,6 +105,34 @@ mod tests {
     }
 
     #[test]
+    fn strips_tags_variation_selectors_separators_and_joiners() {
+        let dirty = "a\u{E0041}\u{E007F}b\u{FE0F}c\u{E0100}d\u{2028}e\u{2029}f\u{FFF9}g\u{FFFA}h\u{FFFB}i\u{034F}j";
+        assert_eq!(clean(dirty), "abcdefghij");
+        for c in [
+            '\u{E0000}',
+            '\u{E007F}',
+            '\u{FE00}',
+            '\u{FE0F}',
+            '\u{E0100}',
+            '\u{E01EF}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{FFF9}',
+            '\u{FFFB}',
+            '\u{034F}',
+        ] {
+            assert!(is_stripped(c), "{:X}", u32::from(c));
+        }
+        // Neighbours stay.
+        for c in ['\u{FE10}', '\u{E0080}', '\u{FFFC}', '\u{034E}', '\u{2027}'] {
+            assert!(!is_stripped(c), "{:X}", u32::from(c));
+        }
+        // Only invisible characters: nothing is left.
+        assert_eq!(clean("\u{200B}\u{E0020}\u{FE0F}\u{2060}"), "");
+        assert_eq!(clean_owned("plain".to_owned()), "plain");
+    }
+
+    #[test]
     fn keeps_ordinary_unicode() {
         let s = "Gökhan — 東京 🌊 naïve";
         assert_eq!(clean(s), s);
@@ -96,7 +149,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn clean_is_idempotent_and_leaves_nothing_stripped(s in "\\PC*|[\u{200B}\u{202E}\u{0007}a-z ]*") {
+        fn clean_is_idempotent_and_leaves_nothing_stripped(s in "\\PC*|[\u{200B}\u{202E}\u{0007}\u{E0041}\u{FE0F}\u{E0100}\u{2028}\u{FFF9}\u{034F}a-z ]*") {
             let once = clean(&s);
             prop_assert_eq!(clean(&once), once.clone());
             prop_assert!(!once.chars().any(is_stripped));

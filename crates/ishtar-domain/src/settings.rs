@@ -124,6 +124,12 @@ impl Settings {
         if !KEYS.contains(&key) {
             return Err(SettingError::KeyNotAllowed);
         }
+        // Postgres cannot store a NUL in text, and no setting needs one (issue 11).
+        if value.contains('\0') {
+            return Err(SettingError::BadValue(
+                "must not contain NUL characters".to_owned(),
+            ));
+        }
         // An empty list is a legitimate value for the two list settings.
         if value.trim().is_empty() && !matches!(key, "geo_denied" | "denylist") {
             return Err(SettingError::ValueRequired);
@@ -300,6 +306,21 @@ mod tests {
         assert!(s.geo_denied.is_empty());
         s.apply("cap", "50").expect("valid cap");
         assert_eq!(s.cap, 50);
+    }
+
+    #[test]
+    fn a_nul_character_is_a_bad_value_for_every_key() {
+        let mut s = Settings::default();
+        for key in KEYS {
+            assert_eq!(
+                s.apply(key, "a\0b"),
+                Err(SettingError::BadValue(
+                    "must not contain NUL characters".to_owned()
+                )),
+                "{key}"
+            );
+        }
+        assert_eq!(s, Settings::default());
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct VenuePorts {
     pub embedder: Arc<dyn Embedder>,
     pub writer: Arc<dyn Writer>,
     pub search: Arc<dyn NeighbourSearch + Send>,
+    /// Where the matcher's CPU work runs (never a request worker).
+    pub offload: Arc<dyn crate::ports::Offload>,
     /// Escalation (issue 5): consent, invites, identity, reveal.
     pub escalations: Arc<dyn crate::ports::EscalationStore>,
     /// Sign-in verification (Privy).
@@ -60,6 +62,8 @@ pub struct VenueOptions {
     pub allow_private_callbacks: bool,
     /// How the venue asks to be paid.
     pub payment: crate::payments::PaymentOptions,
+    /// How a beat spreads its embedding and gambit calls.
+    pub beat: crate::beat::BeatOptions,
 }
 
 /// The use-case services, grouped.
@@ -69,7 +73,7 @@ pub struct Venue {
     pub boards: Boards,
     pub geo: GeoGate,
     pub courtship: Courtship,
-    pub matchmaker: Matchmaker,
+    pub matchmaker: Arc<Matchmaker>,
     pub escalation: crate::escalation::Escalation,
     pub payments: crate::payments::Payments,
     pub console: crate::console::Console,
@@ -127,6 +131,7 @@ impl Venue {
             p.erasure.clone(),
             p.owners.clone(),
             p.console.clone(),
+            notifier.clone(),
             p.clock.clone(),
             p.ids.clone(),
         );
@@ -145,6 +150,8 @@ impl Venue {
                     callbacks: p.callbacks.clone(),
                     clock: p.clock.clone(),
                     ids: p.ids.clone(),
+                    chaperone: chaperone.clone(),
+                    settings: settings.clone(),
                 },
                 opts.allow_private_callbacks,
             ),
@@ -163,19 +170,19 @@ impl Venue {
                 notifier.clone(),
                 p.clock.clone(),
             ),
-            matchmaker: Matchmaker::new(MatchmakerParts {
+            matchmaker: Arc::new(Matchmaker::new(MatchmakerParts {
                 store: p.matches.clone(),
-                couples: p.couples.clone(),
                 personas: p.personas.clone(),
                 embedder: p.embedder.clone(),
                 writer: p.writer.clone(),
                 search: p.search.clone(),
+                offload: p.offload.clone(),
                 chaperone,
                 settings: settings.clone(),
-                notifier: notifier.clone(),
                 clock: p.clock.clone(),
                 ids: p.ids.clone(),
-            }),
+                options: opts.beat,
+            })),
             notifier,
             boards: Boards::new(p.boards.clone(), p.reports.clone(), p.clock.clone()),
             geo: GeoGate::new(settings.clone(), p.geo_log.clone(), p.clock.clone()),

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use ishtar_domain::console::{
     ConsoleQuery, ConsoleView, EventRecord, Page, Section, format_usdc, setting_text,
 };
+use ishtar_domain::ports::BeatRecord;
 use ishtar_domain::settings::KEYS;
 
 use crate::console_forms::{CSRF_FIELD, Flash};
@@ -124,8 +125,51 @@ fn events_table(events: &[EventRecord]) -> Markup {
     }
 }
 
+/// The last beats: what each did and how long each stage took (docs/matcher.md).
+fn beats_section(beats: &[BeatRecord]) -> Markup {
+    html! {
+        section id="beats" {
+            h2 { "Beats" }
+            @if beats.is_empty() {
+                p.muted { "No beat has run yet." }
+            } @else {
+                table {
+                    thead { tr {
+                        th { "started" } th { "trigger" } th { "semantic" } th.num { "eligible" }
+                        th.num { "embedded" } th.num { "embed failed" } th.num { "skipped" }
+                        th.num { "pairs" } th.num { "created" } th.num { "total ms" } th { "stages (ms)" }
+                    } }
+                    tbody { @for b in beats {
+                        tr {
+                            td { (when(b.started)) }
+                            td { (b.trigger) }
+                            td { @if b.semantic { "semantic" } @else { "adjacency (embedder down)" } }
+                            td.num { (b.eligible) }
+                            td.num { (b.embedded) }
+                            td.num { (b.embed_failed) }
+                            td.num { (b.skipped) }
+                            td.num { (b.pairs) }
+                            td.num { (b.created) }
+                            td.num { ((b.finished - b.started).whole_milliseconds()) }
+                            td.body { @for (i, (stage, ms)) in b.stages.iter().enumerate() {
+                                @if i > 0 { " · " } (stage) " " (ms)
+                            } }
+                        }
+                    } }
+                }
+            }
+        }
+    }
+}
+
 /// The console page.
-pub fn console(view: &ConsoleView, q: &ConsoleQuery, token: &str, flash: Option<&Flash>) -> Markup {
+pub fn console(
+    view: &ConsoleView,
+    beats: &[BeatRecord],
+    q: &ConsoleQuery,
+    token: &str,
+    flash: Option<&Flash>,
+) -> Markup {
     let s = &view.snapshot;
     let d = &view.data;
     let settings = &view.settings;
@@ -140,6 +184,7 @@ pub fn console(view: &ConsoleView, q: &ConsoleQuery, token: &str, flash: Option<
             nav {
                 a href="#capacity" { "Capacity & economics" }
                 a href="#controls" { "Controls" }
+                a href="#beats" { "Beats" }
                 a href="#intros" { "Intros to broker" }
                 a href="#personas" { "Personas" }
                 a href="#couples" { "Couples & courtship" }
@@ -225,6 +270,8 @@ pub fn console(view: &ConsoleView, q: &ConsoleQuery, token: &str, flash: Option<
                         } }
                     }
                 }
+
+                (beats_section(beats))
 
                 section id="intros" {
                     h2 { "Intros to broker" }

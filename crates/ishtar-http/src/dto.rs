@@ -64,6 +64,42 @@ fn not_blank(v: &str, _: &()) -> garde::Result {
     }
 }
 
+/// An optional text, when given, must keep some visible text once cleaned (the extractor
+/// cleans every string before validation, so invisible-only text arrives blank here).
+fn present_not_blank(v: &Option<String>, c: &()) -> garde::Result {
+    v.as_deref().map_or(Ok(()), |s| not_blank(s, c))
+}
+
+/// Every text inside a free-form heart must keep some visible text once cleaned: a string
+/// made only of invisible characters would otherwise be stored (and shown) empty.
+fn blank_heart_texts(heart: Option<&Value>) -> Vec<Issue> {
+    fn walk(v: &Value, path: String, out: &mut Vec<Issue>) {
+        match v {
+            Value::String(s) if s.trim().is_empty() => out.push(Issue {
+                path,
+                message: "must not be blank".to_owned(),
+            }),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, format!("{path}[{i}]"), out);
+                }
+            }
+            Value::Object(map) => {
+                for (k, item) in map {
+                    walk(item, format!("{path}.{k}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    // A text heart is checked by `is_object_or_text`; only the object's texts here.
+    if let Some(heart @ Value::Object(_)) = heart {
+        walk(heart, "heart".to_owned(), &mut out);
+    }
+    out
+}
+
 fn prefs_issues(heart: Option<&Value>) -> Vec<Issue> {
     match heart.map(Prefs::from_heart) {
         Some(Err(issues)) => issues
@@ -83,19 +119,19 @@ fn prefs_issues(heart: Option<&Value>) -> Vec<Issue> {
 pub struct HeartFileBody {
     #[garde(range(min = 1))]
     pub owner_id: Option<i64>,
-    #[garde(length(chars, max = 120))]
+    #[garde(length(chars, max = 120), custom(present_not_blank))]
     pub display_name: Option<String>,
     #[garde(custom(valid_home_market))]
     pub home_market: Option<String>,
     #[garde(custom(valid_active_market))]
     pub active_market: Option<String>,
-    #[garde(length(chars, max = 120))]
+    #[garde(length(chars, max = 120), custom(present_not_blank))]
     pub available_for: Option<String>,
     #[garde(custom(valid_research_optin))]
     pub research_optin: Option<String>,
     #[garde(skip)]
     pub age_attested: Option<bool>,
-    #[garde(length(chars, max = 200))]
+    #[garde(length(chars, max = 200), custom(present_not_blank))]
     pub contact_ref: Option<String>,
     #[garde(required, custom(is_object))]
     pub heart: Option<Value>,
@@ -104,7 +140,9 @@ pub struct HeartFileBody {
 impl RequestBody for HeartFileBody {
     const INVALID: &'static str = "invalid heart-file";
     fn extra_issues(&self) -> Vec<Issue> {
-        prefs_issues(self.heart.as_ref())
+        let mut issues = blank_heart_texts(self.heart.as_ref());
+        issues.extend(prefs_issues(self.heart.as_ref()));
+        issues
     }
 }
 
@@ -147,9 +185,9 @@ impl RequestBody for VerifyBody {
 /// `POST /api/personas`.
 #[derive(Debug, Deserialize, Validate)]
 pub struct PersonaBody {
-    #[garde(required, length(chars, min = 1, max = 64), custom(|v: &Option<String>, c: &()| v.as_deref().map_or(Ok(()), |s| not_blank(s, c))))]
+    #[garde(required, length(chars, min = 1, max = 64), custom(present_not_blank))]
     pub handle: Option<String>,
-    #[garde(required, length(chars, min = 1, max = 200), custom(|v: &Option<String>, c: &()| v.as_deref().map_or(Ok(()), |s| not_blank(s, c))))]
+    #[garde(required, length(chars, min = 1, max = 200), custom(present_not_blank))]
     pub model: Option<String>,
     #[garde(required, length(max = 32))]
     pub persona_age: Option<String>,
@@ -161,10 +199,10 @@ pub struct PersonaBody {
     #[garde(range(min = 1))]
     pub owner_id: Option<i64>,
     #[serde(rename = "homeMarket")]
-    #[garde(length(chars, min = 1, max = 32))]
+    #[garde(length(chars, min = 1, max = 32), custom(present_not_blank))]
     pub home_market: Option<String>,
     #[serde(rename = "activeMarket")]
-    #[garde(length(chars, min = 1, max = 32))]
+    #[garde(length(chars, min = 1, max = 32), custom(present_not_blank))]
     pub active_market: Option<String>,
 }
 
@@ -172,7 +210,9 @@ impl RequestBody for PersonaBody {
     const INVALID: &'static str = "invalid persona";
     const SNAKE_CASE_FIELDS: &'static [&'static str] = &["persona_age"];
     fn extra_issues(&self) -> Vec<Issue> {
-        prefs_issues(self.heart.as_ref())
+        let mut issues = blank_heart_texts(self.heart.as_ref());
+        issues.extend(prefs_issues(self.heart.as_ref()));
+        issues
     }
 }
 
@@ -184,7 +224,7 @@ pub struct ReportBody {
     pub target_type: Option<String>,
     #[garde(required, range(min = 1))]
     pub target_id: Option<i64>,
-    #[garde(length(chars, max = 500))]
+    #[garde(length(chars, max = 500), custom(present_not_blank))]
     pub reason: Option<String>,
 }
 
@@ -203,6 +243,11 @@ pub struct HeartFileResponse {
     pub version: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_token: Option<String>,
+    /// The chaperone's verdict on this version's prose: `allowed` (matched on from the
+    /// next beat), `held` (screened again by the next beat) or `denied` (never used).
+    pub doc_status: &'static str,
+    /// Why (`allowed`, or the gate that refused it).
+    pub doc_reason: String,
 }
 
 /// `200` of agent registration.
@@ -219,7 +264,11 @@ pub struct AgentResponse {
 /// `POST /api/couples/{id}/turns`.
 #[derive(Debug, Deserialize, Validate)]
 pub struct TurnBody {
-    #[garde(required, length(chars, min = 1, max = 2000), custom(|v: &Option<String>, c: &()| v.as_deref().map_or(Ok(()), |s| not_blank(s, c))))]
+    #[garde(
+        required,
+        length(chars, min = 1, max = 2000),
+        custom(present_not_blank)
+    )]
     pub body: Option<String>,
 }
 

@@ -183,6 +183,7 @@ impl From<BeatError> for ApiError {
             BeatError::Busy => Self::message(StatusCode::CONFLICT, "a beat is already running"),
             BeatError::Store(e) => e.into(),
             BeatError::Match(e) => Self::internal(&e),
+            BeatError::Offload(e) => Self::internal(&e),
         }
     }
 }

@@ -9,6 +9,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use ishtar_domain::sanitize;
 
 use crate::error::{ApiError, Issue};
 
@@ -47,30 +50,269 @@ fn invalid<T: RequestBody>(issues: Vec<Issue>) -> ApiError {
     }
 }
 
-/// Parses bytes as `T`, naming the path of a type error.
-pub fn parse<T: RequestBody>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        let inner = e.into_inner();
-        let message = inner.to_string();
-        // "missing field `x`" is reported at the field's own path.
-        let (path, message) = match message
-            .strip_prefix("missing field `")
-            .and_then(|m| m.split('`').next())
-        {
-            Some(field) if inner.is_data() => {
-                let p = if path.is_empty() {
-                    field.to_owned()
-                } else {
-                    format!("{path}.{field}")
-                };
-                (p, "required".to_owned())
+/// A `{path, message}` issue.
+fn issue(path: impl Into<String>, message: impl Into<String>) -> Issue {
+    Issue {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+/// Marks the errors [`CleanValue`] raises itself (never shown as they are).
+const NUL_ERROR: &str = "\u{1}nul";
+const DUPLICATE_ERROR: &str = "\u{1}duplicate:";
+
+/// A JSON value read by the venue's input rules (design.md §5, "Input"): every string,
+/// keys included, is cleaned ([`sanitize::clean`]) before anything validates it; a NUL
+/// character anywhere is refused (Postgres cannot store it, and no text needs it); a key
+/// given twice in one object is refused (parsers disagree on which one wins).
+struct CleanValue(Value);
+
+impl<'de> serde::Deserialize<'de> for CleanValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CleanVisitor).map(CleanValue)
+    }
+}
+
+struct CleanVisitor;
+
+impl CleanVisitor {
+    fn text<E: serde::de::Error>(s: String) -> Result<Value, E> {
+        if s.contains('\0') {
+            return Err(E::custom(NUL_ERROR));
+        }
+        Ok(Value::String(sanitize::clean_owned(s)))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CleanVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Value, E> {
+        Self::text(s.to_owned())
+    }
+
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Value, E> {
+        Self::text(s)
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        serde::Deserialize::deserialize(d).map(|CleanValue(v)| v)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(CleanValue(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde::de::Error as _;
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key.contains('\0') {
+                return Err(A::Error::custom(NUL_ERROR));
             }
-            _ => (path, strip_position(&message)),
-        };
-        invalid::<T>(vec![Issue { path, message }])
+            let key = sanitize::clean_owned(key);
+            let CleanValue(value) = map.next_value()?;
+            if out.contains_key(&key) {
+                return Err(A::Error::custom(format!("{DUPLICATE_ERROR}{key}")));
+            }
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// `a.b` + `c` → `a.b.c`.
+fn join_path(path: &str, field: &str) -> String {
+    if path.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+/// serde_path_to_error's root is `.`, ours the empty path; a key it could not read is `?`
+/// (dropped: the issue is then reported where the reading stopped).
+fn root_is_empty(path: String) -> String {
+    if path == "." {
+        return String::new();
+    }
+    if !path.split('.').any(|seg| seg == "?") {
+        return path;
+    }
+    path.split('.')
+        .filter(|seg| *seg != "?")
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// What serde says a value was (`string "x"`, `integer `5``, …), in the API's words.
+fn plain_kind(serde_kind: &str) -> &'static str {
+    let k = serde_kind.trim();
+    if k.starts_with("string") || k.starts_with("char") {
+        "a string"
+    } else if k.starts_with("integer") || k.starts_with("floating point") {
+        "a number"
+    } else if k.starts_with("boolean") {
+        "a boolean"
+    } else if k.starts_with("sequence") {
+        "an array"
+    } else if k.starts_with("map") || k.starts_with("struct") {
+        "an object"
+    } else if k.starts_with("null") || k.starts_with("unit") || k.starts_with("Option") {
+        "null"
+    } else {
+        "a value of another type"
+    }
+}
+
+/// What serde says was expected (`i64`, `a boolean`, `struct HeartFileBody`, …), in the
+/// API's words. Never a Rust type name.
+fn plain_expected(serde_expected: &str) -> &'static str {
+    let e = serde_expected.trim();
+    let integer = [
+        "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128",
+    ];
+    if integer.contains(&e) || e.contains("integer") {
+        "a whole number"
+    } else if e == "f32" || e == "f64" || e.contains("number") || e.contains("float") {
+        "a number"
+    } else if e.contains("bool") {
+        "true or false"
+    } else if e.contains("string") || e.contains("char") {
+        "a string"
+    } else if e.contains("sequence") || e.contains("array") || e.contains("tuple") {
+        "an array"
+    } else if e.contains("struct") || e.contains("map") || e.contains("object") {
+        "an object"
+    } else {
+        "a different value"
+    }
+}
+
+/// A serde data error as `(path, message)` in the API's words: the path in the wire's
+/// field names, the message without Rust types (issue 11).
+fn plain_data_error(path: String, message: &str) -> (String, String) {
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
+        return (join_path(&path, field), "required".to_owned());
+    }
+    if message == NUL_ERROR {
+        return (path, "must not contain NUL characters".to_owned());
+    }
+    if let Some(key) = message.strip_prefix(DUPLICATE_ERROR) {
+        return (join_path(&path, key), "appears more than once".to_owned());
+    }
+    if let Some(field) = message
+        .strip_prefix("duplicate field `")
+        .and_then(|m| m.split('`').next())
+    {
+        return (join_path(&path, field), "appears more than once".to_owned());
+    }
+    for (prefix, out_of_range) in [("invalid type: ", false), ("invalid value: ", true)] {
+        if let Some((got, expected)) = message
+            .strip_prefix(prefix)
+            .and_then(|m| m.split_once(", expected "))
+        {
+            let expected = plain_expected(expected);
+            let message = if out_of_range && expected == "a whole number" {
+                "expected a whole number in range".to_owned()
+            } else if out_of_range {
+                format!("expected {expected}")
+            } else {
+                format!("expected {expected}, got {}", plain_kind(got))
+            };
+            return (path, message);
+        }
+    }
+    if message.starts_with("invalid length") {
+        return (path, "has the wrong number of items".to_owned());
+    }
+    (path, "has an unexpected value".to_owned())
+}
+
+/// A JSON reading error as an issue.
+fn read_issue(e: serde_path_to_error::Error<serde_json::Error>) -> Issue {
+    use serde_json::error::Category;
+    let path = root_is_empty(e.path().to_string());
+    let inner = e.into_inner();
+    match inner.classify() {
+        Category::Eof => issue(path, "not valid JSON: the body ends too early"),
+        Category::Syntax | Category::Io => issue(path, "not valid JSON"),
+        Category::Data => {
+            let (path, message) = plain_data_error(path, &strip_position(&inner.to_string()));
+            issue(path, message)
+        }
+    }
+}
+
+/// Reads a JSON body the way every route reads one: cleaned (see [`CleanValue`]), with a
+/// NUL character or a repeated key refused. Errors are issues in the API's words.
+pub fn read_json(bytes: &[u8]) -> Result<Value, Issue> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let CleanValue(value) = serde_path_to_error::deserialize(&mut *de).map_err(read_issue)?;
+    de.end()
+        .map_err(|_| issue("", "not valid JSON: unexpected characters after the value"))?;
+    Ok(value)
+}
+
+/// Parses bytes as `T`: the JSON is read and cleaned first ([`read_json`]), then typed,
+/// then validated, so every rule sees the text as it will be stored.
+pub fn parse<T: RequestBody>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value = read_json(bytes).map_err(|i| invalid::<T>(vec![i]))?;
+    // Every body is an object (serde would also read a struct from an array).
+    let got = match &value {
+        Value::Object(_) => None,
+        Value::Array(_) => Some("an array"),
+        Value::String(_) => Some("a string"),
+        Value::Number(_) => Some("a number"),
+        Value::Bool(_) => Some("a boolean"),
+        Value::Null => Some("null"),
+    };
+    if let Some(got) = got {
+        return Err(invalid::<T>(vec![issue(
+            "",
+            format!("expected an object, got {got}"),
+        )]));
+    }
+    let value: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = root_is_empty(e.path().to_string());
+        let (path, message) = plain_data_error(path, &e.into_inner().to_string());
+        invalid::<T>(vec![issue(path, message)])
     })?;
     let mut issues: Vec<Issue> = match value.validate() {
         Ok(()) => Vec::new(),
@@ -243,6 +485,16 @@ fn presented_secret(req: &HttpRequest) -> Option<String> {
     None
 }
 
+/// Whether `presented` is the operator secret. Both are hashed (SHA-256) and the digests
+/// compared in constant time, so neither the comparison nor an early length check tells
+/// an attacker how long the secret is or how much of it matched.
+pub fn secret_matches(presented: &str, configured: &str) -> bool {
+    use sha2::{Digest as _, Sha256};
+    let a: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+    let b: [u8; 32] = Sha256::digest(configured.as_bytes()).into();
+    constant_time_eq::constant_time_eq_32(&a, &b)
+}
+
 impl FromRequest for Operator {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
@@ -258,8 +510,7 @@ impl FromRequest for Operator {
                 "console closed",
             )));
         };
-        let ok = presented_secret(req)
-            .is_some_and(|p| constant_time_eq::constant_time_eq(p.as_bytes(), secret.as_bytes()));
+        let ok = presented_secret(req).is_some_and(|p| secret_matches(&p, &secret));
         if ok {
             std::future::ready(Ok(Operator))
         } else {
@@ -270,5 +521,107 @@ impl FromRequest for Operator {
             )
             .with_header("www-authenticate", "Basic realm=\"ishtar operator\"")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests: failing loudly is the point")]
+
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_is_cleaned_and_nul_and_repeated_keys_are_refused() {
+        assert_eq!(
+            read_json("{\"a\\u200b\":[\"x\\u202ey\",{\"b\":\"\\ufe0f\"}],\"n\":1.5}".as_bytes())
+                .unwrap(),
+            json!({"a": ["xy", {"b": ""}], "n": 1.5})
+        );
+        assert_eq!(
+            read_json(br#"{"a":{"b":["ok","x\u0000"]}}"#).unwrap_err(),
+            issue("a.b[1]", "must not contain NUL characters")
+        );
+        assert_eq!(
+            read_json(br#"{"a":{"k\u0000":1}}"#).unwrap_err(),
+            issue("a", "must not contain NUL characters")
+        );
+        assert_eq!(
+            read_json(br#"{"a":{"b":1,"b":2}}"#).unwrap_err(),
+            issue("a.b", "appears more than once")
+        );
+        // Keys equal once cleaned are the same key.
+        assert_eq!(
+            read_json("{\"b\":1,\"b\\u200b\":2}".as_bytes()).unwrap_err(),
+            issue("b", "appears more than once")
+        );
+        assert_eq!(
+            read_json(b"{} x").unwrap_err(),
+            issue("", "not valid JSON: unexpected characters after the value")
+        );
+        assert_eq!(
+            read_json(b"").unwrap_err(),
+            issue("", "not valid JSON: the body ends too early")
+        );
+    }
+
+    #[test]
+    fn serde_messages_are_rewritten_without_rust_types() {
+        let cases = [
+            (
+                "invalid type: sequence, expected struct HeartFileBody",
+                "expected an object, got an array",
+            ),
+            (
+                "invalid type: string \"x\", expected i64",
+                "expected a whole number, got a string",
+            ),
+            (
+                "invalid type: floating point `1.5`, expected i64",
+                "expected a whole number, got a number",
+            ),
+            (
+                "invalid value: integer `99999999999999999999`, expected i64",
+                "expected a whole number in range",
+            ),
+            (
+                "invalid type: string \"yes\", expected a boolean",
+                "expected true or false, got a string",
+            ),
+            (
+                "invalid type: integer `5`, expected a string",
+                "expected a string, got a number",
+            ),
+            (
+                "invalid type: null, expected struct PersonaBody",
+                "expected an object, got null",
+            ),
+            ("something serde never said", "has an unexpected value"),
+        ];
+        for (serde, ours) in cases {
+            assert_eq!(
+                plain_data_error("x".into(), serde),
+                ("x".to_owned(), ours.to_owned()),
+                "{serde}"
+            );
+        }
+        assert_eq!(
+            plain_data_error("heart".into(), "missing field `about`"),
+            ("heart.about".to_owned(), "required".to_owned())
+        );
+        assert_eq!(
+            plain_data_error(String::new(), "duplicate field `handle`"),
+            ("handle".to_owned(), "appears more than once".to_owned())
+        );
+    }
+
+    #[test]
+    fn the_operator_secret_is_compared_by_digest() {
+        let secret = "s".repeat(40);
+        assert!(secret_matches(&secret, &secret));
+        assert!(!secret_matches(&secret[..39], &secret));
+        assert!(!secret_matches(&format!("{secret}s"), &secret));
+        assert!(!secret_matches("", &secret));
+        assert!(!secret_matches(&"t".repeat(40), &secret));
     }
 }

@@ -5,11 +5,13 @@
 
 pub mod console_forms;
 pub mod console_page;
+pub mod deadline;
 pub mod dto;
 pub mod error;
 pub mod extract;
 mod middleware;
 pub mod pages;
+pub mod ratelimit;
 pub mod routes;
 
 use actix_web::body::MessageBody;
@@ -31,6 +33,11 @@ pub struct HttpOptions {
     pub privy_app_id: Option<String>,
     /// `ISHTAR_PUBLIC_URL`: where humans reach the venue (absolute claim links).
     pub public_url: String,
+    /// `ISHTAR_BODY_TIMEOUT_MS`: the time a whole request body may take to arrive (408).
+    pub body_timeout: std::time::Duration,
+    /// `ISHTAR_RATE_LIMITS` and `ISHTAR_TRUSTED_PROXIES`, with their buckets: build it once
+    /// per server (clones share the buckets across workers).
+    pub rate_limits: ratelimit::RateLimits,
 }
 
 impl Default for HttpOptions {
@@ -40,6 +47,8 @@ impl Default for HttpOptions {
             admin_token: None,
             privy_app_id: None,
             public_url: "http://127.0.0.1:8080".to_owned(),
+            body_timeout: deadline::DEFAULT_BODY_TIMEOUT,
+            rate_limits: ratelimit::RateLimits::defaults(),
         }
     }
 }
@@ -135,11 +144,13 @@ pub fn app(
     >,
 > {
     let geo_header = opts.geo_header.clone();
+    let body_timeout = opts.body_timeout;
     App::new()
         .app_data(venue)
         .app_data(web::Data::new(extract::OperatorToken(
             opts.admin_token.clone(),
         )))
+        .app_data(web::Data::new(opts.rate_limits.clone()))
         .app_data(web::Data::new(routes::escalation::ClaimConfig {
             privy_app_id: opts.privy_app_id.clone(),
             public_url: opts.public_url.trim_end_matches('/').to_owned(),
@@ -150,6 +161,11 @@ pub fn app(
         }))
         .configure(routes)
         .default_service(web::to(routes::no_such_room))
+        // Inside the headers and the JSON net, so a 429 gets both like any response.
+        .wrap(actix_web::middleware::from_fn(ratelimit::limit))
+        .wrap(actix_web::middleware::from_fn(move |req, next| {
+            deadline::body_deadline(body_timeout, req, next)
+        }))
         .wrap(
             DefaultHeaders::new()
                 .add(("X-Content-Type-Options", "nosniff"))

@@ -10,14 +10,18 @@ mod admission;
 mod console;
 mod crypto;
 mod db;
+mod erasure;
 mod escalation;
 mod matchmaking;
+mod outbox;
 mod payments;
 mod schema;
+mod seed;
 mod statements;
 mod store;
 
 pub use crypto::{ContactCipher, CryptoError};
 pub use db::{DbError, MIGRATIONS, PgConfig, PgPool, connect, ensure_database, migrate};
 pub use matchmaking::{decode_vector, encode_vector};
+pub use seed::{SeedOwner, SeedPersona};
 pub use store::PgStore;

@@ -1,33 +1,32 @@
-//! Couples, courtship, the beat's reads and writes, and the notification outbox.
+//! Couples, courtship, and the beat's reads and writes.
 
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Nullable, Text, Timestamptz};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
 use ishtar_domain::model::{
     CoupleId, CoupleMember, CoupleState, CoupleSummary, CoupleView, EndpointId, EndpointSummary,
-    NewTurn, OwnerId, OwnerOverview, PersonaId, PersonaStatus, PersonaSummary, Tier, TurnId,
+    HeartFileId, NewTurn, OwnerId, OwnerOverview, PersonaId, PersonaStatus, PersonaSummary, Tier,
+    TurnId,
 };
-use ishtar_domain::notify::Delivery;
+use ishtar_domain::chaperone::ChaperoneEntry;
 use ishtar_domain::ports::{
-    BeatLease, CoupleStore, EligiblePersona, HeldPersona, MatchStore, Outbox,
+    BeatLease, BeatRecord, BeatWritten, CoupleStore, EligiblePersona, HeldDoc, HeldPersona,
+    MatchStore, NewCouple, ProfileSource,
 };
 
 use crate::schema::{
-    agent_endpoints, beats, board_posts, couples, embeddings, heart_files, notifications, owners,
-    personas, turns,
+    agent_endpoints, beats, chaperone_log, couples, embeddings, heart_files, owners, personas,
+    turns,
 };
 use crate::store::{PgStore, db_err};
 
 /// The advisory lock key of the beat ("ISHTAR" in ASCII, as a number).
 const BEAT_LOCK_KEY: i64 = 0x4953_4854_4152;
-
-/// How long a claimed notification is leased before another worker may retry it.
-const DELIVERY_LEASE_S: i64 = 60;
 
 /// Vectors are stored as little-endian f32.
 pub fn encode_vector(v: &[f32]) -> Vec<u8> {
@@ -137,6 +136,63 @@ impl MatchStore for PgStore {
         .map_err(db_err)
     }
 
+    async fn held_docs(&self, limit: u32) -> Result<Vec<HeldDoc>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(i64, serde_json::Value)> = heart_files::table
+            .filter(heart_files::status.eq("held"))
+            .order(heart_files::id)
+            .limit(i64::from(limit))
+            .select((heart_files::id, heart_files::heart))
+            .load(&mut conn)
+            .await
+            .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, heart)| HeldDoc {
+                id: HeartFileId(id),
+                heart,
+            })
+            .collect())
+    }
+
+    async fn resolve_held_doc(
+        &self,
+        id: HeartFileId,
+        allowed: bool,
+        log: ChaperoneEntry,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        conn.transaction(async |c| {
+            let changed = diesel::update(
+                heart_files::table
+                    .find(id.0)
+                    .filter(heart_files::status.eq("held")),
+            )
+            .set((
+                heart_files::status.eq(if allowed { "allowed" } else { "denied" }),
+                heart_files::reason.eq(&log.reason),
+            ))
+            .execute(c)
+            .await?;
+            if changed == 1 {
+                diesel::insert_into(chaperone_log::table)
+                    .values((
+                        chaperone_log::surface.eq(log.surface.as_str()),
+                        chaperone_log::target_type.eq(log.target_type),
+                        chaperone_log::target_id.eq(id.0),
+                        chaperone_log::verdict.eq(log.verdict),
+                        chaperone_log::reason.eq(&log.reason),
+                        chaperone_log::created_at.eq(log.at),
+                    ))
+                    .execute(c)
+                    .await?;
+            }
+            Ok::<_, DieselError>(())
+        })
+        .await
+        .map_err(db_err)
+    }
+
     async fn pending_personas(&self, limit: u32) -> Result<Vec<PersonaId>, StoreError> {
         let mut conn = self.conn().await?;
         personas::table
@@ -150,31 +206,102 @@ impl MatchStore for PgStore {
             .map_err(db_err)
     }
 
-    async fn hearts_missing_embedding(
-        &self,
-        model: String,
-        limit: u32,
-    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+    async fn eligible_personas(&self) -> Result<Vec<EligiblePersona>, StoreError> {
         #[derive(QueryableByName)]
         struct Row {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+            #[diesel(sql_type = BigInt)]
+            owner_id: i64,
+            #[diesel(sql_type = Text)]
+            handle: String,
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            redteam: bool,
+            #[diesel(sql_type = Text)]
+            active_market: String,
+            #[diesel(sql_type = Nullable<Jsonb>)]
+            own_prefs: Option<serde_json::Value>,
+            #[diesel(sql_type = Nullable<Jsonb>)]
+            doc_prefs: Option<serde_json::Value>,
+            #[diesel(sql_type = Nullable<Text>)]
+            doc_hash: Option<String>,
             #[diesel(sql_type = Text)]
             heart_hash: String,
+        }
+        let mut conn = self.conn().await?;
+        let rows: Vec<Row> = diesel::sql_query(ELIGIBLE)
+            .load(&mut conn)
+            .await
+            .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| EligiblePersona {
+                id: PersonaId(r.id),
+                owner: OwnerId(r.owner_id),
+                handle: r.handle,
+                redteam: r.redteam,
+                active_market: r.active_market,
+                own_prefs: r.own_prefs,
+                doc_prefs: r.doc_prefs,
+                doc_hash: r.doc_hash,
+                heart_hash: r.heart_hash,
+            })
+            .collect())
+    }
+
+    async fn profile_sources(
+        &self,
+        ids: Vec<PersonaId>,
+    ) -> Result<Vec<ProfileSource>, StoreError> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+            #[diesel(sql_type = Nullable<Jsonb>)]
+            doc: Option<serde_json::Value>,
             #[diesel(sql_type = Jsonb)]
             heart: serde_json::Value,
         }
+        let ids: Vec<i64> = ids.iter().map(|p| p.0).collect();
         let mut conn = self.conn().await?;
         let rows: Vec<Row> = diesel::sql_query(
-            "SELECT DISTINCT ON (p.heart_hash) p.heart_hash, p.heart FROM personas p \
-             WHERE p.status = 'admitted' AND NOT EXISTS \
-               (SELECT 1 FROM embeddings e WHERE e.heart_hash = p.heart_hash AND e.model = $1) \
-             ORDER BY p.heart_hash LIMIT $2",
+            "SELECT p.id, d.heart AS doc, p.heart FROM personas p \
+             LEFT JOIN LATERAL (SELECT h.heart FROM heart_files h \
+               WHERE h.owner_id = p.owner_id AND h.status = 'allowed' \
+               ORDER BY h.version DESC LIMIT 1) d ON TRUE \
+             WHERE p.id = ANY($1)",
         )
-        .bind::<Text, _>(model)
-        .bind::<BigInt, _>(i64::from(limit))
+        .bind::<Array<BigInt>, _>(ids)
         .load(&mut conn)
         .await
         .map_err(db_err)?;
-        Ok(rows.into_iter().map(|r| (r.heart_hash, r.heart)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| ProfileSource {
+                persona: PersonaId(r.id),
+                doc: r.doc,
+                heart: r.heart,
+            })
+            .collect())
+    }
+
+    async fn embeddings(
+        &self,
+        model: String,
+        keys: Vec<String>,
+    ) -> Result<Vec<(String, Vec<f32>)>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(String, Vec<u8>)> = embeddings::table
+            .filter(embeddings::model.eq(model))
+            .filter(embeddings::heart_hash.eq_any(keys))
+            .select((embeddings::heart_hash, embeddings::vector))
+            .load(&mut conn)
+            .await
+            .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(h, b)| (h, decode_vector(&b)))
+            .collect())
     }
 
     async fn save_embeddings(
@@ -186,96 +313,29 @@ impl MatchStore for PgStore {
         if rows.is_empty() {
             return Ok(());
         }
-        let values: Vec<_> = rows
-            .iter()
-            .map(|(hash, v)| {
-                (
-                    embeddings::heart_hash.eq(hash.as_str()),
-                    embeddings::model.eq(model.as_str()),
-                    embeddings::dims.eq(i32::try_from(v.len()).unwrap_or(i32::MAX)),
-                    embeddings::vector.eq(encode_vector(v)),
-                    embeddings::created_at.eq(at),
-                )
-            })
-            .collect();
         let mut conn = self.conn().await?;
-        diesel::insert_into(embeddings::table)
-            .values(values)
-            .on_conflict_do_nothing()
+        for chunk in rows.chunks(4096) {
+            let keys: Vec<&str> = chunk.iter().map(|(k, _)| k.as_str()).collect();
+            let dims: Vec<i32> = chunk
+                .iter()
+                .map(|(_, v)| i32::try_from(v.len()).unwrap_or(i32::MAX))
+                .collect();
+            let vectors: Vec<Vec<u8>> = chunk.iter().map(|(_, v)| encode_vector(v)).collect();
+            diesel::sql_query(
+                "INSERT INTO embeddings (heart_hash, model, dims, vector, created_at) \
+                 SELECT k, $2, d, v, $5 FROM unnest($1::text[], $3::int4[], $4::bytea[]) AS t(k, d, v) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind::<Array<Text>, _>(keys)
+            .bind::<Text, _>(&model)
+            .bind::<Array<Int4>, _>(dims)
+            .bind::<Array<Bytea>, _>(vectors)
+            .bind::<Timestamptz, _>(at)
             .execute(&mut conn)
             .await
-            .map(drop)
-            .map_err(db_err)
-    }
-
-    async fn eligible_personas(&self) -> Result<Vec<EligiblePersona>, StoreError> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = BigInt)]
-            id: i64,
-            #[diesel(sql_type = Nullable<BigInt>)]
-            owner_id: Option<i64>,
-            #[diesel(sql_type = Text)]
-            handle: String,
-            #[diesel(sql_type = diesel::sql_types::Bool)]
-            redteam: bool,
-            #[diesel(sql_type = Text)]
-            home_market: String,
-            #[diesel(sql_type = Text)]
-            active_market: String,
-            #[diesel(sql_type = Jsonb)]
-            heart: serde_json::Value,
-            #[diesel(sql_type = Text)]
-            heart_hash: String,
-            #[diesel(sql_type = Timestamptz)]
-            admitted_at: OffsetDateTime,
-        }
-        let mut conn = self.conn().await?;
-        let rows: Vec<Row> = diesel::sql_query(
-            "SELECT p.id, p.owner_id, p.handle, p.redteam, p.home_market, p.active_market, p.heart, \
-                    p.heart_hash, COALESCE(p.admitted_at, p.created_at) AS admitted_at \
-             FROM personas p \
-             WHERE p.status = 'admitted' AND NOT EXISTS ( \
-               SELECT 1 FROM couples c WHERE (c.persona_a = p.id OR c.persona_b = p.id) \
-                 AND c.state IN ('courting', 'committed')) \
-             ORDER BY COALESCE(p.admitted_at, p.created_at), p.id",
-        )
-        .load(&mut conn)
-        .await
-        .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| EligiblePersona {
-                id: PersonaId(r.id),
-                owner: r.owner_id.map(OwnerId),
-                handle: r.handle,
-                redteam: r.redteam,
-                home_market: r.home_market,
-                active_market: r.active_market,
-                heart: r.heart,
-                heart_hash: r.heart_hash,
-                admitted_at: r.admitted_at,
-            })
-            .collect())
-    }
-
-    async fn embeddings(
-        &self,
-        model: String,
-        hashes: Vec<String>,
-    ) -> Result<Vec<(String, Vec<f32>)>, StoreError> {
-        let mut conn = self.conn().await?;
-        let rows: Vec<(String, Vec<u8>)> = embeddings::table
-            .filter(embeddings::model.eq(model))
-            .filter(embeddings::heart_hash.eq_any(hashes))
-            .select((embeddings::heart_hash, embeddings::vector))
-            .load(&mut conn)
-            .await
             .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(h, b)| (h, decode_vector(&b)))
-            .collect())
+        }
+        Ok(())
     }
 
     async fn past_pairs(&self) -> Result<Vec<(PersonaId, PersonaId)>, StoreError> {
@@ -292,59 +352,269 @@ impl MatchStore for PgStore {
             .map_err(db_err)
     }
 
-    async fn create_couple(
+    async fn reserve_couple_ids(&self, n: usize) -> Result<Vec<CoupleId>, StoreError> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+        }
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn().await?;
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT nextval(pg_get_serial_sequence('couples', 'id')) AS id \
+             FROM generate_series(1, $1)",
+        )
+        .bind::<BigInt, _>(i64::try_from(n).unwrap_or(i64::MAX))
+        .load(&mut conn)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(|r| CoupleId(r.id)).collect())
+    }
+
+    async fn write_beat(
         &self,
-        a: PersonaId,
-        b: PersonaId,
         cycle: String,
-        similarity: Option<f32>,
+        couples: Vec<NewCouple>,
         at: OffsetDateTime,
-    ) -> Result<Option<CoupleId>, StoreError> {
-        let (lo, hi) = if a.0 < b.0 { (a.0, b.0) } else { (b.0, a.0) };
+    ) -> Result<BeatWritten, StoreError> {
+        if couples.is_empty() {
+            return Ok(BeatWritten::default());
+        }
         let cycle = uuid::Uuid::parse_str(&cycle).ok();
         let mut conn = self.conn().await?;
-        diesel::insert_into(couples::table)
-            .values((
-                couples::persona_a.eq(lo),
-                couples::persona_b.eq(hi),
-                couples::created_at.eq(at),
-                couples::cycle_id.eq(cycle),
-                couples::similarity.eq(similarity),
-            ))
-            .on_conflict_do_nothing()
-            .returning(couples::id)
-            .get_result::<i64>(&mut conn)
+        conn.transaction(async |c| write_couples(c, cycle, &couples, at).await)
             .await
-            .optional()
-            .map(|o| o.map(CoupleId))
             .map_err(db_err)
     }
 
-    async fn record_beat(
-        &self,
-        cycle: String,
-        trigger: &'static str,
-        pairs: i32,
-        created: i32,
-        started: OffsetDateTime,
-        finished: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let id = uuid::Uuid::parse_str(&cycle).map_err(StoreError::unavailable)?;
+    async fn record_beat(&self, r: BeatRecord) -> Result<(), StoreError> {
+        let id = uuid::Uuid::parse_str(&r.cycle).map_err(StoreError::unavailable)?;
+        let stages = serde_json::Value::Array(
+            r.stages
+                .iter()
+                .map(|(name, ms)| serde_json::json!([name, ms]))
+                .collect(),
+        );
         let mut conn = self.conn().await?;
         diesel::insert_into(beats::table)
             .values((
                 beats::id.eq(id),
-                beats::trigger.eq(trigger),
-                beats::pairs.eq(pairs),
-                beats::created.eq(created),
-                beats::started_at.eq(started),
-                beats::finished_at.eq(finished),
+                beats::trigger.eq(&r.trigger),
+                beats::pairs.eq(r.pairs),
+                beats::created.eq(r.created),
+                beats::started_at.eq(r.started),
+                beats::finished_at.eq(r.finished),
+                beats::semantic.eq(r.semantic),
+                beats::eligible.eq(r.eligible),
+                beats::embedded.eq(r.embedded),
+                beats::embed_failed.eq(r.embed_failed),
+                beats::skipped.eq(r.skipped),
+                beats::stages.eq(stages),
             ))
             .execute(&mut conn)
             .await
             .map(drop)
             .map_err(db_err)
     }
+
+    async fn recent_beats(&self, limit: u32) -> Result<Vec<BeatRecord>, StoreError> {
+        type Row = (
+            uuid::Uuid,
+            String,
+            i32,
+            i32,
+            OffsetDateTime,
+            OffsetDateTime,
+            bool,
+            i32,
+            i32,
+            i32,
+            i32,
+            serde_json::Value,
+        );
+        let mut conn = self.conn().await?;
+        let rows: Vec<Row> = beats::table
+            .order(beats::started_at.desc())
+            .limit(i64::from(limit))
+            .select((
+                beats::id,
+                beats::trigger,
+                beats::pairs,
+                beats::created,
+                beats::started_at,
+                beats::finished_at,
+                beats::semantic,
+                beats::eligible,
+                beats::embedded,
+                beats::embed_failed,
+                beats::skipped,
+                beats::stages,
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| BeatRecord {
+                cycle: r.0.to_string(),
+                trigger: r.1,
+                pairs: r.2,
+                created: r.3,
+                started: r.4,
+                finished: r.5,
+                semantic: r.6,
+                eligible: r.7,
+                embedded: r.8,
+                embed_failed: r.9,
+                skipped: r.10,
+                stages: r
+                    .11
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| {
+                                Some((s.get(0)?.as_str()?.to_owned(), s.get(1)?.as_u64()?))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect())
+    }
+}
+
+/// The eligible personas (docs/matcher.md): admitted, with an owner who has at least one
+/// verified (active) agent endpoint, and no couple in `courting`, `committed` or
+/// `brokered`; with the filters and hashes of the owner's latest allowed doc version.
+const ELIGIBLE: &str = "\
+SELECT p.id, p.owner_id, p.handle, p.redteam, p.active_market, \
+       CASE WHEN jsonb_typeof(p.heart -> 'prefs') = 'object' THEN p.heart -> 'prefs' END AS own_prefs, \
+       d.prefs AS doc_prefs, d.heart_hash AS doc_hash, p.heart_hash \
+FROM personas p \
+LEFT JOIN LATERAL (SELECT h.heart -> 'prefs' AS prefs, h.heart_hash FROM heart_files h \
+    WHERE h.owner_id = p.owner_id AND h.status = 'allowed' \
+    ORDER BY h.version DESC LIMIT 1) d ON TRUE \
+WHERE p.status = 'admitted' AND p.owner_id IS NOT NULL \
+  AND EXISTS (SELECT 1 FROM agent_endpoints e WHERE e.owner_id = p.owner_id AND e.status = 'active') \
+  AND NOT EXISTS (SELECT 1 FROM couples c WHERE c.persona_a = p.id \
+      AND c.state IN ('courting', 'committed', 'brokered')) \
+  AND NOT EXISTS (SELECT 1 FROM couples c WHERE c.persona_b = p.id \
+      AND c.state IN ('courting', 'committed', 'brokered')) \
+ORDER BY COALESCE(p.admitted_at, p.created_at), p.id";
+
+/// The rows of [`MatchStore::write_beat`], inside its transaction.
+async fn write_couples(
+    c: &mut AsyncPgConnection,
+    cycle: Option<uuid::Uuid>,
+    couples: &[NewCouple],
+    at: OffsetDateTime,
+) -> Result<BeatWritten, DieselError> {
+    #[derive(QueryableByName)]
+    struct Created {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let started = std::time::Instant::now();
+    let ids: Vec<i64> = couples.iter().map(|n| n.id.0).collect();
+    let lo: Vec<i64> = couples.iter().map(|n| n.a.0.min(n.b.0)).collect();
+    let hi: Vec<i64> = couples.iter().map(|n| n.a.0.max(n.b.0)).collect();
+    let sims: Vec<Option<f32>> = couples.iter().map(|n| n.similarity).collect();
+    let created: Vec<Created> = diesel::sql_query(
+        "INSERT INTO couples (id, persona_a, persona_b, created_at, cycle_id, similarity) \
+         SELECT id, a, b, $4, $5, s FROM unnest($1::int8[], $2::int8[], $3::int8[], $6::float4[]) \
+           AS t(id, a, b, s) \
+         ORDER BY id ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind::<Array<BigInt>, _>(&ids)
+    .bind::<Array<BigInt>, _>(&lo)
+    .bind::<Array<BigInt>, _>(&hi)
+    .bind::<Timestamptz, _>(at)
+    .bind::<Nullable<diesel::sql_types::Uuid>, _>(cycle)
+    .bind::<Array<Nullable<diesel::sql_types::Float4>>, _>(&sims)
+    .load(c)
+    .await?;
+    let created: std::collections::HashSet<i64> = created.into_iter().map(|r| r.id).collect();
+    let made: Vec<&NewCouple> = couples.iter().filter(|n| created.contains(&n.id.0)).collect();
+    if made.is_empty() {
+        return Ok(BeatWritten::default());
+    }
+    let ids: Vec<i64> = made.iter().map(|n| n.id.0).collect();
+    let gambits: Vec<&str> = made.iter().map(|n| n.gambit.as_str()).collect();
+    diesel::sql_query(
+        "INSERT INTO turns (couple_id, author_persona_id, author, body, status, reason, created_at) \
+         SELECT id, NULL, 'matchmaker', body, 'published', 'allowed', $3 \
+         FROM unnest($1::int8[], $2::text[]) AS t(id, body)",
+    )
+    .bind::<Array<BigInt>, _>(&ids)
+    .bind::<Array<Text>, _>(&gambits)
+    .bind::<Timestamptz, _>(at)
+    .execute(c)
+    .await?;
+    let logs: Vec<&ChaperoneEntry> = made.iter().filter_map(|n| n.gambit_log.as_ref()).collect();
+    if !logs.is_empty() {
+        let targets: Vec<Option<i64>> = logs.iter().map(|l| l.target_id).collect();
+        let verdicts: Vec<&str> = logs.iter().map(|l| l.verdict).collect();
+        let reasons: Vec<&str> = logs.iter().map(|l| l.reason.as_str()).collect();
+        let surfaces: Vec<&str> = logs.iter().map(|l| l.surface.as_str()).collect();
+        let kinds: Vec<&str> = logs.iter().map(|l| l.target_type).collect();
+        let times: Vec<OffsetDateTime> = logs.iter().map(|l| l.at).collect();
+        diesel::sql_query(
+            "INSERT INTO chaperone_log (surface, target_type, target_id, verdict, reason, created_at) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::timestamptz[])",
+        )
+        .bind::<Array<Text>, _>(&surfaces)
+        .bind::<Array<Text>, _>(&kinds)
+        .bind::<Array<Nullable<BigInt>>, _>(&targets)
+        .bind::<Array<Text>, _>(&verdicts)
+        .bind::<Array<Text>, _>(&reasons)
+        .bind::<Array<Timestamptz>, _>(&times)
+        .execute(c)
+        .await?;
+    }
+    let lines: Vec<&str> = made.iter().map(|n| n.board_line.as_str()).collect();
+    // Each board line carries its couple's id, so erasure finds it by id (docs/erasure.md).
+    diesel::sql_query(
+        "INSERT INTO board_posts (board, persona_id, couple_id, handle, body, status, created_at) \
+         SELECT 'notifications', NULL, id, 'matchmaker', body, 'published', $3 \
+         FROM unnest($1::int8[], $2::text[]) AS t(id, body)",
+    )
+    .bind::<Array<BigInt>, _>(&ids)
+    .bind::<Array<Text>, _>(&lines)
+    .bind::<Timestamptz, _>(at)
+    .execute(c)
+    .await?;
+    let couples_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+
+    let started = std::time::Instant::now();
+    let members: Vec<i64> = made.iter().flat_map(|n| n.events.iter().map(|e| e.0.0)).collect();
+    let bodies: Vec<&serde_json::Value> = made
+        .iter()
+        .flat_map(|n| n.events.iter().map(|e| &e.1))
+        .collect();
+    let queued = diesel::sql_query(
+        "INSERT INTO notifications (endpoint_id, owner_id, kind, payload, next_attempt_at, created_at) \
+         SELECT DISTINCT ON (e.id, t.ord) e.id, e.owner_id, 'couple.formed', t.body, $3, $3 \
+         FROM unnest($1::int8[], $2::jsonb[]) WITH ORDINALITY AS t(persona, body, ord) \
+         JOIN personas p ON p.id = t.persona \
+         JOIN agent_endpoints e \
+           ON e.persona_id = p.id OR (e.owner_id IS NOT NULL AND e.owner_id = p.owner_id) \
+         WHERE e.status = 'active' AND e.callback_url IS NOT NULL \
+           AND e.callback_secret_enc IS NOT NULL",
+    )
+    .bind::<Array<BigInt>, _>(&members)
+    .bind::<Array<Jsonb>, _>(&bodies)
+    .bind::<Timestamptz, _>(at)
+    .execute(c)
+    .await?;
+    let notifications_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(BeatWritten {
+        created: made.iter().map(|n| n.id).collect(),
+        queued,
+        couples_ms,
+        notifications_ms,
+    })
 }
 
 #[async_trait]
@@ -552,171 +822,5 @@ impl CoupleStore for PgStore {
                 })
                 .collect(),
         }))
-    }
-}
-
-#[async_trait]
-impl Outbox for PgStore {
-    async fn enqueue(
-        &self,
-        personas: Vec<PersonaId>,
-        kind: &'static str,
-        payload: serde_json::Value,
-        at: OffsetDateTime,
-    ) -> Result<usize, StoreError> {
-        let ids: Vec<i64> = personas.iter().map(|p| p.0).collect();
-        let mut conn = self.conn().await?;
-        diesel::sql_query(
-            "INSERT INTO notifications (endpoint_id, owner_id, kind, payload, next_attempt_at, created_at) \
-             SELECT DISTINCT e.id, e.owner_id, $2, $3, $4, $4 \
-             FROM agent_endpoints e JOIN personas p \
-               ON e.persona_id = p.id OR (e.owner_id IS NOT NULL AND e.owner_id = p.owner_id) \
-             WHERE p.id = ANY($1) AND e.status = 'active' AND e.callback_url IS NOT NULL \
-               AND e.callback_secret_enc IS NOT NULL",
-        )
-        .bind::<Array<BigInt>, _>(ids)
-        .bind::<Text, _>(kind)
-        .bind::<Jsonb, _>(payload)
-        .bind::<Timestamptz, _>(at)
-        .execute(&mut conn)
-        .await
-        .map_err(db_err)
-    }
-
-    async fn post_board(
-        &self,
-        board: String,
-        handle: String,
-        body: String,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        diesel::insert_into(board_posts::table)
-            .values((
-                board_posts::board.eq(board),
-                board_posts::handle.eq(handle),
-                board_posts::body.eq(body),
-                board_posts::status.eq("published"),
-                board_posts::created_at.eq(at),
-            ))
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(db_err)
-    }
-
-    async fn claim_due(
-        &self,
-        limit: u32,
-        now: OffsetDateTime,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = BigInt)]
-            id: i64,
-            #[diesel(sql_type = Jsonb)]
-            payload: serde_json::Value,
-            #[diesel(sql_type = Int4)]
-            attempts: i32,
-            #[diesel(sql_type = Nullable<Text>)]
-            callback_url: Option<String>,
-            #[diesel(sql_type = Nullable<Bytea>)]
-            secret: Option<Vec<u8>>,
-        }
-        let lease = now + time::Duration::seconds(DELIVERY_LEASE_S);
-        let mut conn = self.conn().await?;
-        let rows: Vec<Row> = diesel::sql_query(
-            "WITH due AS ( \
-               SELECT id FROM notifications \
-               WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
-               ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
-             UPDATE notifications n SET next_attempt_at = $3 FROM due, agent_endpoints e \
-             WHERE n.id = due.id AND e.id = n.endpoint_id \
-             RETURNING n.id, n.payload, n.attempts, e.callback_url, e.callback_secret_enc AS secret",
-        )
-        .bind::<Timestamptz, _>(now)
-        .bind::<BigInt, _>(i64::from(limit))
-        .bind::<Timestamptz, _>(lease)
-        .load(&mut conn)
-        .await
-        .map_err(db_err)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let secret = r.secret.as_deref().and_then(|s| self.cipher().open(s).ok());
-            match (r.callback_url, secret) {
-                (Some(url), Some(secret)) => out.push(Delivery {
-                    id: r.id,
-                    url,
-                    secret: secret.into_bytes(),
-                    payload: r.payload,
-                    attempts: r.attempts,
-                }),
-                // The endpoint lost its callback (or its secret cannot be opened): give up.
-                _ => {
-                    diesel::update(notifications::table.find(r.id))
-                        .set((
-                            notifications::failed_at.eq(now),
-                            notifications::last_error.eq("endpoint has no usable callback"),
-                        ))
-                        .execute(&mut conn)
-                        .await
-                        .map_err(db_err)?;
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    async fn mark_delivered(&self, id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        diesel::update(notifications::table.find(id))
-            .set((
-                notifications::delivered_at.eq(at),
-                notifications::attempts.eq(notifications::attempts + 1),
-            ))
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(db_err)
-    }
-
-    async fn mark_retry(
-        &self,
-        id: i64,
-        attempts: i32,
-        next: OffsetDateTime,
-        error: String,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        diesel::update(notifications::table.find(id))
-            .set((
-                notifications::attempts.eq(attempts),
-                notifications::next_attempt_at.eq(next),
-                notifications::last_error.eq(error),
-            ))
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(db_err)
-    }
-
-    async fn mark_failed(
-        &self,
-        id: i64,
-        attempts: i32,
-        error: String,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        diesel::update(notifications::table.find(id))
-            .set((
-                notifications::attempts.eq(attempts),
-                notifications::failed_at.eq(at),
-                notifications::last_error.eq(error),
-            ))
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(db_err)
     }
 }

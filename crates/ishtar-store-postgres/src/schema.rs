@@ -27,6 +27,7 @@ diesel::table! {
         body -> Text,
         status -> Text,
         created_at -> Timestamptz,
+        couple_id -> Nullable<Int8>,
     }
 }
 
@@ -81,6 +82,12 @@ diesel::table! {
         created -> Int4,
         started_at -> Timestamptz,
         finished_at -> Timestamptz,
+        semantic -> Bool,
+        eligible -> Int4,
+        embedded -> Int4,
+        embed_failed -> Int4,
+        skipped -> Int4,
+        stages -> Jsonb,
     }
 }
 
@@ -97,6 +104,16 @@ diesel::table! {
         failed_at -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
+        claim_token -> Nullable<Int8>,
+        claimed_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notification_endpoints (endpoint_id) {
+        endpoint_id -> Int8,
+        failures -> Int4,
+        paused_until -> Timestamptz,
     }
 }
 
@@ -132,6 +149,8 @@ diesel::table! {
         heart -> Jsonb,
         heart_hash -> Text,
         created_at -> Timestamptz,
+        status -> Text,
+        reason -> Text,
     }
 }
 
@@ -240,6 +259,7 @@ diesel::table! {
 }
 
 diesel::joinable!(notifications -> agent_endpoints (endpoint_id));
+diesel::joinable!(notification_endpoints -> agent_endpoints (endpoint_id));
 diesel::joinable!(buyback_ledger -> receipts (receipt_id));
 
 // Escalation (issue 5).
@@ -308,6 +328,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     receipts,
     embeddings,
     notifications,
+    notification_endpoints,
     board_posts,
     capacity,
     chaperone_log,

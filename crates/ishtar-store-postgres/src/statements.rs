@@ -14,6 +14,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Bool, Bytea, Int4, Int8, Jsonb, Nullable, Text, Timestamptz};
 use time::OffsetDateTime;
 
+use ishtar_domain::chaperone::ChaperoneEntry;
 use ishtar_domain::model::NewHeartFile;
 
 use crate::admission::Job;
@@ -43,10 +44,14 @@ where
 
 /// A new owner and its dating doc's version 1, in one statement (so one implicit
 /// transaction): both rows or neither. Returns `(owner_id, heart_file_id)`.
+///
+/// The doc's chaperone verdict is stored with it (`status`, `reason`) and its log line is
+/// written in the same statement, with the new version as its target.
 pub(crate) struct CreateOwner<'a> {
     pub token_hash: &'a [u8],
     pub heart: &'a NewHeartFile,
     pub contact_ref_enc: Option<&'a [u8]>,
+    pub log: &'a ChaperoneEntry,
     pub at: OffsetDateTime,
 }
 fixed_statement!(CreateOwner, (Int8, Int8));
@@ -59,9 +64,9 @@ impl QueryFragment<Pg> for CreateOwner<'_> {
         then_bind::<Timestamptz, _>(&mut out, &self.at)?;
         out.push_sql(
             ") RETURNING id) \
-             INSERT INTO heart_files (owner_id, version, display_name, home_market, \
+             , h AS (INSERT INTO heart_files (owner_id, version, display_name, home_market, \
              active_market, available_for, research_optin, age_attested, contact_ref_enc, \
-             heart, heart_hash, created_at) SELECT o.id, 1",
+             heart, heart_hash, created_at, status, reason) SELECT o.id, 1",
         );
         then_bind::<Nullable<Text>, _>(&mut out, &h.display_name)?;
         then_bind::<Text, _>(&mut out, h.home_market.as_str())?;
@@ -73,8 +78,29 @@ impl QueryFragment<Pg> for CreateOwner<'_> {
         then_bind::<Jsonb, _>(&mut out, &h.heart)?;
         then_bind::<Text, _>(&mut out, &h.heart_hash)?;
         then_bind::<Timestamptz, _>(&mut out, &self.at)?;
-        out.push_sql(" FROM o RETURNING owner_id, id");
+        then_bind::<Text, _>(&mut out, doc_status(self.log))?;
+        then_bind::<Text, _>(&mut out, &self.log.reason)?;
+        out.push_sql(
+            " FROM o RETURNING owner_id, id), l AS (INSERT INTO chaperone_log \
+             (surface, target_type, target_id, verdict, reason, created_at) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(self.log.surface.as_str())?;
+        then_bind::<Text, _>(&mut out, self.log.target_type)?;
+        out.push_sql(", h.id");
+        then_bind::<Text, _>(&mut out, self.log.verdict)?;
+        then_bind::<Text, _>(&mut out, &self.log.reason)?;
+        then_bind::<Timestamptz, _>(&mut out, &self.log.at)?;
+        out.push_sql(" FROM h) SELECT owner_id, id FROM h");
         Ok(())
+    }
+}
+
+/// A dating-doc version's status for the chaperone's verdict in `log`.
+pub(crate) fn doc_status(log: &ChaperoneEntry) -> &'static str {
+    match log.verdict {
+        "allow" => "allowed",
+        "deny" => "denied",
+        _ => "held",
     }
 }
 

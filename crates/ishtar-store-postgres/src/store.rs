@@ -24,8 +24,8 @@ use crate::admission::{AdmissionQueue, Job};
 use crate::crypto::ContactCipher;
 use crate::db::PgPool;
 use crate::schema::{
-    agent_endpoints, board_posts, chaperone_log, geo_denials, heart_files, owners, personas,
-    reports, settings, turns,
+    agent_endpoints, board_posts, chaperone_log, couples, geo_denials, heart_files, owners,
+    personas, reports, settings, turns,
 };
 use crate::statements::{ActivateEndpoint, CreateOwner};
 
@@ -96,9 +96,10 @@ async fn insert_heart(
     version: i32,
     h: &NewHeartFile,
     sealed: Option<Vec<u8>>,
+    log: &ChaperoneEntry,
     at: OffsetDateTime,
 ) -> Result<i64, DieselError> {
-    diesel::insert_into(heart_files::table)
+    let id = diesel::insert_into(heart_files::table)
         .values((
             heart_files::owner_id.eq(owner),
             heart_files::version.eq(version),
@@ -112,10 +113,24 @@ async fn insert_heart(
             heart_files::heart.eq(&h.heart),
             heart_files::heart_hash.eq(&h.heart_hash),
             heart_files::created_at.eq(at),
+            heart_files::status.eq(crate::statements::doc_status(log)),
+            heart_files::reason.eq(&log.reason),
         ))
         .returning(heart_files::id)
         .get_result(c)
-        .await
+        .await?;
+    diesel::insert_into(chaperone_log::table)
+        .values((
+            chaperone_log::surface.eq(log.surface.as_str()),
+            chaperone_log::target_type.eq(log.target_type),
+            chaperone_log::target_id.eq(id),
+            chaperone_log::verdict.eq(log.verdict),
+            chaperone_log::reason.eq(&log.reason),
+            chaperone_log::created_at.eq(log.at),
+        ))
+        .execute(c)
+        .await?;
+    Ok(id)
 }
 
 #[async_trait]
@@ -124,6 +139,7 @@ impl OwnerStore for PgStore {
         &self,
         token_hash: Vec<u8>,
         heart: NewHeartFile,
+        log: ChaperoneEntry,
         at: OffsetDateTime,
     ) -> Result<HeartFileSaved, StoreError> {
         let sealed = self.seal(heart.contact_ref.as_deref())?;
@@ -132,6 +148,7 @@ impl OwnerStore for PgStore {
             token_hash: &token_hash,
             heart: &heart,
             contact_ref_enc: sealed.as_deref(),
+            log: &log,
             at,
         }
         .get_result(&mut conn)
@@ -149,6 +166,7 @@ impl OwnerStore for PgStore {
         &self,
         owner: OwnerId,
         heart: NewHeartFile,
+        log: ChaperoneEntry,
         at: OffsetDateTime,
     ) -> Result<HeartFileSaved, StoreError> {
         let sealed = self.seal(heart.contact_ref.as_deref())?;
@@ -167,7 +185,7 @@ impl OwnerStore for PgStore {
                 .get_result(c)
                 .await?;
             let version = last.unwrap_or(0) + 1;
-            let hf = insert_heart(c, owner.0, version, &heart, sealed, at).await?;
+            let hf = insert_heart(c, owner.0, version, &heart, sealed, &log, at).await?;
             Ok::<_, DieselError>(HeartFileSaved {
                 owner_id: owner,
                 heart_file_id: HeartFileId(hf),
@@ -449,8 +467,40 @@ impl BoardStore for PgStore {
 
 #[async_trait]
 impl ReportStore for PgStore {
-    async fn file_report(&self, r: NewReport, at: OffsetDateTime) -> Result<(), StoreError> {
+    async fn file_report(&self, r: NewReport, at: OffsetDateTime) -> Result<bool, StoreError> {
+        use diesel::dsl::exists;
+        use ishtar_domain::model::ReportTarget;
         let mut conn = self.conn().await?;
+        let id = r.target_id;
+        let c = &mut conn;
+        // A report names something that exists (issue 11); a race with its deletion is
+        // harmless (the report is then about something already gone).
+        let found: bool = match r.target {
+            ReportTarget::Persona => {
+                diesel::select(exists(personas::table.find(id)))
+                    .get_result(c)
+                    .await
+            }
+            ReportTarget::Post => {
+                diesel::select(exists(board_posts::table.find(id)))
+                    .get_result(c)
+                    .await
+            }
+            ReportTarget::Turn => {
+                diesel::select(exists(turns::table.find(id)))
+                    .get_result(c)
+                    .await
+            }
+            ReportTarget::Couple => {
+                diesel::select(exists(couples::table.find(id)))
+                    .get_result(c)
+                    .await
+            }
+        }
+        .map_err(db_err)?;
+        if !found {
+            return Ok(false);
+        }
         diesel::insert_into(reports::table)
             .values((
                 reports::target_type.eq(r.target.as_str()),
@@ -460,7 +510,7 @@ impl ReportStore for PgStore {
             ))
             .execute(&mut conn)
             .await
-            .map(drop)
+            .map(|_| true)
             .map_err(db_err)
     }
 }

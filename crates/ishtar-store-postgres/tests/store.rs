@@ -62,12 +62,17 @@ fn allowed() -> ChaperoneEntry {
     log(&Verdict::Allow)
 }
 
+/// The chaperone's log line for a dating doc that passed.
+fn doc_log() -> ChaperoneEntry {
+    ChaperoneEntry::new(Surface::Heart, "heart_file", None, &Verdict::Allow, now())
+}
+
 #[tokio::test]
 async fn owners_are_found_by_token_hash_only() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
     let saved = s
-        .create_owner(vec![1; 32], heart(None), now())
+        .create_owner(vec![1; 32], heart(None), doc_log(), now())
         .await
         .unwrap();
     assert_eq!((saved.version, saved.tier), (1, Tier::AgentRepresented));
@@ -90,7 +95,7 @@ async fn owners_are_found_by_token_hash_only() {
     assert_eq!(s.owner_with_latest_heart(vec![2; 32]).await.unwrap(), None);
     // Two owners can never hold the same token hash.
     assert!(matches!(
-        s.create_owner(vec![1; 32], heart(None), now()).await,
+        s.create_owner(vec![1; 32], heart(None), doc_log(), now()).await,
         Err(StoreError::Conflict(_))
     ));
 }
@@ -100,7 +105,7 @@ async fn concurrent_versions_are_numbered_without_gaps() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
     let owner = s
-        .create_owner(vec![1; 32], heart(None), now())
+        .create_owner(vec![1; 32], heart(None), doc_log(), now())
         .await
         .unwrap()
         .owner_id;
@@ -108,7 +113,7 @@ async fn concurrent_versions_are_numbered_without_gaps() {
         .map(|_| {
             let s = s.clone();
             tokio::spawn(async move {
-                s.add_heart_version(owner, heart(None), now())
+                s.add_heart_version(owner, heart(None), doc_log(), now())
                     .await
                     .unwrap()
                     .version
@@ -132,7 +137,7 @@ async fn concurrent_versions_are_numbered_without_gaps() {
         (owner, 21, HomeMarket::Nyc)
     );
     assert!(matches!(
-        s.add_heart_version(OwnerId(999), heart(None), now()).await,
+        s.add_heart_version(OwnerId(999), heart(None), doc_log(), now()).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -141,7 +146,7 @@ async fn concurrent_versions_are_numbered_without_gaps() {
 async fn the_contact_ref_column_holds_no_plaintext() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
-    s.create_owner(vec![1; 32], heart(Some("signal:+15550001111")), now())
+    s.create_owner(vec![1; 32], heart(Some("signal:+15550001111")), doc_log(), now())
         .await
         .unwrap();
     let raw = db

@@ -1,13 +1,18 @@
-//! The 402 challenge body (design.md §3 "Payments", the reference's "Payments (x402)").
+//! The 402 challenge: the v1 body (design.md §3 "Payments", the reference's "Payments
+//! (x402)") and the v2 `PAYMENT-REQUIRED` header (coinbase/x402
+//! `specs/transports-v2/http.md`).
 
 use serde_json::{Value, json};
 
-use ishtar_domain::ports::PaymentRequirement;
+use ishtar_domain::ports::{PaymentChallenge, PaymentRequirement};
 
 use crate::chain::{
     USDC_EIP712_NAME, USDC_EIP712_VERSION, caip2_network_name, is_usdc_base, v1_network_name,
 };
-use crate::wire::{Eip712Extra, PaymentRequiredResponse, PaymentRequirements, X402_VERSION};
+use crate::wire::{
+    Eip712Extra, PaymentRequiredResponse, PaymentRequiredV2, PaymentRequirements,
+    PaymentRequirementsV2, ResourceInfo, X402_VERSION, X402_VERSION_2, encode_header,
+};
 
 /// The `error` text of the challenge.
 pub const CHALLENGE_ERROR: &str = "payment required";
@@ -71,4 +76,57 @@ pub fn challenge_body(req: &PaymentRequirement, order_id: &str) -> Value {
         // Unreachable for these plain types; the bare shape is still a valid 402 body.
         json!({ "x402Version": X402_VERSION, "error": CHALLENGE_ERROR, "accepts": [] })
     })
+}
+
+/// One requirement in the v2 shape: CAIP-2 network, `amount`, and `extra` with the pinned
+/// EIP-712 domain when the asset is USDC on Base. `None` when the network has no CAIP-2 id
+/// this adapter knows (only Base mainnet).
+pub(crate) fn requirements_v2(req: &PaymentRequirement) -> Option<PaymentRequirementsV2> {
+    let network = caip2_network_name(&req.network)?;
+    let mut extra = serde_json::Map::new();
+    if is_usdc_base(&req.asset) {
+        extra.insert("name".to_owned(), Value::from(USDC_EIP712_NAME));
+        extra.insert("version".to_owned(), Value::from(USDC_EIP712_VERSION));
+    }
+    Some(PaymentRequirementsV2 {
+        scheme: req.scheme.clone(),
+        network: network.to_owned(),
+        amount: req.amount.to_string(),
+        asset: req.asset.clone(),
+        pay_to: req.pay_to.clone(),
+        max_timeout_seconds: req.max_timeout_seconds,
+        extra,
+    })
+}
+
+/// The v2 `PaymentRequired`: `x402Version` 2, `resource` with the full URL, and one
+/// `accepts` entry under the CAIP-2 id (empty when the network is not Base).
+#[must_use]
+pub fn challenge_v2(req: &PaymentRequirement) -> PaymentRequiredV2 {
+    PaymentRequiredV2 {
+        x402_version: X402_VERSION_2,
+        error: Some(CHALLENGE_ERROR.to_owned()),
+        resource: ResourceInfo {
+            url: req.resource_url.clone(),
+            description: Some(req.description.clone()),
+            mime_type: Some(MIME_TYPE.to_owned()),
+        },
+        accepts: requirements_v2(req).into_iter().collect(),
+        extensions: None,
+    }
+}
+
+/// The `PAYMENT-REQUIRED` header value: standard base64 of [`challenge_v2`]'s JSON.
+#[must_use]
+pub fn payment_required_header(req: &PaymentRequirement) -> String {
+    encode_header(&challenge_v2(req))
+}
+
+/// Both forms of the challenge: the v1 body and the v2 header.
+#[must_use]
+pub fn payment_challenge(req: &PaymentRequirement, order_id: &str) -> PaymentChallenge {
+    PaymentChallenge {
+        body: challenge_body(req, order_id),
+        header: payment_required_header(req),
+    }
 }

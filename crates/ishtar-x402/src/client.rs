@@ -1,5 +1,9 @@
 //! The facilitator client: the domain's [`Facilitator`] port over `POST {base}/verify` and
-//! `POST {base}/settle` (wire-formats.md §1.6).
+//! `POST {base}/settle` (wire-formats.md §1.6; coinbase/x402 `specs/x402-specification-v2.md`
+//! §7), in the version the client paid in: `{"x402Version":1|2, "paymentPayload",
+//! "paymentRequirements"}` with the requirement in that version's shape (v1: `base`,
+//! `maxAmountRequired`, …; v2: `eip155:8453`, `amount`, …). The answers have one shape in
+//! both versions.
 //!
 //! Fail-closed: anything but a clear yes is an error. Neither call is retried by this
 //! adapter: settle because a retry can charge twice, verify because a second try buys
@@ -16,14 +20,15 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use ishtar_domain::ports::{
-    CheckedPayment, Facilitator, PaymentError, PaymentRequirement, Settlement,
+    CheckedPayment, Facilitator, PaymentChallenge, PaymentError, PaymentHeader, PaymentRequirement,
+    PaymentVersion, Settlement,
 };
 
 use crate::cdp::CdpAuth;
-use crate::chain::{BASE_V1, v1_network_name};
+use crate::chain::{BASE_CAIP2, BASE_V1, caip2_network_name, v1_network_name};
 use crate::wire::{
-    CdpError, PaymentRequirements, SettleResponse, VerifyRequest, VerifyResponse, X402_VERSION,
-    encode_header,
+    CdpError, PaymentRequirements, SettleResponse, VerifyRequest, VerifyRequestV2, VerifyResponse,
+    X402_VERSION, X402_VERSION_2, encode_header,
 };
 
 /// The most bytes read from a facilitator answer.
@@ -170,8 +175,54 @@ impl X402Facilitator {
         self.base.is_some()
     }
 
-    /// The body sent to `/verify` and `/settle`: `x402Version` 1, the payload as decoded
-    /// (its `network` put in the v1 name), and the requirement in the v1 name.
+    /// The body sent to `/verify` and `/settle`, in the payment's version: [`Self::request_body`]
+    /// for v1, [`Self::request_body_v2`] for v2.
+    ///
+    /// # Errors
+    /// As those.
+    pub fn request_json(
+        payment: &CheckedPayment,
+        requirement: &PaymentRequirement,
+    ) -> Result<Value, PaymentError> {
+        let json = match payment.version {
+            PaymentVersion::V1 => serde_json::to_value(Self::request_body(payment, requirement)?),
+            PaymentVersion::V2 => {
+                serde_json::to_value(Self::request_body_v2(payment, requirement)?)
+            }
+        };
+        json.map_err(|e| PaymentError::Invalid(format!("payment payload: {e}")))
+    }
+
+    /// The v2 body: `x402Version` 2, the payload exactly as decoded (its `accepted` was
+    /// checked against the offer), and the requirement as the `PAYMENT-REQUIRED` header
+    /// offers it (CAIP-2 network, `amount`, `extra`).
+    ///
+    /// # Errors
+    /// When the requirement's network is not Base, or the payload is not a v2 object.
+    pub fn request_body_v2(
+        payment: &CheckedPayment,
+        requirement: &PaymentRequirement,
+    ) -> Result<VerifyRequestV2, PaymentError> {
+        let requirements = crate::challenge::requirements_v2(requirement).ok_or_else(|| {
+            PaymentError::Invalid(format!(
+                "this venue cannot check payments on {:?}",
+                requirement.network
+            ))
+        })?;
+        if payment.payload.get("x402Version").and_then(Value::as_u64) != Some(X402_VERSION_2) {
+            return Err(PaymentError::Invalid(
+                "payment payload is not an x402 version-2 object".to_owned(),
+            ));
+        }
+        Ok(VerifyRequestV2 {
+            x402_version: X402_VERSION_2,
+            payment_payload: payment.payload.clone(),
+            payment_requirements: requirements,
+        })
+    }
+
+    /// The v1 body: `x402Version` 1, the payload as decoded (its `network` put in the v1
+    /// name), and the requirement in the v1 name.
     ///
     /// # Errors
     /// When the requirement's network is not Base, or the payload is not an object.
@@ -201,11 +252,7 @@ impl X402Facilitator {
 
     /// POSTs `body` to `{base}/{call}` and returns the status and at most
     /// [`MAX_RESPONSE_BYTES`] of the answer.
-    async fn post(
-        &self,
-        call: Call,
-        body: &VerifyRequest,
-    ) -> Result<(StatusCode, Vec<u8>), PaymentError> {
+    async fn post(&self, call: Call, body: &Value) -> Result<(StatusCode, Vec<u8>), PaymentError> {
         let Some(base) = &self.base else {
             return Err(unavailable("facilitator not configured"));
         };
@@ -352,7 +399,11 @@ fn interpret_settle(
                 tracing::warn!(payer = %payer, from = %payment.payer, "x402 settle names another payer");
             }
             let network = if s.network.trim().is_empty() {
-                BASE_V1.to_owned()
+                match payment.version {
+                    PaymentVersion::V1 => BASE_V1,
+                    PaymentVersion::V2 => BASE_CAIP2,
+                }
+                .to_owned()
             } else {
                 s.network
             };
@@ -385,11 +436,11 @@ fn interpret_settle(
 impl Facilitator for X402Facilitator {
     fn precheck(
         &self,
-        header: &str,
+        header: &PaymentHeader,
         requirement: &PaymentRequirement,
         now: OffsetDateTime,
     ) -> Result<CheckedPayment, PaymentError> {
-        crate::payload::precheck(header, requirement, now)
+        crate::payload::precheck_payment(header, requirement, now)
     }
 
     async fn verify(
@@ -397,7 +448,7 @@ impl Facilitator for X402Facilitator {
         payment: &CheckedPayment,
         requirement: &PaymentRequirement,
     ) -> Result<(), PaymentError> {
-        let body = Self::request_body(payment, requirement)?;
+        let body = Self::request_json(payment, requirement)?;
         let (status, bytes) = self.post(Call::Verify, &body).await?;
         interpret_verify(status, &bytes)
     }
@@ -407,35 +458,37 @@ impl Facilitator for X402Facilitator {
         payment: &CheckedPayment,
         requirement: &PaymentRequirement,
     ) -> Result<Settlement, PaymentError> {
-        let body = Self::request_body(payment, requirement)?;
+        let body = Self::request_json(payment, requirement)?;
         // Exactly one attempt, whatever happens (a retry can charge twice).
         let (status, bytes) = self.post(Call::Settle, &body).await?;
         interpret_settle(status, &bytes, payment)
     }
 
-    fn response_header(&self, settlement: &Settlement) -> String {
-        payment_response_header(settlement)
+    fn response_header(&self, settlement: &Settlement, version: PaymentVersion) -> String {
+        payment_response_header(settlement, version)
     }
 
-    fn challenge_body(
-        &self,
-        requirement: &PaymentRequirement,
-        order_id: &str,
-    ) -> serde_json::Value {
-        crate::challenge::challenge_body(requirement, order_id)
+    fn challenge(&self, requirement: &PaymentRequirement, order_id: &str) -> PaymentChallenge {
+        crate::challenge::payment_challenge(requirement, order_id)
     }
 }
 
-/// The `X-PAYMENT-RESPONSE` value: standard base64 of
-/// `{"success":true,"transaction":…,"network":…,"payer":…}`.
+/// The settlement header's value (`X-PAYMENT-RESPONSE` for v1, `PAYMENT-RESPONSE` for v2):
+/// standard base64 of `{"success":true,"transaction":…,"network":…,"payer":…}`, the network
+/// named as that version names it (`base` / `eip155:8453`) whichever version settled it.
 #[must_use]
-pub fn payment_response_header(settlement: &Settlement) -> String {
+pub fn payment_response_header(settlement: &Settlement, version: PaymentVersion) -> String {
+    let network = match version {
+        PaymentVersion::V1 => v1_network_name(&settlement.network),
+        PaymentVersion::V2 => caip2_network_name(&settlement.network),
+    }
+    .map_or_else(|| settlement.network.clone(), str::to_owned);
     encode_header(&SettleResponse {
         success: true,
         error_reason: None,
         error_message: None,
         transaction: settlement.transaction.clone(),
-        network: settlement.network.clone(),
+        network,
         payer: Some(settlement.payer.clone()),
     })
 }

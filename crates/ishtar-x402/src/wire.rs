@@ -1,15 +1,21 @@
-//! x402 version-1 wire types (wire-formats.md §1.2–§1.6), field names exactly as on the wire.
+//! x402 wire types, field names exactly as on the wire: version 1 (wire-formats.md
+//! §1.2–§1.6) and version 2 (coinbase/x402 `specs/x402-specification-v2.md` §5 and §7,
+//! `specs/transports-v2/http.md`; the SDK types `typescript/packages/core/src/types/
+//! payments.ts` and `python/x402/schemas/payments.py`).
 //!
 //! Field order is declaration order (serde_json keeps it): the challenge's `accepts` entries
-//! follow the reference's order, then `extra` and `maxTimeoutSeconds`.
+//! follow the reference's order, then `extra` and `maxTimeoutSeconds`; the v2 types follow
+//! the v2 spec's examples.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The protocol version this crate speaks.
+/// x402 version 1 (`X-PAYMENT`, the 402 body).
 pub const X402_VERSION: u64 = 1;
+/// x402 version 2 (`PAYMENT-SIGNATURE`, the `PAYMENT-REQUIRED` header).
+pub const X402_VERSION_2: u64 = 2;
 
 /// The 402 body: `{"x402Version":1,"error":…,"accepts":[…]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,15 +91,77 @@ pub struct Authorization {
     pub nonce: String,
 }
 
-/// The body of `POST {facilitator}/verify` (§1.6). `paymentPayload` is the decoded JSON
-/// object, never the base64 string.
+/// v2 `ResourceInfo`: the protected resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceInfo {
+    /// The full URL.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+}
+
+/// v2 `PaymentRequirements`: an entry of `accepts`, the payload's `accepted`, and the
+/// facilitator's `paymentRequirements`. The network is CAIP-2 (`eip155:8453`) and the
+/// amount is `amount` (v1: `maxAmountRequired`); the resource moved to [`ResourceInfo`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VerifyRequest {
+pub struct PaymentRequirementsV2 {
+    pub scheme: String,
+    pub network: String,
+    /// Decimal string, atomic units.
+    pub amount: String,
+    pub asset: String,
+    pub pay_to: String,
+    pub max_timeout_seconds: u64,
+    /// Scheme data: for EVM `exact`, the EIP-712 domain `name` and `version`. Required by
+    /// the TS type; the Python SDK defaults it to `{}`.
+    #[serde(default)]
+    pub extra: serde_json::Map<String, Value>,
+}
+
+/// v2 `PaymentRequired`, carried base64 in the `PAYMENT-REQUIRED` header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRequiredV2 {
+    pub x402_version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub resource: ResourceInfo,
+    pub accepts: Vec<PaymentRequirementsV2>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Value>,
+}
+
+/// v2 `PaymentPayload` (the decoded `PAYMENT-SIGNATURE`) for the EVM `exact` scheme: the
+/// chosen requirement rides in `accepted` instead of v1's top-level `scheme`/`network`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentPayloadV2 {
+    pub x402_version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceInfo>,
+    pub accepted: PaymentRequirementsV2,
+    pub payload: ExactEvmPayload,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Value>,
+}
+
+/// The body of `POST {facilitator}/verify` (§1.6; v2 spec §7.1): `x402Version` is the
+/// payload's, `paymentPayload` the decoded JSON object (never the base64 string), and
+/// `paymentRequirements` the requirement in that version's shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyRequest<R = PaymentRequirements> {
     pub x402_version: u64,
     pub payment_payload: Value,
-    pub payment_requirements: PaymentRequirements,
+    pub payment_requirements: R,
 }
+
+/// The v2 verify and settle body.
+pub type VerifyRequestV2 = VerifyRequest<PaymentRequirementsV2>;
 
 /// The body of `POST {facilitator}/settle`: the same shape as verify's.
 pub type SettleRequest = VerifyRequest;
@@ -113,7 +181,8 @@ pub struct VerifyResponse {
 }
 
 /// The facilitator's settle answer (200, or 400 with `success:false`), and the JSON inside
-/// `X-PAYMENT-RESPONSE`. `transaction` and `payer` may be missing on failure.
+/// `X-PAYMENT-RESPONSE` (v1) and `PAYMENT-RESPONSE` (v2; the same fields, `network` in
+/// CAIP-2). `transaction` and `payer` may be missing on failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettleResponse {
@@ -143,8 +212,9 @@ pub struct CdpError {
     pub correlation_id: Option<String>,
 }
 
-/// Standard base64 (with padding) of the JSON of `value`: the `X-PAYMENT` and
-/// `X-PAYMENT-RESPONSE` encoding.
+/// Standard base64 (with padding) of the JSON of `value`: the encoding of every x402 header
+/// in both versions (`X-PAYMENT`, `X-PAYMENT-RESPONSE`, `PAYMENT-REQUIRED`,
+/// `PAYMENT-SIGNATURE`, `PAYMENT-RESPONSE`; TS `safeBase64Encode`, Python `base64.b64encode`).
 #[must_use]
 pub fn encode_header<T: Serialize>(value: &T) -> String {
     // Serializing these plain structs and `Value`s cannot fail; an empty object is the
@@ -153,11 +223,20 @@ pub fn encode_header<T: Serialize>(value: &T) -> String {
     STANDARD.encode(json)
 }
 
-/// Decodes an `X-PAYMENT-RESPONSE` header (for clients and tests).
+/// Decodes an `X-PAYMENT-RESPONSE` or `PAYMENT-RESPONSE` header (for clients and tests).
 ///
 /// # Errors
 /// When the header is not base64 of a settle response.
 pub fn decode_payment_response(header: &str) -> Result<SettleResponse, String> {
     let bytes = crate::payload::decode_base64(header.trim())?;
     serde_json::from_slice(&bytes).map_err(|e| format!("not a settlement response: {e}"))
+}
+
+/// Decodes a `PAYMENT-REQUIRED` header (for clients and tests).
+///
+/// # Errors
+/// When the header is not base64 of a v2 `PaymentRequired`.
+pub fn decode_payment_required(header: &str) -> Result<PaymentRequiredV2, String> {
+    let bytes = crate::payload::decode_base64(header.trim())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("not a v2 PaymentRequired: {e}"))
 }

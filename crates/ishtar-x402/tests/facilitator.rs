@@ -1,5 +1,5 @@
-//! The facilitator client against a fake facilitator on loopback that speaks the real v1
-//! `/verify` and `/settle` formats, and (as CDP) checks a bearer JWT on every request.
+//! The facilitator client against a fake facilitator on loopback that speaks the real v1 and
+//! v2 `/verify` and `/settle` formats, and (as CDP) checks a bearer JWT on every request.
 
 #![expect(clippy::unwrap_used, reason = "tests")]
 
@@ -13,7 +13,9 @@ use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
 use secrecy::SecretString;
 use serde_json::json;
 
-use ishtar_domain::ports::{CheckedPayment, Facilitator, PaymentError, Settlement};
+use ishtar_domain::ports::{
+    CheckedPayment, Facilitator, PaymentError, PaymentHeader, PaymentVersion, Settlement,
+};
 use ishtar_x402::wire::decode_payment_response;
 use ishtar_x402::{ConfigError, FacilitatorConfig, X402Facilitator, requirements_v1};
 
@@ -42,7 +44,29 @@ fn checked() -> CheckedPayment {
     };
     X402Facilitator::new(FacilitatorConfig::default())
         .unwrap()
-        .precheck(&pay.header(), &requirement(), now())
+        .precheck(
+            &PaymentHeader {
+                version: PaymentVersion::V1,
+                value: pay.header(),
+            },
+            &requirement(),
+            now(),
+        )
+        .unwrap()
+}
+
+/// The same kind of payment sent as x402 v2 (`PAYMENT-SIGNATURE`).
+fn checked_v2() -> CheckedPayment {
+    X402Facilitator::new(FacilitatorConfig::default())
+        .unwrap()
+        .precheck(
+            &PaymentHeader {
+                version: PaymentVersion::V2,
+                value: Pay::default().header_v2(),
+            },
+            &requirement(),
+            now(),
+        )
         .unwrap()
 }
 
@@ -134,6 +158,37 @@ async fn valid_payment_verifies_and_settles_with_v1_bodies() {
         serde_json::to_value(requirements_v1(&requirement()).unwrap()).unwrap(),
         seen[0].body["paymentRequirements"]
     );
+}
+
+#[tokio::test]
+async fn a_v2_payment_verifies_and_settles_with_v2_bodies() {
+    let fake = FakeFacilitator::start(Behaviour::Valid).await;
+    let f = client(&fake.url);
+    let p = checked_v2();
+    assert_eq!(p.version, PaymentVersion::V2);
+    f.verify(&p, &requirement()).await.unwrap();
+    let s = f.settle(&p, &requirement()).await.unwrap();
+    assert_eq!(s.network, "eip155:8453");
+    assert_eq!(s.transaction, TX);
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 2);
+    for s in &seen {
+        // The payload exactly as the agent sent it; the requirement as the challenge offered.
+        assert_eq!(
+            s.body,
+            json!({
+                "x402Version": 2,
+                "paymentPayload": Pay::default().signed_v2(),
+                "paymentRequirements": common::accepted_v2(),
+            })
+        );
+    }
+}
+
+#[test]
+fn one_authorization_is_one_payer_and_nonce_in_either_version() {
+    let (v1, v2) = (checked(), checked_v2());
+    assert_eq!((v1.payer, v1.nonce), (v2.payer, v2.nonce));
 }
 
 #[tokio::test]
@@ -447,7 +502,7 @@ fn the_response_header_is_base64_json_of_the_settlement() {
         transaction: TX.to_owned(),
         network: "base".to_owned(),
     };
-    let h = f.response_header(&s);
+    let h = f.response_header(&s, PaymentVersion::V1);
     let raw = String::from_utf8(STANDARD.decode(&h).unwrap()).unwrap();
     assert_eq!(
         raw,
@@ -459,4 +514,23 @@ fn the_response_header_is_base64_json_of_the_settlement() {
     let back = decode_payment_response(&h).unwrap();
     assert!(back.success);
     assert_eq!(back.transaction, TX);
+}
+
+#[test]
+fn each_version_names_the_network_its_own_way_in_the_response_header() {
+    let f = X402Facilitator::new(FacilitatorConfig::default()).unwrap();
+    for settled_as in ["base", "eip155:8453"] {
+        let s = Settlement {
+            payer: payer(),
+            transaction: TX.to_owned(),
+            network: settled_as.to_owned(),
+        };
+        let v2 = decode_payment_response(&f.response_header(&s, PaymentVersion::V2)).unwrap();
+        let v1 = decode_payment_response(&f.response_header(&s, PaymentVersion::V1)).unwrap();
+        assert_eq!(
+            (v1.network.as_str(), v2.network.as_str()),
+            ("base", "eip155:8453")
+        );
+        assert_eq!(v2.payer.as_deref(), Some(payer().as_str()));
+    }
 }

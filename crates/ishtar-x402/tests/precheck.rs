@@ -1,5 +1,6 @@
-//! Local pre-checks of `X-PAYMENT`: one passing payment, one failing test per check, and a
-//! payment signed by an independent implementation (Python eth-account).
+//! Local pre-checks of `X-PAYMENT` (v1) and `PAYMENT-SIGNATURE` (v2): one passing payment,
+//! one failing test per check, and a payment signed by an independent implementation
+//! (Python eth-account).
 
 #![expect(clippy::unwrap_used, reason = "tests")]
 
@@ -14,10 +15,10 @@ use ethers_core::utils::keccak256;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use ishtar_domain::ports::{PaymentError, PaymentRequirement};
+use ishtar_domain::ports::{PaymentError, PaymentHeader, PaymentRequirement, PaymentVersion};
 use ishtar_x402::chain::USDC_BASE;
 use ishtar_x402::eip3009::TransferWithAuthorization;
-use ishtar_x402::precheck;
+use ishtar_x402::{precheck, precheck_payment, precheck_v2};
 
 use common::{NOW, PAY_TO, Pay, header, now, payer, requirement};
 
@@ -531,4 +532,157 @@ fn only_canonical_65_byte_signatures_are_accepted() {
     let h = header(&pay.with_signature(&format!("0x{}", hex::encode(&high))));
     let reason = invalid(&h, &requirement(), now());
     assert!(reason.contains("upper half"), "{reason}");
+}
+
+// --- x402 v2 (`PAYMENT-SIGNATURE`) ----------------------------------------------------------
+
+fn invalid_v2(header: &str) -> String {
+    match precheck_v2(header, &requirement(), now()) {
+        Err(PaymentError::Invalid(reason)) => reason,
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_good_v2_payment_passes_and_is_the_same_authorization_as_v1() {
+    let pay = Pay::default();
+    let v2 = precheck_v2(&pay.header_v2(), &requirement(), now()).unwrap();
+    assert_eq!(v2.version, PaymentVersion::V2);
+    assert_eq!(v2.payload, pay.signed_v2(), "passed on as sent");
+    let v1 = precheck(&pay.header(), &requirement(), now()).unwrap();
+    assert_eq!(v1.version, PaymentVersion::V1);
+    assert_eq!((&v1.payer, &v1.nonce), (&v2.payer, &v2.nonce));
+    assert_eq!(v2.payer, payer().to_ascii_lowercase());
+
+    // The port's entry point dispatches on the header's version.
+    let by_header = precheck_payment(
+        &PaymentHeader {
+            version: PaymentVersion::V2,
+            value: pay.header_v2(),
+        },
+        &requirement(),
+        now(),
+    )
+    .unwrap();
+    assert_eq!(by_header, v2);
+    // `resource` and `extensions` are optional; unknown `extra` keys are the client's.
+    let mut v = pay.signed_v2();
+    v.as_object_mut().unwrap().remove("resource");
+    v["extensions"] = json!({});
+    assert!(precheck_v2(&header(&v), &requirement(), now()).is_ok());
+}
+
+#[test]
+fn each_header_takes_only_its_own_version() {
+    let pay = Pay::default();
+    let reason = invalid_v2(&pay.header());
+    assert!(
+        reason.contains("x402Version must be 2, got 1")
+            && reason.contains("version-1 payload in X-PAYMENT"),
+        "{reason}"
+    );
+    let reason = invalid(&pay.header_v2(), &requirement(), now());
+    assert!(
+        reason.contains("x402Version must be 1, got 2")
+            && reason.contains("version-2 payload in PAYMENT-SIGNATURE"),
+        "{reason}"
+    );
+    assert!(invalid_v2("").contains("PAYMENT-SIGNATURE is empty"));
+    assert!(invalid_v2("not base64!").contains("PAYMENT-SIGNATURE is not standard base64"));
+}
+
+#[test]
+fn accepted_must_be_the_offered_requirement() {
+    let cases: [(&str, Value, &str); 6] = [
+        ("scheme", json!("upto"), "accepted.scheme must be \"exact\""),
+        (
+            "network",
+            json!("base"),
+            "accepted.network must be \"eip155:8453\"",
+        ),
+        ("network", json!("eip155:84532"), "accepted.network"),
+        (
+            "amount",
+            json!("4999999"),
+            "accepted.amount must be 5000000",
+        ),
+        (
+            "payTo",
+            json!("0x000000000000000000000000000000000000dEaD"),
+            "accepted.payTo must be",
+        ),
+        (
+            "asset",
+            json!("0x036CbD53842c5426634e7929541eC2318f3dCF7e"),
+            "accepted.asset must be",
+        ),
+    ];
+    for (field, value, needle) in cases {
+        let mut v = Pay::default().signed_v2();
+        v["accepted"][field] = value;
+        let reason = invalid_v2(&header(&v));
+        assert!(
+            reason.contains(needle),
+            "{field}: {needle:?} not in {reason:?}"
+        );
+    }
+    // payTo compares as an address, not as a string.
+    let mut v = Pay::default().signed_v2();
+    v["accepted"]["payTo"] = json!(PAY_TO.to_ascii_lowercase());
+    assert!(precheck_v2(&header(&v), &requirement(), now()).is_ok());
+    // A missing `accepted` is named by its path.
+    let mut v = Pay::default().signed_v2();
+    v.as_object_mut().unwrap().remove("accepted");
+    assert!(invalid_v2(&header(&v)).contains("accepted"));
+}
+
+#[test]
+fn the_authorization_checks_hold_in_v2_too() {
+    let cases = [
+        (
+            Pay {
+                value: "4999999".to_owned(),
+                ..Pay::default()
+            },
+            "authorization.value must be exactly 5000000 (accepted.amount)",
+        ),
+        (
+            Pay {
+                to: "0x000000000000000000000000000000000000dEaD".to_owned(),
+                ..Pay::default()
+            },
+            "authorization.to must be payTo",
+        ),
+        (
+            Pay {
+                valid_before: (NOW - 1).to_string(),
+                ..Pay::default()
+            },
+            "expired",
+        ),
+    ];
+    for (pay, needle) in cases {
+        let reason = invalid_v2(&pay.header_v2());
+        assert!(reason.contains(needle), "{needle:?} not in {reason:?}");
+    }
+    // Signed values changed after signing.
+    let mut v = Pay::default().signed_v2();
+    v["payload"]["authorization"]["validBefore"] = json!((NOW + 299).to_string());
+    assert!(invalid_v2(&header(&v)).contains("does not recover to authorization.from"));
+}
+
+#[test]
+fn the_eth_account_vector_passes_as_v2() {
+    let v: Value =
+        serde_json::from_str(include_str!("../testdata/eth_account_vector.json")).unwrap();
+    let at = OffsetDateTime::from_unix_timestamp(v["now"].as_i64().unwrap()).unwrap();
+    let mut req = requirement();
+    req.pay_to = v["payTo"].as_str().unwrap().to_owned();
+    let v1: Value =
+        serde_json::from_slice(&STANDARD.decode(v["xPayment"].as_str().unwrap()).unwrap()).unwrap();
+    let mut accepted = common::accepted_v2();
+    accepted["payTo"] = v["payTo"].clone();
+    let v2 = json!({"x402Version": 2, "accepted": accepted, "payload": v1["payload"]});
+    let checked = precheck_v2(&header(&v2), &req, at).unwrap();
+    assert_eq!(checked.payer, "0x2c7536e3605d9c16a7a3d7b1898e529396a65c23");
 }

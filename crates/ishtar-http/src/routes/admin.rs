@@ -259,9 +259,11 @@ pub async fn console_page(
     let q = console_query(&req);
     match venue.console.view(q).await {
         Ok(view) => {
+            // The last beats' records: a read failure shows none rather than no page.
+            let beats = venue.matchmaker.recent(10).await.unwrap_or_default();
             let session = ConsoleSession::of(&req, &secret, || venue.console.new_session_id());
             let flash = Flash::read(&req, &secret);
-            let page = console_page::console(&view, &q, &session.token, flash.as_ref());
+            let page = console_page::console(&view, &beats, &q, &session.token, flash.as_ref());
             let mut res = html(StatusCode::OK);
             if session.fresh {
                 res.append_header((header::SET_COOKIE, session.set_cookie(&req)));

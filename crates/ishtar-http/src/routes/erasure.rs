@@ -7,8 +7,10 @@ use crate::error::ApiError;
 use crate::extract::Bearer;
 use crate::routes::ok_json;
 
-/// `DELETE /api/owners/me`: erases the caller's owner (design.md §5). The token stops
-/// working with it.
+/// `DELETE /api/owners/me`: erases the caller's owner (design.md §5, `docs/erasure.md`):
+/// everything of theirs, found by id, and nothing of anyone else's; the partners of their
+/// live couples get `couple.ended`. The token stops working with it, so a second `DELETE`
+/// is `401`. The answer counts what went: `{"ok":true,"ownerId":N,"erased":{…}}`.
 pub async fn erase_me(venue: web::Data<Venue>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
     let (owner, erased) = venue.erasure.erase_me(bearer.token()).await?;
     Ok(ok_json(

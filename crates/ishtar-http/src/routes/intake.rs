@@ -1,6 +1,7 @@
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use ishtar_domain::chaperone::Verdict;
 use ishtar_domain::intake::{self, Proofs, RegisterAgent, SubmitHeart, VerifyOutcome};
 use ishtar_domain::model::{
     ActiveMarket, EndpointId, HomeMarket, NewHeartFile, OwnerId, PersonaId, ResearchOptin, Runtime,
@@ -10,6 +11,7 @@ use ishtar_domain::{Venue, sanitize};
 use crate::dto::{AgentBody, AgentResponse, HeartFileBody, HeartFileResponse, VerifyBody};
 use crate::error::{ApiError, intake_error};
 use crate::extract::{Bearer, RequestBody, Valid};
+use crate::ratelimit::RateLimits;
 use crate::routes::ok_json;
 
 /// `POST /api/intake/heart-file`.
@@ -57,6 +59,12 @@ pub async fn submit_heart_file(
         tier: r.saved.tier.as_str(),
         version: r.saved.version,
         owner_token: r.owner_token,
+        doc_status: match &r.verdict {
+            Verdict::Allow => "allowed",
+            Verdict::Hold(_) => "held",
+            Verdict::Deny(_) => "denied",
+        },
+        doc_reason: r.verdict.reason().to_owned(),
     }))
 }
 
@@ -90,12 +98,22 @@ pub async fn register_agent(
     }))
 }
 
-/// `POST /api/intake/agent/verify`.
+/// `POST /api/intake/agent/verify`. Each endpoint has its own `verify-endpoint` bucket
+/// (on top of the caller's `verify` one), so hammering one endpoint's verify cannot make
+/// the venue call its callback more than that bucket allows.
 pub async fn verify_agent(
     venue: web::Data<Venue>,
+    req: HttpRequest,
     body: Valid<VerifyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
+    let endpoint_limit = match req.app_data::<web::Data<RateLimits>>() {
+        Some(limits) => match limits.check_endpoint(b.endpoint_id.unwrap_or_default()) {
+            Ok(allowed) => allowed,
+            Err(limited) => return Ok(limited.response()),
+        },
+        None => None,
+    };
     let proofs = Proofs {
         signature: b.signature,
         echo_token: b.echo_token,
@@ -105,11 +123,15 @@ pub async fn verify_agent(
         .verify_agent(EndpointId(b.endpoint_id.unwrap_or_default()), proofs)
         .await
         .map_err(|e| intake_error(VerifyBody::INVALID, e))?;
-    Ok(match outcome {
+    let mut res = match outcome {
         VerifyOutcome::Active(reason) => ok_json(json!({"active": true, "reason": reason})),
         VerifyOutcome::UnknownEndpoint => HttpResponse::UnprocessableEntity()
             .json(json!({"active": false, "reason": "unknown endpoint"})),
         VerifyOutcome::NotSatisfied => HttpResponse::UnprocessableEntity()
             .json(json!({"active": false, "reason": "challenge not satisfied"})),
-    })
+    };
+    if let Some(allowed) = endpoint_limit {
+        allowed.annotate(res.headers_mut());
+    }
+    Ok(res)
 }

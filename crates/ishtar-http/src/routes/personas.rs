@@ -10,7 +10,10 @@ use crate::error::ApiError;
 use crate::extract::{Bearer, Valid};
 use crate::routes::ok_json;
 
-/// `POST /api/personas`: the admission door (adult gate → chaperone → cap).
+/// `POST /api/personas`: the admission door (owner → adult gate → chaperone → cap).
+///
+/// Unlike the reference, `ownerId` and that owner's bearer token are required (design.md
+/// §3 step 0, §6): 401 `owner token required` without them, 403 for another owner's token.
 pub async fn create_persona(
     venue: web::Data<Venue>,
     bearer: Bearer,

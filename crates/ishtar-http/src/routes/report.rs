@@ -1,7 +1,9 @@
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use ishtar_domain::Venue;
+use ishtar_domain::boards::ReportError;
 use ishtar_domain::model::{NewReport, ReportTarget};
 
 use crate::dto::ReportBody;
@@ -9,7 +11,8 @@ use crate::error::ApiError;
 use crate::extract::Valid;
 use crate::routes::ok_json;
 
-/// `POST /api/report`: free; opens a report for review.
+/// `POST /api/report`: free; opens a report for review. A target that does not exist is
+/// `404 {"error":"no such target"}` and nothing is stored.
 pub async fn file_report(
     venue: web::Data<Venue>,
     body: Valid<ReportBody>,
@@ -24,6 +27,11 @@ pub async fn file_report(
         target_id: b.target_id.unwrap_or_default(),
         reason: b.reason,
     };
-    venue.boards.report(report).await?;
-    Ok(ok_json(json!({"ok": true})))
+    match venue.boards.report(report).await {
+        Ok(()) => Ok(ok_json(json!({"ok": true}))),
+        Err(ReportError::NoSuchTarget) => {
+            Err(ApiError::message(StatusCode::NOT_FOUND, "no such target"))
+        }
+        Err(ReportError::Store(e)) => Err(e.into()),
+    }
 }

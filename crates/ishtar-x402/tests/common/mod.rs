@@ -1,5 +1,6 @@
-//! Shared test helpers: a requirement, signed payloads, and a fake facilitator on loopback
-//! that speaks the real v1 `/verify` and `/settle` formats (wire-formats.md §1.6, §1.7).
+//! Shared test helpers: a requirement, signed payloads (v1 and v2), and a fake facilitator
+//! on loopback that speaks the real `/verify` and `/settle` formats of both versions
+//! (wire-formats.md §1.6, §1.7; coinbase/x402 `specs/x402-specification-v2.md` §7).
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
@@ -27,6 +28,22 @@ pub const PAYER_KEY: [u8; 32] = [0x42; 32];
 /// A settlement transaction hash the fake answers with.
 pub const TX: &str = "0x3f1b2b9b0e8f8f6a0d1c6e1e5d9b8a7c6b5a49382716f5e4d3c2b1a098765432";
 
+/// The resource's full URL (x402 v2 `resource.url`).
+pub const RESOURCE_URL: &str = "https://ishtar.example/api/premium/compatibility-report";
+
+/// The v2 `accepts` entry (and `accepted`, and the facilitator's `paymentRequirements`).
+pub fn accepted_v2() -> Value {
+    json!({
+        "scheme": "exact",
+        "network": "eip155:8453",
+        "amount": "5000000",
+        "asset": USDC_BASE,
+        "payTo": PAY_TO,
+        "maxTimeoutSeconds": 300,
+        "extra": {"name": "USD Coin", "version": "2"}
+    })
+}
+
 pub fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(NOW).unwrap()
 }
@@ -39,6 +56,7 @@ pub fn requirement() -> PaymentRequirement {
         asset: USDC_BASE.to_owned(),
         pay_to: PAY_TO.to_owned(),
         resource: "/api/premium/compatibility-report".to_owned(),
+        resource_url: RESOURCE_URL.to_owned(),
         description: "Ishtar compatibility_report".to_owned(),
         max_timeout_seconds: 300,
     }
@@ -123,6 +141,26 @@ impl Pay {
 
     pub fn header(&self) -> String {
         header(&self.signed())
+    }
+
+    /// The same signed authorization as a v2 payload (`PAYMENT-SIGNATURE`), as the SDKs
+    /// build it: `accepted` = the offered requirement, `resource` from the challenge.
+    pub fn signed_v2(&self) -> Value {
+        let v1 = self.signed();
+        json!({
+            "x402Version": 2,
+            "resource": {
+                "url": RESOURCE_URL,
+                "description": "Ishtar compatibility_report",
+                "mimeType": "application/json"
+            },
+            "accepted": accepted_v2(),
+            "payload": v1["payload"],
+        })
+    }
+
+    pub fn header_v2(&self) -> String {
+        header(&self.signed_v2())
     }
 }
 
@@ -257,17 +295,28 @@ fn check_jwt(
 fn answer(behaviour: &Behaviour, path: &str, body: &Value) -> HttpResponse {
     let settle = path.ends_with("/settle");
     let payer = body["paymentPayload"]["payload"]["authorization"]["from"].clone();
-    // A real facilitator refuses a malformed envelope: x402Version 1, v1 network names,
-    // the EIP-712 domain in `extra`, a decoded payload object.
-    let well_formed = body["x402Version"] == 1
-        && body["paymentPayload"].is_object()
-        && body["paymentPayload"]["network"] == "base"
-        && body["paymentRequirements"]["network"] == "base"
-        && body["paymentRequirements"]["scheme"] == "exact"
-        && body["paymentRequirements"]["maxAmountRequired"].is_string()
-        && body["paymentRequirements"]["mimeType"].is_string()
-        && body["paymentRequirements"]["maxTimeoutSeconds"].is_u64()
-        && body["paymentRequirements"]["extra"] == json!({"name": "USD Coin", "version": "2"});
+    // A real facilitator refuses a malformed envelope. v1: x402Version 1, v1 network names,
+    // the EIP-712 domain in `extra`, a decoded payload object. v2: x402Version 2 in both
+    // places, CAIP-2 network, `amount`, and `accepted` equal to the requirements.
+    let v2 = body["x402Version"] == 2;
+    let well_formed = if v2 {
+        body["paymentPayload"]["x402Version"] == 2
+            && body["paymentPayload"]["accepted"] == body["paymentRequirements"]
+            && body["paymentPayload"].get("network").is_none()
+            && body["paymentRequirements"] == accepted_v2()
+    } else {
+        body["x402Version"] == 1
+            && body["paymentPayload"].is_object()
+            && body["paymentPayload"]["x402Version"] == 1
+            && body["paymentPayload"]["network"] == "base"
+            && body["paymentRequirements"]["network"] == "base"
+            && body["paymentRequirements"]["scheme"] == "exact"
+            && body["paymentRequirements"]["maxAmountRequired"].is_string()
+            && body["paymentRequirements"]["mimeType"].is_string()
+            && body["paymentRequirements"]["maxTimeoutSeconds"].is_u64()
+            && body["paymentRequirements"]["extra"] == json!({"name": "USD Coin", "version": "2"})
+    };
+    let network = if v2 { "eip155:8453" } else { "base" };
     if !well_formed {
         return if settle {
             HttpResponse::BadRequest().json(json!({
@@ -280,7 +329,7 @@ fn answer(behaviour: &Behaviour, path: &str, body: &Value) -> HttpResponse {
     }
     match behaviour {
         Behaviour::Valid if settle => HttpResponse::Ok().json(json!({
-            "success": true, "transaction": TX, "network": "base", "payer": payer
+            "success": true, "transaction": TX, "network": network, "payer": payer
         })),
         Behaviour::Valid => HttpResponse::Ok().json(json!({"isValid": true, "payer": payer})),
         Behaviour::Invalid if settle => HttpResponse::BadRequest().json(json!({

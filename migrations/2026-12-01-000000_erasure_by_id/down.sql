@@ -1,0 +1,15 @@
+DROP INDEX invites_owner_idx;
+DROP INDEX couples_ended_by_idx;
+DROP INDEX orders_couple_idx;
+DROP INDEX orders_owner_idx;
+DROP INDEX notifications_owner_idx;
+DROP INDEX notifications_endpoint_idx;
+DROP INDEX agent_endpoints_persona_idx;
+DROP INDEX events_owners_idx;
+DROP INDEX events_owner_idx;
+DROP INDEX chaperone_log_target_idx;
+DROP INDEX reports_target_idx;
+DROP INDEX turns_author_persona_idx;
+DROP INDEX board_posts_persona_idx;
+DROP INDEX board_posts_couple_idx;
+ALTER TABLE board_posts DROP COLUMN couple_id;
