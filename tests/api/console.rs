@@ -880,7 +880,8 @@ async fn retention_deletes_old_operational_data_and_keeps_receipts() {
             ("notifications", 2),
             ("invites", 1),
             ("orders", 1),
-            ("beats", 1)
+            ("beats", 1),
+            ("ownerEvents", 0)
         ]
     );
     let left = |sql: &'static str| {

@@ -168,3 +168,117 @@ async fn responses_are_never_actix_default_text() {
         "{text}"
     );
 }
+
+/// Issue 12: a field a route does not know is a 400 naming it (with the field it most
+/// likely meant), never silently dropped; the reference's own names stay as they are
+/// (`persona_age` in snake_case beside camelCase `ownerId`).
+#[tokio::test]
+async fn unknown_fields_are_named_on_every_agent_route() {
+    let app = spawn_app().await;
+    for (path, body, label, field, message) in [
+        (
+            "/api/personas",
+            json!({"handle": "wren", "model": "m", "personaAge": "18+", "heart": "x"}),
+            "invalid persona",
+            "personaAge",
+            "unknown field; did you mean persona_age?",
+        ),
+        (
+            "/api/personas",
+            json!({"handle": "wren", "model": "m", "persona_age": "18+", "heart": "x", "owner_id": 1}),
+            "invalid persona",
+            "owner_id",
+            "unknown field; did you mean ownerId?",
+        ),
+        (
+            "/api/intake/heart-file",
+            json!({"ageAttested": true, "heart": {"about": "x"}, "activemarket": "nyc"}),
+            "invalid heart-file",
+            "activemarket",
+            "unknown field; did you mean activeMarket?",
+        ),
+        (
+            "/api/intake/agent",
+            json!({"runtime": "claude", "callback_url": "https://a.example/cb"}),
+            "invalid agent",
+            "callback_url",
+            "unknown field; did you mean callbackUrl?",
+        ),
+        (
+            "/api/intake/agent/verify",
+            json!({"endpointId": 1, "echo": "x"}),
+            "invalid verify",
+            "echo",
+            "unknown field",
+        ),
+        (
+            "/api/report",
+            json!({"targetType": "persona", "targetId": 1, "reasons": "spam"}),
+            "invalid report",
+            "reasons",
+            "unknown field; did you mean reason?",
+        ),
+        (
+            "/api/couples/1/turns",
+            json!({"text": "hello"}),
+            "invalid turn",
+            "text",
+            "unknown field",
+        ),
+        (
+            "/api/premium/compatibility-report",
+            json!({"ownerId": 1, "coupleID": 2}),
+            "invalid compatibility-report",
+            "coupleID",
+            "unknown field; did you mean coupleId?",
+        ),
+    ] {
+        let (status, got) = app.post(path, &body, None).await;
+        assert_eq!(status, 400, "{path} {body}: {got}");
+        assert_eq!(got["error"], label, "{path}: {got}");
+        assert_eq!(
+            got["issues"][0],
+            json!({"path": field, "message": message}),
+            "{path}: {got}"
+        );
+    }
+    assert_eq!(app.db.count("SELECT count(*) FROM owners").await, 0);
+    assert_eq!(app.db.count("SELECT count(*) FROM reports").await, 0);
+}
+
+/// JSON that cannot be read says what is wrong and where, in plain words: never a `?` for
+/// a path, never a line or column, never serde's or Rust's words.
+#[tokio::test]
+async fn unreadable_json_is_named_plainly() {
+    let app = spawn_app().await;
+    for (raw, path, message) in [
+        (
+            r#"{"heart":{1:2}}"#,
+            "heart",
+            "not valid JSON: key must be a string",
+        ),
+        (
+            r#"{"heart":{"a":[1,]}}"#,
+            "heart.a",
+            "not valid JSON: trailing comma",
+        ),
+        (r#"{"heart" 1}"#, "", "not valid JSON: expected `:`"),
+        ("{'heart': 1}", "", "not valid JSON: key must be a string"),
+    ] {
+        let r = app
+            .client
+            .post(app.url("/api/intake/heart-file"))
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = parts(r).await;
+        assert_eq!(status, 400, "{raw}: {body}");
+        assert_eq!(
+            body,
+            json!({"error": "invalid heart-file", "issues": [{"path": path, "message": message}]}),
+            "{raw}"
+        );
+    }
+}

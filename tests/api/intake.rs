@@ -166,14 +166,17 @@ async fn every_bad_heart_file_field_is_named() {
     }
     // A missing or non-object heart, a wrong type.
     for (doc, path) in [
-        (json!({}), "heart"),
-        (json!({"heart": "prose"}), "heart"),
-        (json!({"heart": {}}), "heart"),
+        (json!({"ageAttested": true}), "heart"),
+        (json!({"ageAttested": true, "heart": "prose"}), "heart"),
+        (json!({"ageAttested": true, "heart": {}}), "heart"),
         (
             json!({"heart": {"a": 1}, "ageAttested": "yes"}),
             "ageAttested",
         ),
-        (json!({"heart": {"a": 1}, "ownerId": 0}), "ownerId"),
+        (
+            json!({"ageAttested": true, "heart": {"a": 1}, "ownerId": 0}),
+            "ownerId",
+        ),
     ] {
         let (status, body) = app.post("/api/intake/heart-file", &doc, None).await;
         assert_eq!(status, 400, "{doc}");
@@ -326,4 +329,72 @@ async fn bad_agent_registrations_name_the_field() {
         app.db.count("SELECT count(*) FROM agent_endpoints").await,
         0
     );
+}
+
+/// The agent skill says `ageAttested` is REQUIRED and must be true; the reference's
+/// "no, default false" is a deliberate difference (README). Nothing is stored otherwise.
+#[tokio::test]
+async fn a_heart_file_must_attest_an_adult() {
+    let app = spawn_app().await;
+    for (attested, message) in [
+        (None, "required"),
+        (Some(false), "must be true: the venue is for adults only"),
+    ] {
+        let mut doc = heart_file();
+        match attested {
+            None => drop(doc.as_object_mut().unwrap().remove("ageAttested")),
+            Some(b) => doc["ageAttested"] = json!(b),
+        }
+        let (status, body) = app.post("/api/intake/heart-file", &doc, None).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            body,
+            json!({"error": "invalid heart-file",
+                   "issues": [{"path": "ageAttested", "message": message}]})
+        );
+    }
+    assert_eq!(app.db.count("SELECT count(*) FROM owners").await, 0);
+    // A new version must attest too.
+    let (owner, token) = app.new_owner().await;
+    let mut doc = heart_file();
+    doc.as_object_mut().unwrap().remove("ageAttested");
+    doc["ownerId"] = json!(owner);
+    let (status, body) = app.post("/api/intake/heart-file", &doc, Some(&token)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(app.db.count("SELECT count(*) FROM heart_files").await, 1);
+}
+
+/// `heart` is free-form, except `heart.prefs`, whose schema is known: a key it does not
+/// know is refused with the key it most likely meant, so no hard filter is dropped unseen.
+#[tokio::test]
+async fn unknown_prefs_keys_are_named_not_dropped() {
+    let app = spawn_app().await;
+    let mut doc = heart_file();
+    doc["heart"]["prefs"] = json!({
+        "self": {"gender": "woman", "height": 170},
+        "seek": {"gender": ["man"], "age_max": 40}
+    });
+    doc["heart"]["vibe"] = json!("free-form prose keys are fine");
+    let (status, body) = app.post("/api/intake/heart-file", &doc, None).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["issues"],
+        json!([
+            {"path": "heart.prefs.self.height", "message": "unknown field"},
+            {"path": "heart.prefs.seek.gender", "message": "unknown field; did you mean genders?"},
+            {"path": "heart.prefs.seek.age_max", "message": "unknown field; did you mean ageMax?"},
+        ])
+    );
+    assert_eq!(app.db.count("SELECT count(*) FROM owners").await, 0);
+    // `owner_id` for `ownerId` used to create a new owner instead of a new version.
+    let (owner, token) = app.new_owner().await;
+    let mut doc = heart_file();
+    doc["owner_id"] = json!(owner);
+    let (status, body) = app.post("/api/intake/heart-file", &doc, Some(&token)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["issues"],
+        json!([{"path": "owner_id", "message": "unknown field; did you mean ownerId?"}])
+    );
+    assert_eq!(app.db.count("SELECT count(*) FROM owners").await, 1);
 }

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use ishtar_test_support::LoopbackServer;
 
-use crate::helpers::{Dater, OPERATOR, Setup, TestApp, heart_file, parts, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Dater, OPERATOR, Setup, TestApp, heart_file, parts, spawn_app, spawn_app_with,
+};
 
 fn prose(about: &str) -> Value {
     json!({"about": about})
@@ -35,9 +37,7 @@ fn woman_seeking_women() -> Value {
 async fn couples(app: &TestApp) -> HashSet<(i64, i64)> {
     let raw = app
         .db
-        .scalar(
-            "SELECT coalesce(string_agg(persona_a || ':' || persona_b, ','), '') FROM couples",
-        )
+        .scalar("SELECT coalesce(string_agg(persona_a || ':' || persona_b, ','), '') FROM couples")
         .await
         .unwrap_or_default();
     raw.split(',')
@@ -53,7 +53,8 @@ fn pair(a: &Dater, b: &Dater) -> (i64, i64) {
     (a.persona.min(b.persona), a.persona.max(b.persona))
 }
 
-const SAME: &str = "I bake sourdough bread every weekend and love flour, starters and crusty loaves.";
+const SAME: &str =
+    "I bake sourdough bread every weekend and love flour, starters and crusty loaves.";
 
 #[tokio::test]
 async fn prefs_given_only_in_the_dating_doc_hold_both_ways() {
@@ -67,7 +68,10 @@ async fn prefs_given_only_in_the_dating_doc_hold_both_ways() {
         .await;
     let (status, body) = app.beat().await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["pairs"], 0, "two women seeking men are never paired: {body}");
+    assert_eq!(
+        body["pairs"], 0,
+        "two women seeking men are never paired: {body}"
+    );
 
     let m = app
         .dater_with_doc("ma", doc(SAME, man_seeking_women()), prose(SAME), None)
@@ -97,9 +101,14 @@ async fn a_new_doc_version_takes_effect_at_the_next_beat() {
     let mut v2 = heart_file();
     v2["ownerId"] = json!(a.owner);
     v2["heart"] = doc(SAME, woman_seeking_women());
-    let (status, body) = app.post("/api/intake/heart-file", &v2, Some(&a.token)).await;
+    let (status, body) = app
+        .post("/api/intake/heart-file", &v2, Some(&a.token))
+        .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["version"].as_i64(), body["docStatus"].as_str()), (Some(2), Some("allowed")));
+    assert_eq!(
+        (body["version"].as_i64(), body["docStatus"].as_str()),
+        (Some(2), Some("allowed"))
+    );
 
     let (_, body) = app.beat().await;
     assert_eq!(body["created"], 1, "{body}");
@@ -122,10 +131,15 @@ async fn a_doc_version_the_chaperone_refuses_is_not_used_and_the_owner_is_told_w
         &format!("{SAME} Write to me at ra.baker@example.com"),
         woman_seeking_women(),
     );
-    let (status, body) = app.post("/api/intake/heart-file", &v2, Some(&a.token)).await;
+    let (status, body) = app
+        .post("/api/intake/heart-file", &v2, Some(&a.token))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["docStatus"], "denied", "{body}");
-    assert!(body["docReason"].as_str().unwrap().starts_with("pii"), "{body}");
+    assert!(
+        body["docReason"].as_str().unwrap().starts_with("pii"),
+        "{body}"
+    );
     assert_eq!(
         app.db
             .count("SELECT count(*) FROM chaperone_log WHERE target_type = 'heart_file' AND verdict = 'deny'")
@@ -168,7 +182,10 @@ async fn personas_nobody_can_court_for_are_never_paired() {
     assert_eq!(status, 200, "{body}");
 
     let (_, body) = app.beat().await;
-    assert_eq!(body["pairs"], 0, "only one persona can be courted for: {body}");
+    assert_eq!(
+        body["pairs"], 0,
+        "only one persona can be courted for: {body}"
+    );
 
     // A second verified dater pairs with the first, not with the others.
     let b = app.dater("eb", prose(SAME), None).await;
@@ -222,7 +239,12 @@ async fn courting_committed_and_brokered_personas_are_not_paired_and_ended_ones_
     assert_eq!(made.len(), 3);
     assert!(made.contains(&first));
     for x in [&a, &b] {
-        assert!(made.iter().filter(|p| p.0 == x.persona || p.1 == x.persona).count() == 2);
+        assert!(
+            made.iter()
+                .filter(|p| p.0 == x.persona || p.1 == x.persona)
+                .count()
+                == 2
+        );
     }
     assert!(made.iter().any(|p| p.0 == c.persona || p.1 == c.persona));
     assert!(made.iter().any(|p| p.0 == d.persona || p.1 == d.persona));
@@ -238,13 +260,17 @@ fn fake_gateway(dims: usize, calls: Arc<Mutex<Vec<usize>>>) -> LoopbackServer {
             let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             if req.path().ends_with("/embeddings") {
                 let inputs: Vec<String> = match &v["input"] {
-                    Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+                    Value::Array(a) => a
+                        .iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect(),
                     Value::String(s) => vec![s.clone()],
                     _ => vec![],
                 };
                 calls.lock().unwrap().push(inputs.len());
                 if inputs.iter().any(|t| t.contains("FAILME")) {
-                    return HttpResponse::InternalServerError().json(json!({"error": {"message": "boom"}}));
+                    return HttpResponse::InternalServerError()
+                        .json(json!({"error": {"message": "boom"}}));
                 }
                 let data: Vec<Value> = inputs
                     .iter()
@@ -252,7 +278,9 @@ fn fake_gateway(dims: usize, calls: Arc<Mutex<Vec<usize>>>) -> LoopbackServer {
                     .map(|(i, t)| {
                         let mut e = vec![0.0f32; dims];
                         for w in t.split_whitespace() {
-                            let h = w.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+                            let h = w
+                                .bytes()
+                                .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
                             e[(h % dims as u64) as usize] += 1.0;
                         }
                         json!({"object": "embedding", "index": i, "embedding": e})
@@ -287,16 +315,22 @@ async fn a_beat_over_many_embedding_batches_leaves_no_couple_without_a_fit() {
         "chess openings endgames blitz",
         "pottery kilns glazes wheels",
     ];
-    let names = ["alder", "birch", "cedar", "dogwood", "elm", "fir", "ginkgo", "hazel", "ivy", "juniper", "kapok", "larch"];
+    let names = [
+        "alder", "birch", "cedar", "dogwood", "elm", "fir", "ginkgo", "hazel", "ivy", "juniper",
+        "kapok", "larch",
+    ];
     for (i, name) in names.iter().enumerate() {
         let t = topics[i % topics.len()];
-        app.dater(name, prose(&format!("{t} {t} {name}")), None).await;
+        app.dater(name, prose(&format!("{t} {t} {name}")), None)
+            .await;
     }
     let (status, body) = app.beat().await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["created"], 6, "{body}");
     assert_eq!(
-        app.db.count("SELECT count(*) FROM couples WHERE similarity IS NULL").await,
+        app.db
+            .count("SELECT count(*) FROM couples WHERE similarity IS NULL")
+            .await,
         0
     );
     // Twelve profiles in batches of three: four calls, none larger than the batch.
@@ -304,7 +338,10 @@ async fn a_beat_over_many_embedding_batches_leaves_no_couple_without_a_fit() {
     assert!(sizes.iter().all(|n| *n <= 3), "{sizes:?}");
     assert_eq!(sizes.iter().sum::<usize>(), 12, "{sizes:?}");
     assert_eq!(
-        app.db.scalar("SELECT semantic::text || '/' || embedded || '/' || skipped FROM beats").await.as_deref(),
+        app.db
+            .scalar("SELECT semantic::text || '/' || embedded || '/' || skipped FROM beats")
+            .await
+            .as_deref(),
         Some("true/12/0")
     );
 }
@@ -320,20 +357,34 @@ async fn an_embedder_that_fails_for_some_leaves_them_for_the_next_beat() {
         ..Setup::default()
     })
     .await;
-    let a = app.dater("fa", prose("bread flour starters loaves"), None).await;
-    let b = app.dater("fb", prose("bread flour starters loaves crust"), None).await;
+    let a = app
+        .dater("fa", prose("bread flour starters loaves"), None)
+        .await;
+    let b = app
+        .dater("fb", prose("bread flour starters loaves crust"), None)
+        .await;
     let c = app.dater("fc", prose("climbing chalk FAILME"), None).await;
-    let d = app.dater("fd", prose("climbing chalk granite FAILME"), None).await;
+    let d = app
+        .dater("fd", prose("climbing chalk granite FAILME"), None)
+        .await;
 
     let (_, body) = app.beat().await;
     assert_eq!(body["created"], 1, "{body}");
     assert_eq!(couples(&app).await, HashSet::from([pair(&a, &b)]));
     assert_eq!(
-        app.db.scalar("SELECT semantic::text || '/' || embed_failed || '/' || skipped FROM beats").await.as_deref(),
+        app.db
+            .scalar("SELECT semantic::text || '/' || embed_failed || '/' || skipped FROM beats")
+            .await
+            .as_deref(),
         Some("true/2/2"),
         "the failures are counted and the beat stayed semantic"
     );
-    assert_eq!(app.db.count("SELECT count(*) FROM couples WHERE similarity IS NULL").await, 0);
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM couples WHERE similarity IS NULL")
+            .await,
+        0
+    );
 
     // The embedder recovers for them (their hearts change): the next beat pairs them.
     for (d, t) in [(&c, "climbing chalk"), (&d, "climbing chalk granite")] {
@@ -366,9 +417,16 @@ async fn with_the_embedder_down_entirely_the_beat_pairs_by_adjacency_and_says_so
         let mut hf = heart_file();
         hf["heart"] = prose(SAME);
         let (_, saved) = app.post("/api/intake/heart-file", &hf, None).await;
-        let (owner, token) = (saved["ownerId"].clone(), saved["ownerToken"].as_str().unwrap().to_owned());
+        let (owner, token) = (
+            saved["ownerId"].clone(),
+            saved["ownerToken"].as_str().unwrap().to_owned(),
+        );
         let (_, reg) = app
-            .post("/api/intake/agent", &json!({"ownerId": owner, "runtime": "claude"}), Some(&token))
+            .post(
+                "/api/intake/agent",
+                &json!({"ownerId": owner, "runtime": "claude"}),
+                Some(&token),
+            )
             .await;
         app.post(
             "/api/intake/agent/verify",
@@ -383,15 +441,25 @@ async fn with_the_embedder_down_entirely_the_beat_pairs_by_adjacency_and_says_so
     app.db
         .exec("UPDATE personas SET status = 'admitted', admitted_at = now()")
         .await;
-    app.db.exec("UPDATE heart_files SET status = 'allowed'").await;
+    app.db
+        .exec("UPDATE heart_files SET status = 'allowed'")
+        .await;
     let (status, body) = app.beat().await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["created"], 1, "{body}");
     assert_eq!(
-        app.db.scalar("SELECT semantic::text FROM beats").await.as_deref(),
+        app.db
+            .scalar("SELECT semantic::text FROM beats")
+            .await
+            .as_deref(),
         Some("false")
     );
-    assert_eq!(app.db.count("SELECT count(*) FROM couples WHERE similarity IS NULL").await, 1);
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM couples WHERE similarity IS NULL")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]

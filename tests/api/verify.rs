@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use ishtar_test_support::{AgentBehaviour, FakeAgent};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, reference_fields, spawn_app};
 
 /// A fresh secp256k1 key (from 32 random bytes) and its address.
 fn key() -> (SigningKey, String) {
@@ -36,7 +36,7 @@ async fn register(app: &TestApp, body: Value) -> (i64, String) {
 
 async fn verify(app: &TestApp, body: Value) -> (u16, Value) {
     let (s, b) = app.post("/api/intake/agent/verify", &body, None).await;
-    (s.as_u16(), b)
+    (s.as_u16(), reference_fields(b))
 }
 
 async fn status_of(app: &TestApp, id: i64) -> String {

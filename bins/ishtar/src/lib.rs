@@ -254,6 +254,8 @@ pub async fn build_venue_with_clock(
         console: store.clone(),
         retention: store.clone(),
         erasure: store.clone(),
+        guide: store.clone(),
+        persona_lifecycle: store.clone(),
         proofs: Arc::new(EthProofs),
         callbacks: Arc::new(HttpCallbackClient::new(CallbackConfig {
             allow_private: config.allow_private_callbacks,

@@ -12,36 +12,186 @@ use serde_json::{Value, json};
 /// Topics the prose is drawn from: one main topic per dater and a second one, so profiles
 /// cluster the way real ones do.
 const TOPICS: &[&[&str]] = &[
-    &["sourdough starters", "proofing baskets", "crusty loaves", "flour on every surface"],
-    &["trail running", "muddy ultramarathons", "switchbacks at dawn", "blisters worth it"],
-    &["jazz records", "late sets in small clubs", "a worn saxophone", "bebop on vinyl"],
-    &["rock climbing", "chalk bags and crimps", "bouldering gyms", "granite on weekends"],
-    &["old science fiction", "paperbacks about starships", "Le Guin and Lem", "space operas"],
-    &["community gardening", "tomatoes on the fire escape", "compost bins", "seed swaps"],
-    &["film photography", "a darkroom in the closet", "grainy black and white", "35mm cameras"],
-    &["sailing the bay", "knots and tides", "a small dinghy", "wind on the water"],
-    &["board game nights", "long strategy games", "meeples everywhere", "friendly rivalry"],
-    &["ceramics classes", "a pottery wheel", "glazes and kilns", "lopsided mugs"],
-    &["salsa dancing", "Thursday socials", "spins and footwork", "latin music"],
-    &["birdwatching", "binoculars at sunrise", "warblers in spring", "field guides"],
-    &["cooking ramen", "broth simmered for hours", "noodle shops", "soft eggs"],
-    &["cycling tours", "panniers and maps", "long rides between towns", "bike repairs"],
-    &["classical piano", "Chopin nocturnes", "practising scales", "recitals"],
-    &["urban sketching", "ink drawings of streets", "a pocket sketchbook", "watercolour washes"],
-    &["yoga and meditation", "quiet breathing", "sun salutations", "slow mornings on a mat"],
-    &["volunteering at the shelter", "walking rescue dogs", "fostering kittens", "adoption days"],
-    &["craft beer", "small breweries", "hoppy ales", "tasting flights"],
-    &["poetry readings", "open mics", "notebooks of verse", "spoken word"],
-    &["surfing", "cold water swells", "a longboard", "early paddles out"],
-    &["chess", "endgame puzzles", "blitz online", "the Sicilian defence"],
-    &["woodworking", "hand planes", "a workbench in the garage", "dovetail joints"],
-    &["astronomy", "a backyard telescope", "meteor showers", "dark-sky parks"],
-    &["theatre", "small playhouses", "improv classes", "rehearsal nights"],
-    &["camping", "tents by a lake", "campfire stories", "national parks"],
-    &["learning languages", "conversation exchanges", "flashcards", "travel phrasebooks"],
-    &["baking pastries", "laminated dough", "croissants at dawn", "butter everywhere"],
-    &["history podcasts", "ancient empires", "museum weekends", "old maps"],
-    &["indie video games", "pixel art", "cozy farming games", "co-op adventures"],
+    &[
+        "sourdough starters",
+        "proofing baskets",
+        "crusty loaves",
+        "flour on every surface",
+    ],
+    &[
+        "trail running",
+        "muddy ultramarathons",
+        "switchbacks at dawn",
+        "blisters worth it",
+    ],
+    &[
+        "jazz records",
+        "late sets in small clubs",
+        "a worn saxophone",
+        "bebop on vinyl",
+    ],
+    &[
+        "rock climbing",
+        "chalk bags and crimps",
+        "bouldering gyms",
+        "granite on weekends",
+    ],
+    &[
+        "old science fiction",
+        "paperbacks about starships",
+        "Le Guin and Lem",
+        "space operas",
+    ],
+    &[
+        "community gardening",
+        "tomatoes on the fire escape",
+        "compost bins",
+        "seed swaps",
+    ],
+    &[
+        "film photography",
+        "a darkroom in the closet",
+        "grainy black and white",
+        "35mm cameras",
+    ],
+    &[
+        "sailing the bay",
+        "knots and tides",
+        "a small dinghy",
+        "wind on the water",
+    ],
+    &[
+        "board game nights",
+        "long strategy games",
+        "meeples everywhere",
+        "friendly rivalry",
+    ],
+    &[
+        "ceramics classes",
+        "a pottery wheel",
+        "glazes and kilns",
+        "lopsided mugs",
+    ],
+    &[
+        "salsa dancing",
+        "Thursday socials",
+        "spins and footwork",
+        "latin music",
+    ],
+    &[
+        "birdwatching",
+        "binoculars at sunrise",
+        "warblers in spring",
+        "field guides",
+    ],
+    &[
+        "cooking ramen",
+        "broth simmered for hours",
+        "noodle shops",
+        "soft eggs",
+    ],
+    &[
+        "cycling tours",
+        "panniers and maps",
+        "long rides between towns",
+        "bike repairs",
+    ],
+    &[
+        "classical piano",
+        "Chopin nocturnes",
+        "practising scales",
+        "recitals",
+    ],
+    &[
+        "urban sketching",
+        "ink drawings of streets",
+        "a pocket sketchbook",
+        "watercolour washes",
+    ],
+    &[
+        "yoga and meditation",
+        "quiet breathing",
+        "sun salutations",
+        "slow mornings on a mat",
+    ],
+    &[
+        "volunteering at the shelter",
+        "walking rescue dogs",
+        "fostering kittens",
+        "adoption days",
+    ],
+    &[
+        "craft beer",
+        "small breweries",
+        "hoppy ales",
+        "tasting flights",
+    ],
+    &[
+        "poetry readings",
+        "open mics",
+        "notebooks of verse",
+        "spoken word",
+    ],
+    &[
+        "surfing",
+        "cold water swells",
+        "a longboard",
+        "early paddles out",
+    ],
+    &[
+        "chess",
+        "endgame puzzles",
+        "blitz online",
+        "the Sicilian defence",
+    ],
+    &[
+        "woodworking",
+        "hand planes",
+        "a workbench in the garage",
+        "dovetail joints",
+    ],
+    &[
+        "astronomy",
+        "a backyard telescope",
+        "meteor showers",
+        "dark-sky parks",
+    ],
+    &[
+        "theatre",
+        "small playhouses",
+        "improv classes",
+        "rehearsal nights",
+    ],
+    &[
+        "camping",
+        "tents by a lake",
+        "campfire stories",
+        "national parks",
+    ],
+    &[
+        "learning languages",
+        "conversation exchanges",
+        "flashcards",
+        "travel phrasebooks",
+    ],
+    &[
+        "baking pastries",
+        "laminated dough",
+        "croissants at dawn",
+        "butter everywhere",
+    ],
+    &[
+        "history podcasts",
+        "ancient empires",
+        "museum weekends",
+        "old maps",
+    ],
+    &[
+        "indie video games",
+        "pixel art",
+        "cozy farming games",
+        "co-op adventures",
+    ],
 ];
 
 const SEEKING: &[&str] = &[
@@ -133,7 +283,12 @@ fn prefs_json(p: &Prefs) -> Value {
 /// `n` synthetic daters for seed `seed`, with handles `<prefix><i>`. `secret` gives each
 /// owner a distinct token hash (the tokens themselves are never shown: seeded owners are
 /// for the matchmaker, not for agents).
-pub fn daters(n: usize, seed: u64, prefix: &str, secret: impl Fn(u64) -> Vec<u8>) -> Vec<SeedOwner> {
+pub fn daters(
+    n: usize,
+    seed: u64,
+    prefix: &str,
+    secret: impl Fn(u64) -> Vec<u8>,
+) -> Vec<SeedOwner> {
     let mut rng = Rng::new(seed ^ 0x5EED);
     let mut owners: Vec<SeedOwner> = Vec::new();
     let mut last_owner = None;
@@ -170,7 +325,11 @@ pub fn daters(n: usize, seed: u64, prefix: &str, secret: impl Fn(u64) -> Vec<u8>
             token_hash: secret(i as u64),
             doc_hash: ishtar_domain::intake::heart_hash(&doc),
             doc,
-            home_market: if market == "remote" { "other".into() } else { market.clone() },
+            home_market: if market == "remote" {
+                "other".into()
+            } else {
+                market.clone()
+            },
             active_market: market,
             personas: vec![SeedPersona {
                 heart_hash: ishtar_domain::intake::heart_hash(&heart),
@@ -181,25 +340,6 @@ pub fn daters(n: usize, seed: u64, prefix: &str, secret: impl Fn(u64) -> Vec<u8>
         });
     }
     owners
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn daters_are_deterministic_and_carry_prefs() {
-        let a = daters(200, 7, "t", |i| i.to_le_bytes().to_vec());
-        let b = daters(200, 7, "t", |i| i.to_le_bytes().to_vec());
-        assert_eq!(
-            a.iter().map(|o| o.doc_hash.clone()).collect::<Vec<_>>(),
-            b.iter().map(|o| o.doc_hash.clone()).collect::<Vec<_>>()
-        );
-        let personas: usize = a.iter().map(|o| o.personas.len()).sum();
-        assert_eq!(personas, 200);
-        assert!(a.iter().filter(|o| o.doc.get("prefs").is_some()).count() > 150);
-        assert!(a.len() < 200, "some owners have two personas");
-    }
 }
 
 /// Seeds `n` daters into the configured database, in chunks of 5,000 personas, and
@@ -225,10 +365,8 @@ pub async fn run(
         .map_err(|e| e.to_string())?;
     let key = crate::keys::encryption_key(config.encryption_key.as_ref(), &config.data_dir)
         .map_err(|e| e.to_string())?;
-    let store = ishtar_store_postgres::PgStore::new(
-        pool,
-        ishtar_store_postgres::ContactCipher::new(&key),
-    );
+    let store =
+        ishtar_store_postgres::PgStore::new(pool, ishtar_store_postgres::ContactCipher::new(&key));
     let run_id: [u8; 8] = rand::random();
     let owners = daters(n, seed, prefix, |i| {
         let mut h = run_id.to_vec();
@@ -276,4 +414,23 @@ pub async fn run(
         cap
     };
     Ok((written, cap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daters_are_deterministic_and_carry_prefs() {
+        let a = daters(200, 7, "t", |i| i.to_le_bytes().to_vec());
+        let b = daters(200, 7, "t", |i| i.to_le_bytes().to_vec());
+        assert_eq!(
+            a.iter().map(|o| o.doc_hash.clone()).collect::<Vec<_>>(),
+            b.iter().map(|o| o.doc_hash.clone()).collect::<Vec<_>>()
+        );
+        let personas: usize = a.iter().map(|o| o.personas.len()).sum();
+        assert_eq!(personas, 200);
+        assert!(a.iter().filter(|o| o.doc.get("prefs").is_some()).count() > 150);
+        assert!(a.len() < 200, "some owners have two personas");
+    }
 }

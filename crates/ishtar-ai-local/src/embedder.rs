@@ -1,7 +1,5 @@
 //! [`LocalEmbedder`]: deterministic hashed text features, no model, no network.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 
 use ishtar_domain::ProviderError;
@@ -14,7 +12,7 @@ pub const LOCAL_DIMENSIONS: usize = 384;
 
 /// The model name: part of the embedding cache key. Change it whenever the features,
 /// weights or hash change, so cached vectors are recomputed.
-pub const LOCAL_MODEL: &str = "ishtar-local-hash-384-v1";
+pub const LOCAL_MODEL: &str = "ishtar-local-hash-384-v2";
 
 /// Per-kind weights: whole words carry the meaning, bigrams a little word order, character
 /// 3-grams catch shared stems (`hike`/`hiking`) without letting spelling dominate.
@@ -41,9 +39,9 @@ impl LocalEmbedder {
     /// The vector of one text (see the type's docs).
     pub fn vector(text: &str) -> Vec<f32> {
         let mut v = vec![0.0_f32; LOCAL_DIMENSIONS];
-        // BTreeMap: features are summed in a fixed order, so results are bit-identical.
-        for (feature, (weight, tf)) in features(text) {
-            let h = hash64(feature.as_bytes());
+        // Features are summed in the order of their hashes, so results are bit-identical
+        // on every run and machine.
+        for (h, weight, tf) in features(text) {
             let bucket = usize::try_from(h % LOCAL_DIMENSIONS as u64).unwrap_or(0);
             let sign = if h >> 63 == 0 { 1.0 } else { -1.0 };
             v[bucket] += sign * weight * (1.0 + (tf as f32).ln());
@@ -58,39 +56,70 @@ impl LocalEmbedder {
     }
 }
 
-/// Feature → (kind weight, term frequency). Kinds are prefixed so a word and a 3-gram with
-/// the same letters are different features.
-fn features(text: &str) -> BTreeMap<String, (f32, u32)> {
-    let mut out: BTreeMap<String, (f32, u32)> = BTreeMap::new();
-    let mut add = |key: String, weight: f32| out.entry(key).or_insert((weight, 0)).1 += 1;
+/// FNV-1a 64 over several byte strings, as if they were one.
+fn fnv_parts(parts: &[&[u8]]) -> u64 {
+    parts.iter().fold(FNV_OFFSET, |h, p| {
+        p.iter()
+            .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME))
+    })
+}
+
+/// (feature hash, kind weight, term frequency) of every distinct feature, in hash order.
+/// A feature is its kind prefix and its text (`w:word`, `c:<wo`, `b:one two`), hashed
+/// with FNV-1a 64 and the SplitMix64 finaliser without building the string; 64-bit hashes stand in for the features
+/// themselves (a collision would merge two features, about once in 10^19 pairs).
+fn features(text: &str) -> Vec<(u64, f32, u32)> {
     let ws = words(text);
+    let mut hashed: Vec<(u64, f32)> = Vec::with_capacity(ws.len() * 8);
+    let mut buf = [0u8; 4];
     for w in &ws {
         if is_stop_word(w) {
             continue;
         }
-        add(format!("w:{w}"), WORD_WEIGHT);
+        hashed.push((finalise(fnv_parts(&[b"w:", w.as_bytes()])), WORD_WEIGHT));
         let padded: Vec<char> = std::iter::once('<')
             .chain(w.chars())
             .chain(std::iter::once('>'))
             .collect();
         for tri in padded.windows(3) {
-            add(
-                format!("c:{}", tri.iter().collect::<String>()),
-                TRIGRAM_WEIGHT,
-            );
+            let mut h = fnv_parts(&[b"c:"]);
+            for c in tri {
+                h = c
+                    .encode_utf8(&mut buf)
+                    .bytes()
+                    .fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME));
+            }
+            hashed.push((finalise(h), TRIGRAM_WEIGHT));
         }
     }
     for pair in ws.windows(2) {
         if !(is_stop_word(&pair[0]) && is_stop_word(&pair[1])) {
-            add(format!("b:{} {}", pair[0], pair[1]), BIGRAM_WEIGHT);
+            let h = fnv_parts(&[b"b:", pair[0].as_bytes(), b" ", pair[1].as_bytes()]);
+            hashed.push((finalise(h), BIGRAM_WEIGHT));
+        }
+    }
+    hashed.sort_unstable_by_key(|(h, _)| *h);
+    let mut out: Vec<(u64, f32, u32)> = Vec::with_capacity(hashed.len());
+    for (h, w) in hashed {
+        match out.last_mut() {
+            Some(last) if last.0 == h => last.2 += 1,
+            _ => out.push((h, w, 1)),
         }
     }
     out
 }
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
 /// FNV-1a 64 followed by the SplitMix64 finaliser (FNV's low bits alone mix poorly).
+#[cfg(test)]
 fn hash64(bytes: &[u8]) -> u64 {
-    let mut h = fnv1a64(bytes);
+    finalise(fnv1a64(bytes))
+}
+
+/// The SplitMix64 finaliser.
+fn finalise(mut h: u64) -> u64 {
     h ^= h >> 30;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^= h >> 27;
@@ -98,10 +127,9 @@ fn hash64(bytes: &[u8]) -> u64 {
     h ^ (h >> 31)
 }
 
+#[cfg(test)]
 fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    fnv_parts(&[bytes])
 }
 
 #[async_trait]
@@ -129,6 +157,24 @@ mod tests {
 
     fn norm(v: &[f32]) -> f32 {
         v.iter().map(|x| x * x).sum::<f32>().sqrt()
+    }
+
+    #[test]
+    fn a_features_hash_is_the_hash_of_its_text() {
+        // The features are hashed in parts; the result must be the hash of the whole
+        // feature string (`w:word`, `c:<wo`, `b:one two`), as the model's docs say.
+        let fs = features("sourdough bread");
+        let hashes: Vec<u64> = fs.iter().map(|f| f.0).collect();
+        for feature in [
+            "w:sourdough",
+            "w:bread",
+            "c:<so",
+            "c:ad>",
+            "b:sourdough bread",
+        ] {
+            assert!(hashes.contains(&hash64(feature.as_bytes())), "{feature}");
+        }
+        assert!(fs.windows(2).all(|w| w[0].0 < w[1].0), "sorted, distinct");
     }
 
     #[test]
@@ -179,7 +225,7 @@ mod tests {
     #[tokio::test]
     async fn embed_answers_one_vector_per_text_in_order() {
         let e = LocalEmbedder;
-        assert_eq!(e.model(), "ishtar-local-hash-384-v1");
+        assert_eq!(e.model(), "ishtar-local-hash-384-v2");
         assert_eq!(e.dimensions(), 384);
         let texts = vec!["jazz".to_owned(), String::new(), "ramen".to_owned()];
         let out = e.embed(texts.clone()).await.expect("never errors");

@@ -6,6 +6,7 @@ use crate::auth::{self, AuthError};
 use crate::chaperone::{Chaperone, ChaperoneEntry, Surface, Verdict};
 use crate::error::StoreError;
 use crate::model::{NewPersona, OwnerId, PersonaId, PersonaStatus};
+use crate::personas::{PersonaLifecycleStore, Revision};
 use crate::ports::{Clock, OwnerStore, PersonaStore};
 use crate::sanitize;
 use crate::settings::SettingsService;
@@ -77,15 +78,41 @@ pub enum AdmitError {
 pub struct Admission {
     owners: Arc<dyn OwnerStore>,
     personas: Arc<dyn PersonaStore>,
+    /// A taken handle may be the owner's own denied or withdrawn persona (issue 12).
+    lifecycle: Arc<dyn PersonaLifecycleStore>,
     chaperone: Arc<Chaperone>,
     settings: Arc<SettingsService>,
     clock: Arc<dyn Clock>,
+}
+
+/// The door's answer for a persona stored with `status` after `verdict`: its id when
+/// admitted, else the refusal the agent is told (chaperone, then cap).
+///
+/// # Errors
+/// [`AdmitError::Chaperoned`] for a hold or deny, [`AdmitError::CapReached`] for a persona
+/// left pending.
+pub(crate) fn outcome(
+    id: PersonaId,
+    status: PersonaStatus,
+    verdict: &Verdict,
+) -> Result<PersonaId, AdmitError> {
+    if !verdict.is_allow() {
+        return Err(AdmitError::Chaperoned {
+            reason: verdict.reason().to_owned(),
+            persona_id: id,
+        });
+    }
+    match status {
+        PersonaStatus::Admitted => Ok(id),
+        _ => Err(AdmitError::CapReached(id)),
+    }
 }
 
 impl Admission {
     pub fn new(
         owners: Arc<dyn OwnerStore>,
         personas: Arc<dyn PersonaStore>,
+        lifecycle: Arc<dyn PersonaLifecycleStore>,
         chaperone: Arc<Chaperone>,
         settings: Arc<SettingsService>,
         clock: Arc<dyn Clock>,
@@ -93,6 +120,7 @@ impl Admission {
         Self {
             owners,
             personas,
+            lifecycle,
             chaperone,
             settings,
             clock,
@@ -172,30 +200,67 @@ impl Admission {
         //    same write that stores the persona and the chaperone's log line.
         let log = ChaperoneEntry::new(Surface::Heart, "persona", None, &verdict, now);
         let cap = verdict.is_allow().then_some(settings.cap);
-        let (id, stored) = self
+        // Kept for the rare taken handle: it may be this owner's to take back.
+        let again = persona.clone();
+        let (id, stored) = match self
             .personas
             .insert_persona(persona, status, log, cap)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict("handle") => AdmitError::HandleTaken,
-                e => e.into(),
-            })?;
-        if !verdict.is_allow() {
-            return Err(AdmitError::Chaperoned {
-                reason: verdict.reason().to_owned(),
-                persona_id: id,
-            });
+        {
+            Ok(written) => written,
+            Err(StoreError::Conflict("handle")) => {
+                self.resubmit(owner, again, &verdict, settings.cap).await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        outcome(id, stored, &verdict)
+    }
+
+    /// A taken handle that is the owner's own denied or withdrawn persona: that persona is
+    /// revised in place with what was posted (everything but the handle, which it keeps),
+    /// as a `PATCH` would (`personas.rs`): a deny changes nothing, an allow or a hold is
+    /// stored and an allowed persona takes a free cap place. Anyone else's handle, or a
+    /// live persona's, stays taken.
+    async fn resubmit(
+        &self,
+        owner: OwnerId,
+        p: NewPersona,
+        verdict: &Verdict,
+        cap: u32,
+    ) -> Result<(PersonaId, PersonaStatus), AdmitError> {
+        let mine = self
+            .lifecycle
+            .persona_by_handle(p.handle.clone())
+            .await?
+            .filter(|rec| {
+                rec.owner == Some(owner)
+                    && matches!(rec.status, PersonaStatus::Denied | PersonaStatus::Retired)
+            })
+            .ok_or(AdmitError::HandleTaken)?;
+        let now = self.clock.now();
+        if let Verdict::Deny(_) = verdict {
+            // A deny: nothing changes; the verdict is logged against the persona.
+            self.chaperone
+                .record(Surface::Heart, "persona", Some(mine.id.0), verdict, now)
+                .await;
+            return Ok((mine.id, mine.status));
         }
-        match stored {
-            PersonaStatus::Admitted => Ok(id),
-            _ => Err(AdmitError::CapReached(id)),
-        }
+        let retry = vec![PersonaStatus::Denied, PersonaStatus::Retired];
+        let rev = Revision::new(mine.id, owner, retry, p, verdict, true, cap, now);
+        // Taken back by a concurrent post of the same owner: the handle is taken now.
+        let stored = self
+            .lifecycle
+            .revise(rev)
+            .await?
+            .ok_or(AdmitError::HandleTaken)?;
+        Ok((mine.id, stored))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::personas::{MockPersonaLifecycleStore, PersonaRecord};
     use crate::ports::{
         GuardVerdict, MockChaperoneLog, MockClock, MockGuard, MockOwnerStore, MockPersonaStore,
         MockSettingsStore,
@@ -223,6 +288,15 @@ mod tests {
         personas: MockPersonaStore,
         guard: MockGuard,
     ) -> Admission {
+        admission_full(owners, personas, MockPersonaLifecycleStore::new(), guard).await
+    }
+
+    async fn admission_full(
+        owners: MockOwnerStore,
+        personas: MockPersonaStore,
+        lifecycle: MockPersonaLifecycleStore,
+        guard: MockGuard,
+    ) -> Admission {
         let mut log = MockChaperoneLog::new();
         log.expect_record().returning(|_| Ok(()));
         let mut store = MockSettingsStore::new();
@@ -239,6 +313,7 @@ mod tests {
         Admission::new(
             Arc::new(owners),
             Arc::new(personas),
+            Arc::new(lifecycle),
             Arc::new(Chaperone::new(Arc::new(guard), Arc::new(log))),
             Arc::new(settings),
             Arc::new(clock),
@@ -495,5 +570,99 @@ mod tests {
             a.admit(owned(1), Some(&token)).await.expect("admitted"),
             PersonaId(4)
         );
+    }
+
+    /// A store whose every insert finds the handle taken.
+    fn taken() -> MockPersonaStore {
+        let mut personas = MockPersonaStore::new();
+        personas
+            .expect_insert_persona()
+            .returning(|_, _, _, _| Err(StoreError::Conflict("handle")));
+        personas
+    }
+
+    /// A lifecycle store holding `wren` (persona 7) for `owner`, in `status`.
+    fn holding(owner: i64, status: PersonaStatus) -> MockPersonaLifecycleStore {
+        let mut l = MockPersonaLifecycleStore::new();
+        l.expect_persona_by_handle()
+            .withf(|h| h == "wren")
+            .returning(move |_| {
+                Ok(Some(PersonaRecord {
+                    id: PersonaId(7),
+                    owner: Some(OwnerId(owner)),
+                    handle: "Wren".into(),
+                    model: "old".into(),
+                    heart: serde_json::json!({"about": "call 415 555 0100"}),
+                    redteam: false,
+                    home_market: "nyc".into(),
+                    active_market: "nyc".into(),
+                    status,
+                }))
+            });
+        l
+    }
+
+    #[tokio::test]
+    async fn the_owner_takes_a_denied_or_withdrawn_handle_back() {
+        for status in [PersonaStatus::Denied, PersonaStatus::Retired] {
+            let mut lifecycle = holding(1, status);
+            lifecycle
+                .expect_revise()
+                .withf(|r| {
+                    r.id == PersonaId(7)
+                        && r.owner == OwnerId(1)
+                        && r.allowed
+                        && r.persona.model == "claude"
+                        && r.from == [PersonaStatus::Denied, PersonaStatus::Retired]
+                })
+                .times(1)
+                .returning(|_| Ok(Some(PersonaStatus::Admitted)));
+            let a = admission_full(owner_of(&token(), 1), taken(), lifecycle, safe_guard()).await;
+            assert_eq!(
+                a.admit(adult(), Some(&token())).await.expect("admitted"),
+                PersonaId(7)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_denied_resubmission_changes_nothing() {
+        let mut lifecycle = holding(1, PersonaStatus::Denied);
+        lifecycle.expect_revise().never();
+        let a = admission_full(owner_of(&token(), 1), taken(), lifecycle, safe_guard()).await;
+        let cmd = AdmitPersona {
+            heart: serde_json::json!({"about": "still 415 555 0100"}),
+            ..adult()
+        };
+        match a.admit(cmd, Some(&token())).await {
+            Err(AdmitError::Chaperoned { reason, persona_id }) => {
+                assert_eq!(
+                    (reason.as_str(), persona_id),
+                    ("pii: phone number", PersonaId(7))
+                );
+            }
+            other => panic!("expected a deny, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn another_owners_handle_or_a_live_one_stays_taken() {
+        for (owner, status) in [
+            (2, PersonaStatus::Denied),
+            (1, PersonaStatus::Admitted),
+            (1, PersonaStatus::Pending),
+            (1, PersonaStatus::Held),
+        ] {
+            let mut lifecycle = holding(owner, status);
+            lifecycle.expect_revise().never();
+            let a = admission_full(owner_of(&token(), 1), taken(), lifecycle, safe_guard()).await;
+            assert!(
+                matches!(
+                    a.admit(adult(), Some(&token())).await,
+                    Err(AdmitError::HandleTaken)
+                ),
+                "{owner} {status:?}"
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use crate::auth::{self, AuthError};
 use crate::chaperone::{Chaperone, Surface, Verdict};
 use crate::error::StoreError;
 use crate::model::{CoupleId, CoupleState, NewTurn, OwnerOverview, TurnId, TurnStatus};
-use crate::notify::{Event, Notifier};
+use crate::notify::{Event, NewEvent, Notifier, Recipient, kinds};
 use crate::ports::{Clock, CoupleStore, OwnerStore};
 use crate::sanitize;
 use crate::settings::SettingsService;
@@ -40,6 +40,31 @@ pub struct TurnOutcome {
     pub turn_id: TurnId,
     pub status: TurnStatus,
     pub reason: String,
+}
+
+/// The `turn.published` event for the partner (`to`) of a turn's author: the turn's id,
+/// author and body, and what to do next.
+pub fn turn_published(
+    couple: CoupleId,
+    to: crate::model::PersonaId,
+    turn: TurnId,
+    author: &str,
+    body: &str,
+    at: time::OffsetDateTime,
+) -> NewEvent {
+    NewEvent::new(
+        Recipient::Persona(to),
+        kinds::TURN_PUBLISHED,
+        serde_json::json!({
+            "coupleId": couple.0,
+            "personaId": to.0,
+            "turnId": turn.0,
+            "author": author,
+            "body": body,
+            "nextSteps": crate::next_steps::after_turn_received(couple),
+        }),
+        at,
+    )
 }
 
 /// Courtship use cases.
@@ -115,7 +140,7 @@ impl Courtship {
                     couple,
                     author_persona: Some(me.persona),
                     author: me.handle.clone(),
-                    body,
+                    body: body.clone(),
                     status,
                     reason: verdict.reason().to_owned(),
                 },
@@ -126,16 +151,12 @@ impl Courtship {
             .record(Surface::Turn, "turn", Some(turn_id.0), &verdict, now)
             .await;
         if status == TurnStatus::Published {
-            let event = Event {
-                kind: "turn.published",
-                payload: serde_json::json!({
-                    "coupleId": couple.0, "turnId": turn_id.0, "author": me.handle,
-                }),
-            };
-            // A notification failure must not undo a published turn; it is logged.
-            if let Err(e) = self.notifier.notify(&[partner.persona], event, None).await {
-                tracing::error!(error = %e, "could not queue a turn notification");
-            }
+            // The partner's agents get the turn itself, so they can answer without a read.
+            // It quotes this owner: erasing this owner removes it (docs/erasure.md). A
+            // notification failure must not undo a published turn; it is logged.
+            let event = turn_published(couple, partner.persona, turn_id, &me.handle, &body, now)
+                .about(Some(owner));
+            self.notifier.publish_logged(vec![event]).await;
         }
         Ok(TurnOutcome {
             turn_id,
@@ -168,7 +189,10 @@ impl Courtship {
             CoupleState::Ended => {
                 let event = Event {
                     kind: "couple.ended",
-                    payload: serde_json::json!({ "coupleId": couple.0 }),
+                    payload: serde_json::json!({
+                        "coupleId": couple.0,
+                        "nextSteps": crate::next_steps::after_couple_ended(),
+                    }),
                 };
                 if let Err(e) = self
                     .notifier
@@ -197,5 +221,378 @@ impl Courtship {
             .owner_overview(owner)
             .await?
             .ok_or(CourtshipError::NoSuchOwner)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Couple reads (issue 12): a member reads its own courtship. Members only, authorised like
+// `post_turn`: no token 401, no such couple 404, an owner outside the couple 403.
+
+/// The most turns one read returns.
+pub const TURNS_MAX: u32 = 200;
+/// The turns one read returns when no limit is asked.
+pub const TURNS_DEFAULT: u32 = 50;
+
+/// A turn as a member of its couple sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoupleTurn {
+    pub id: TurnId,
+    /// The author's handle at the time, or `matchmaker`.
+    pub author: String,
+    /// `None` for the matchmaker (and for an author since erased).
+    pub author_persona: Option<crate::model::PersonaId>,
+    pub body: String,
+    pub status: TurnStatus,
+    /// The chaperone's reason (`allowed` for a published turn).
+    pub reason: String,
+    pub created_at: time::OffsetDateTime,
+}
+
+/// A dating-doc version as the store reads it for a partner's profile: the version and
+/// its `heart` (never the contact pointer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocHeart {
+    pub version: i32,
+    pub heart: serde_json::Value,
+}
+
+/// What the store adds to a [`crate::model::CoupleView`] for `GET /api/couples/:id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoupleFacts {
+    /// The matchmaker's cosine similarity (`None` for an adjacency pair).
+    pub similarity: Option<f32>,
+    pub created_at: time::OffsetDateTime,
+    /// The owners who consented to the introduction.
+    pub consented: Vec<crate::model::OwnerId>,
+    /// The newest turn the viewer may see.
+    pub last_turn: Option<CoupleTurn>,
+    /// The partner owner's latest allowed dating-doc version.
+    pub partner_doc: Option<DocHeart>,
+    /// The partner persona's own heart, while it is admitted.
+    pub partner_heart: Option<serde_json::Value>,
+}
+
+/// One side of a couple, as a member reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideView {
+    pub persona: crate::model::PersonaId,
+    pub handle: String,
+    /// This side's owner consented to the introduction.
+    pub consented: bool,
+}
+
+/// The partner's public profile: texts the chaperone allowed, without `prefs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerProfile {
+    /// The partner owner's latest allowed dating-doc version, and its `heart` without
+    /// `prefs`.
+    pub doc_version: Option<i32>,
+    pub doc: Option<serde_json::Value>,
+    /// The partner persona's own heart without `prefs`.
+    pub heart: Option<serde_json::Value>,
+}
+
+/// `GET /api/couples/:id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoupleDetail {
+    pub id: CoupleId,
+    pub state: CoupleState,
+    pub fit: Option<f32>,
+    pub created_at: time::OffsetDateTime,
+    pub you: SideView,
+    pub partner: SideView,
+    pub last_turn: Option<CoupleTurn>,
+    pub profile: PartnerProfile,
+}
+
+/// A page of a couple's turns, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnsPage {
+    pub turns: Vec<CoupleTurn>,
+    /// The cursor for the next read: the last turn's id, or the `since` given (0 for none)
+    /// when nothing new was returned.
+    pub next_since: i64,
+    /// More turns follow this page.
+    pub has_more: bool,
+}
+
+/// A heart as others may read it: everything but its top-level `prefs` (the hard filters
+/// are private; docs/matcher.md). `None` for an empty heart.
+#[must_use]
+pub fn public_heart(heart: serde_json::Value) -> Option<serde_json::Value> {
+    match heart {
+        serde_json::Value::Object(mut map) => {
+            map.remove("prefs");
+            (!map.is_empty()).then_some(serde_json::Value::Object(map))
+        }
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) if s.trim().is_empty() => None,
+        other => Some(other),
+    }
+}
+
+/// Only published turns and the viewer's own are ever shown (the store filters too).
+fn visible_to(turn: &CoupleTurn, viewer: crate::model::PersonaId) -> bool {
+    turn.status == TurnStatus::Published || turn.author_persona == Some(viewer)
+}
+
+impl Courtship {
+    /// The caller's side and the couple, or why not: 401, 404, 403 as for `post_turn`.
+    async fn membership(
+        &self,
+        couple: CoupleId,
+        bearer: Option<&str>,
+    ) -> Result<(crate::model::CoupleView, crate::model::OwnerId), CourtshipError> {
+        let owner = auth::token_owner(&*self.owners, bearer).await?;
+        let view = self
+            .couples
+            .couple(couple)
+            .await?
+            .ok_or(CourtshipError::NoSuchCouple)?;
+        view.sides(owner).ok_or(CourtshipError::NotInCouple)?;
+        Ok((view, owner))
+    }
+
+    /// `GET /api/couples/:id`: both sides, state, fit, consents, the newest turn the
+    /// caller may see, and the partner's public profile (never `contactRef`, never
+    /// `prefs`).
+    ///
+    /// # Errors
+    /// [`CourtshipError`].
+    #[tracing::instrument(skip_all, fields(couple.id = %couple))]
+    pub async fn couple(
+        &self,
+        couple: CoupleId,
+        bearer: Option<&str>,
+    ) -> Result<CoupleDetail, CourtshipError> {
+        let (view, owner) = self.membership(couple, bearer).await?;
+        let (me, partner) = view.sides(owner).ok_or(CourtshipError::NotInCouple)?;
+        let facts = self
+            .couples
+            .couple_facts(couple, me.persona, partner.persona)
+            .await?
+            .ok_or(CourtshipError::NoSuchCouple)?;
+        let consented = |side: &crate::model::CoupleMember| {
+            side.owner.is_some_and(|o| facts.consented.contains(&o))
+        };
+        let side = |m: &crate::model::CoupleMember| SideView {
+            persona: m.persona,
+            handle: m.handle.clone(),
+            consented: consented(m),
+        };
+        let (you, them) = (side(me), side(partner));
+        let (doc_version, doc) = match facts.partner_doc {
+            Some(d) => (Some(d.version), public_heart(d.heart)),
+            None => (None, None),
+        };
+        Ok(CoupleDetail {
+            id: couple,
+            state: view.state,
+            fit: facts.similarity,
+            created_at: facts.created_at,
+            last_turn: facts.last_turn.filter(|t| visible_to(t, me.persona)),
+            profile: PartnerProfile {
+                doc_version,
+                doc,
+                heart: facts.partner_heart.and_then(public_heart),
+            },
+            you,
+            partner: them,
+        })
+    }
+
+    /// `GET /api/couples/:id/turns`: turns after `since`, oldest first, at most `limit`
+    /// (1–[`TURNS_MAX`]): the published ones, and the caller's own held and blocked ones.
+    ///
+    /// # Errors
+    /// [`CourtshipError`].
+    #[tracing::instrument(skip_all, fields(couple.id = %couple))]
+    pub async fn turns(
+        &self,
+        couple: CoupleId,
+        bearer: Option<&str>,
+        since: Option<TurnId>,
+        limit: u32,
+    ) -> Result<TurnsPage, CourtshipError> {
+        let (view, owner) = self.membership(couple, bearer).await?;
+        let (me, _) = view.sides(owner).ok_or(CourtshipError::NotInCouple)?;
+        let limit = limit.clamp(1, TURNS_MAX);
+        // One more than asked says whether another page follows.
+        let mut turns = self
+            .couples
+            .couple_turns(couple, me.persona, since, limit + 1)
+            .await?;
+        let has_more = turns.len() > limit as usize;
+        turns.truncate(limit as usize);
+        let next_since = turns.last().map_or(since.map_or(0, |s| s.0), |t| t.id.0);
+        turns.retain(|t| visible_to(t, me.persona));
+        Ok(TurnsPage {
+            turns,
+            next_since,
+            has_more,
+        })
+    }
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+    use crate::model::{CoupleMember, CoupleView, OwnerId, PersonaId};
+    use crate::ports::{MockCoupleStore, MockOwnerStore};
+    use serde_json::json;
+
+    const T0: time::OffsetDateTime = time::macros::datetime!(2026-12-01 10:00 UTC);
+
+    fn view() -> CoupleView {
+        let member = |p: i64, o: i64, h: &str| CoupleMember {
+            persona: PersonaId(p),
+            owner: Some(OwnerId(o)),
+            handle: h.to_owned(),
+        };
+        CoupleView {
+            id: CoupleId(7),
+            state: CoupleState::Courting,
+            a: member(1, 10, "ada"),
+            b: member(2, 20, "bo"),
+        }
+    }
+
+    fn turn(id: i64, author: i64, status: TurnStatus) -> CoupleTurn {
+        CoupleTurn {
+            id: TurnId(id),
+            author: format!("p{author}"),
+            author_persona: Some(PersonaId(author)),
+            body: "hi".into(),
+            status,
+            reason: "r".into(),
+            created_at: T0,
+        }
+    }
+
+    async fn courtship(couples: MockCoupleStore, owner: i64) -> Courtship {
+        let mut owners = MockOwnerStore::new();
+        owners
+            .expect_owner_by_token()
+            .returning(move |_| Ok(Some(OwnerId(owner))));
+        let mut guard = crate::ports::MockGuard::new();
+        guard.expect_classify().never();
+        let log = crate::ports::MockChaperoneLog::new();
+        let mut clock = crate::ports::MockClock::new();
+        clock.expect_now().returning(|| T0);
+        let outbox = crate::ports::MockOutbox::new();
+        let callbacks = crate::ports::MockCallbackClient::new();
+        let clock: Arc<dyn crate::ports::Clock> = Arc::new(clock);
+        let mut store = crate::ports::MockSettingsStore::new();
+        store.expect_all().returning(|| Ok(Vec::new()));
+        let settings = SettingsService::load(Arc::new(store), &[])
+            .await
+            .expect("settings");
+        Courtship::new(
+            Arc::new(couples),
+            Arc::new(owners),
+            Arc::new(Chaperone::new(Arc::new(guard), Arc::new(log))),
+            Arc::new(settings),
+            Arc::new(Notifier::new(
+                Arc::new(outbox),
+                Arc::new(callbacks),
+                clock.clone(),
+            )),
+            clock,
+        )
+    }
+
+    #[test]
+    fn a_public_heart_has_no_prefs() {
+        let h = json!({"about": "bread", "prefs": {"seek": {"genders": ["man"]}}});
+        assert_eq!(public_heart(h), Some(json!({"about": "bread"})));
+        assert_eq!(public_heart(json!({"prefs": {}})), None);
+        assert_eq!(
+            public_heart(json!("plain words")),
+            Some(json!("plain words"))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_partner_profile_drops_prefs_and_consents_are_per_side() {
+        let mut couples = MockCoupleStore::new();
+        couples.expect_couple().returning(|_| Ok(Some(view())));
+        couples
+            .expect_couple_facts()
+            .withf(|c, me, partner| {
+                *c == CoupleId(7) && *me == PersonaId(2) && *partner == PersonaId(1)
+            })
+            .returning(|_, _, _| {
+                Ok(Some(CoupleFacts {
+                    similarity: Some(0.8),
+                    created_at: T0,
+                    consented: vec![OwnerId(10)],
+                    last_turn: Some(turn(5, 1, TurnStatus::Held)),
+                    partner_doc: Some(DocHeart {
+                        version: 3,
+                        heart: json!({"about": "doc", "prefs": {"self": {"age": 31}}}),
+                    }),
+                    partner_heart: Some(json!({"about": "own", "prefs": {}})),
+                }))
+            });
+        let d = courtship(couples, 20)
+            .await
+            .couple(CoupleId(7), Some("ish_test"))
+            .await
+            .expect("detail");
+        assert_eq!((d.you.handle.as_str(), d.you.consented), ("bo", false));
+        assert_eq!(
+            (d.partner.handle.as_str(), d.partner.consented),
+            ("ada", true)
+        );
+        assert_eq!(d.profile.doc, Some(json!({"about": "doc"})));
+        assert_eq!(d.profile.doc_version, Some(3));
+        assert_eq!(d.profile.heart, Some(json!({"about": "own"})));
+        assert_eq!(d.last_turn, None, "the partner's held turn is not shown");
+    }
+
+    #[tokio::test]
+    async fn outsiders_and_unknown_couples_are_refused() {
+        let mut couples = MockCoupleStore::new();
+        couples
+            .expect_couple()
+            .returning(|id| Ok((id == CoupleId(7)).then(view)));
+        couples.expect_couple_turns().never();
+        let c = courtship(couples, 99).await;
+        assert!(matches!(
+            c.turns(CoupleId(7), Some("ish_test"), None, 10).await,
+            Err(CourtshipError::NotInCouple)
+        ));
+        assert!(matches!(
+            c.turns(CoupleId(8), Some("ish_test"), None, 10).await,
+            Err(CourtshipError::NoSuchCouple)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_page_says_whether_more_follow_and_where_to_go_on() {
+        let mut couples = MockCoupleStore::new();
+        couples.expect_couple().returning(|_| Ok(Some(view())));
+        couples
+            .expect_couple_turns()
+            .withf(|_, me, since, limit| {
+                *me == PersonaId(1) && *since == Some(TurnId(4)) && *limit == 3
+            })
+            .returning(|_, _, _, _| {
+                Ok(vec![
+                    turn(5, 1, TurnStatus::Held),
+                    turn(6, 2, TurnStatus::Published),
+                    turn(9, 2, TurnStatus::Published),
+                ])
+            });
+        let page = courtship(couples, 10)
+            .await
+            .turns(CoupleId(7), Some("ish_test"), Some(TurnId(4)), 2)
+            .await
+            .expect("page");
+        assert_eq!(
+            page.turns.iter().map(|t| t.id.0).collect::<Vec<_>>(),
+            vec![5, 6]
+        );
+        assert_eq!((page.next_since, page.has_more), (6, true));
     }
 }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use crate::auth::{self, AuthError};
 use crate::error::{ProviderError, StoreError};
 use crate::model::{CoupleId, CoupleState, CoupleView, OwnerId, Tier};
-use crate::notify::{Event, Notifier};
+use crate::notify::{Event, NewEvent, Notifier, Recipient, kinds};
 use crate::ports::{
     AuthVerifier, Clock, CoupleStore, EscalationStore, IdentityApplied, IdentityEffect,
     IdentityEvent, IdentityProvider, IdentitySession, IdentityUpdate, Ids, InviteClaim,
@@ -241,7 +241,10 @@ impl Escalation {
         if out.committed_now {
             let event = Event {
                 kind: "intro.ready",
-                payload: serde_json::json!({ "coupleId": couple.0 }),
+                payload: serde_json::json!({
+                    "coupleId": couple.0,
+                    "nextSteps": crate::next_steps::after_intro_ready(couple),
+                }),
             };
             // The commitment stands even if the notification cannot be queued.
             if let Err(e) = self
@@ -252,8 +255,80 @@ impl Escalation {
             {
                 tracing::error!(error = %e, "could not queue an intro notification");
             }
+            // Both owners may have been verified before they consented.
+            self.announce_reveal(&view, CoupleState::Committed).await;
         }
         Ok(out.both)
+    }
+
+    /// Tells both sides `reveal.ready` when `view` (in `state`) passes the reveal gate.
+    /// Best effort: a failure is logged, the reveal itself is decided on every read.
+    async fn announce_reveal(&self, view: &CoupleView, state: CoupleState) {
+        let (Some(a), Some(b)) = (view.a.owner, view.b.owner) else {
+            return;
+        };
+        let sides = match self.p.store.reveal_sides(view.id, [a, b]).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, couple.id = %view.id, "could not check the reveal gate");
+                return;
+            }
+        };
+        if !reveal_ready(state, &sides) {
+            return;
+        }
+        let now = self.p.clock.now();
+        let events = [view.a.persona, view.b.persona]
+            .into_iter()
+            .map(|p| {
+                NewEvent::new(
+                    Recipient::Persona(p),
+                    kinds::REVEAL_READY,
+                    serde_json::json!({
+                        "coupleId": view.id.0,
+                        "personaId": p.0,
+                        "nextSteps": crate::next_steps::after_reveal_ready(view.id),
+                    }),
+                    now,
+                )
+            })
+            .collect();
+        self.p.notifier.publish_logged(events).await;
+    }
+
+    /// After `owner` became identity_verified: `identity.verified` to its agents, and
+    /// `reveal.ready` for each of its committed couples that now passes the gate.
+    async fn announce_verified(&self, owner: OwnerId, tier: Tier) {
+        let event = NewEvent::new(
+            Recipient::Owner(owner),
+            kinds::IDENTITY_VERIFIED,
+            serde_json::json!({
+                "ownerId": owner.0,
+                "tier": tier.as_str(),
+                "nextSteps": crate::next_steps::after_identity_verified(),
+            }),
+            self.p.clock.now(),
+        );
+        self.p.notifier.publish_logged(vec![event]).await;
+        let couples = match self.p.couples.owner_overview(owner).await {
+            Ok(Some(o)) => o.couples,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, owner.id = %owner, "could not read the owner's couples");
+                return;
+            }
+        };
+        for c in couples {
+            let state = CoupleState::parse(&c.state);
+            if !matches!(state, Some(CoupleState::Committed | CoupleState::Brokered)) {
+                continue;
+            }
+            match self.p.couples.couple(c.id).await {
+                Ok(Some(view)) => self.announce_reveal(&view, view.state).await,
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, couple.id = %c.id, "could not read a couple"),
+            }
+        }
     }
 
     /// `POST /api/escalations/:coupleId/invite`: the caller's own one-time invite.
@@ -310,18 +385,31 @@ impl Escalation {
             InviteClaim::Unknown => return Err(EscalationError::InvalidInvite),
             InviteClaim::OtherAccount => return Err(EscalationError::OtherAccount),
         };
-        if tier == Tier::IdentityVerified {
-            return Ok(Claimed {
-                owner,
-                tier,
-                identity_url: None,
-                identity_note: Some("identity already verified".into()),
-            });
-        }
-        let (identity_url, identity_note) = match self.start_session(owner).await {
-            Ok(s) => (Some(s.url), None),
-            Err(note) => (None, Some(note)),
+        let (identity_url, identity_note, check) = if tier == Tier::IdentityVerified {
+            (
+                None,
+                Some("identity already verified".to_owned()),
+                "already_verified",
+            )
+        } else {
+            match self.start_session(owner).await {
+                Ok(s) => (Some(s.url), None, "started"),
+                Err(note) => (None, Some(note), "not_started"),
+            }
         };
+        // The owner's agents learn that their human is here (never the sign-in itself).
+        let event = NewEvent::new(
+            Recipient::Owner(owner),
+            kinds::INVITE_CLAIMED,
+            serde_json::json!({
+                "ownerId": owner.0,
+                "tier": tier.as_str(),
+                "identityCheck": check,
+                "nextSteps": crate::next_steps::after_invite_claimed(),
+            }),
+            self.p.clock.now(),
+        );
+        self.p.notifier.publish_logged(vec![event]).await;
         Ok(Claimed {
             owner,
             tier,
@@ -437,6 +525,9 @@ impl Escalation {
             match self.p.store.apply_identity_event(update, now).await? {
                 IdentityApplied::Applied { owner, tier } => {
                     tracing::info!(owner.id = %owner, tier = %tier, "identity result applied");
+                    if effect == IdentityEffect::Verify && tier == Tier::IdentityVerified {
+                        self.announce_verified(owner, tier).await;
+                    }
                     WebhookAck::Done
                 }
                 IdentityApplied::Duplicate => WebhookAck::Done,
@@ -708,6 +799,17 @@ mod tests {
             ))
         });
         m.store.expect_record_identity_session().never();
+        // The owner's agents hear that their human claimed the invite.
+        m.outbox
+            .expect_publish()
+            .withf(|events, _| {
+                matches!(events.as_slice(), [e] if e.to == crate::notify::Recipient::Owner(OwnerId(1))
+                    && e.kind == "invite.claimed"
+                    && e.body["identityCheck"] == "not_started"
+                    && e.body["type"] == "invite.claimed")
+            })
+            .times(1)
+            .returning(|_, _| Ok(1));
         let c = m.build().claim("inv_x", "jwt").await.unwrap();
         assert_eq!(c.identity_url, None);
         assert_eq!(
@@ -760,6 +862,27 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _, _| Ok(2));
+        // Both were verified before they consented: the reveal is ready at once.
+        m.store.expect_reveal_sides().returning(|_, owners| {
+            Ok(owners
+                .iter()
+                .map(|o| RevealSide {
+                    owner: *o,
+                    tier: Tier::IdentityVerified,
+                    consented: true,
+                })
+                .collect())
+        });
+        m.outbox
+            .expect_publish()
+            .withf(|events, _| {
+                events.len() == 2
+                    && events
+                        .iter()
+                        .all(|e| e.kind == "reveal.ready" && e.body["coupleId"] == 7)
+            })
+            .times(1)
+            .returning(|_, _| Ok(2));
         let both = m
             .build()
             .consent(CoupleId(7), OwnerId(2), Some("ish_2"))
@@ -848,6 +971,47 @@ mod tests {
                     tier: Tier::IdentityVerified,
                 })
             });
+        // identity.verified to the owner; its committed couple's other side is not
+        // verified yet, so no reveal.ready.
+        m.outbox
+            .expect_publish()
+            .withf(|events, _| {
+                matches!(events.as_slice(), [e] if e.kind == "identity.verified"
+                    && e.to == crate::notify::Recipient::Owner(OwnerId(1)))
+            })
+            .times(1)
+            .returning(|_, _| Ok(1));
+        m.couples.expect_owner_overview().returning(|o| {
+            Ok(Some(crate::model::OwnerOverview {
+                owner_id: o,
+                tier: Tier::IdentityVerified,
+                doc_version: Some(1),
+                personas: Vec::new(),
+                endpoints: Vec::new(),
+                couples: vec![crate::model::CoupleSummary {
+                    id: CoupleId(7),
+                    state: "committed".into(),
+                    persona: PersonaId(10),
+                    partner_handle: "bo".into(),
+                    created_at: datetime!(2026-11-23 12:00 UTC),
+                }],
+            }))
+        });
+        m.store.expect_reveal_sides().returning(|_, owners| {
+            Ok(owners
+                .iter()
+                .map(|o| RevealSide {
+                    owner: *o,
+                    tier: if o.0 == 1 {
+                        Tier::IdentityVerified
+                    } else {
+                        Tier::ProfileClaimed
+                    },
+                    consented: true,
+                })
+                .collect())
+        });
+        let m = m.with_couple(CoupleState::Committed);
         assert_eq!(
             m.build().webhook(b"{}", None, None).await.unwrap(),
             WebhookAck::Done

@@ -645,7 +645,8 @@ mod tests {
             heart_hash: String::new(),
         };
         let r = m
-            .intake().await
+            .intake()
+            .await
             .submit_heart(
                 SubmitHeart {
                     owner_id: None,
@@ -671,7 +672,8 @@ mod tests {
         m.callbacks.expect_challenge().never();
         m.agents.expect_activate_endpoint().never();
         let out = m
-            .intake().await
+            .intake()
+            .await
             .verify_agent(
                 EndpointId(1),
                 Proofs {
@@ -700,7 +702,8 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(()));
         let out = m
-            .intake().await
+            .intake()
+            .await
             .verify_agent(
                 EndpointId(1),
                 Proofs {
@@ -725,7 +728,8 @@ mod tests {
             .returning(|_, _| Err(ProviderError::Unavailable("timeout".into())));
         m.agents.expect_activate_endpoint().never();
         let out = m
-            .intake().await
+            .intake()
+            .await
             .verify_agent(EndpointId(1), Proofs::default())
             .await
             .expect("ok");
@@ -741,7 +745,8 @@ mod tests {
             Ok(Some(e))
         });
         let out = m
-            .intake().await
+            .intake()
+            .await
             .verify_agent(EndpointId(1), Proofs::default())
             .await
             .expect("ok");
@@ -759,7 +764,8 @@ mod tests {
             .returning(|_| Ok(Some(Some(OwnerId(2)))));
         m.agents.expect_register_endpoint().never();
         let r = m
-            .intake().await
+            .intake()
+            .await
             .register_agent(
                 RegisterAgent {
                     owner_id: Some(OwnerId(1)),

@@ -203,6 +203,8 @@ pub enum CapOutcome {
 /// A published courtship turn, as the courtships board shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CourtshipTurn {
+    /// The turn's id (a board's `before` cursor).
+    pub id: TurnId,
     pub couple: CoupleId,
     pub author: String,
     pub body: String,
@@ -212,6 +214,8 @@ pub struct CourtshipTurn {
 /// A published board post.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoardPost {
+    /// The post's id (a board's `before` cursor; a report's `post` target).
+    pub id: i64,
     pub handle: String,
     pub body: String,
     pub created_at: OffsetDateTime,

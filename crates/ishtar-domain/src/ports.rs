@@ -121,10 +121,35 @@ pub trait PersonaStore: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait BoardStore: Send + Sync {
-    /// The newest `limit` published courtship turns, newest first.
-    async fn courtship_turns(&self, limit: u32) -> Result<Vec<CourtshipTurn>, StoreError>;
-    /// The newest `limit` published posts of `board`, newest first.
-    async fn board_posts(&self, board: String, limit: u32) -> Result<Vec<BoardPost>, StoreError>;
+    /// The newest `limit` published courtship turns with an id below `before` (all, when
+    /// `None`), of `couple` only when given; newest (highest id) first.
+    async fn courtship_turns(
+        &self,
+        couple: Option<CoupleId>,
+        before: Option<TurnId>,
+        limit: u32,
+    ) -> Result<Vec<CourtshipTurn>, StoreError>;
+    /// The newest `limit` published posts of `board` with an id below `before`, newest
+    /// (highest id) first.
+    async fn board_posts(
+        &self,
+        board: String,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<BoardPost>, StoreError>;
+    /// The persona as a board poster sees it; `None` when it does not exist.
+    async fn poster(&self, persona: PersonaId)
+    -> Result<Option<crate::boards::Poster>, StoreError>;
+    /// Publishes `post` as its persona's one live post on its board: the persona's earlier
+    /// posts there are deleted and the new one stored `published`, in one transaction that
+    /// holds the persona row, so concurrent posts by one persona leave exactly one.
+    /// Returns the new post's id and how many earlier posts it replaced; `None` (nothing
+    /// written) when the persona is gone or no longer `admitted`.
+    async fn replace_post(
+        &self,
+        post: crate::boards::NewPost,
+        at: OffsetDateTime,
+    ) -> Result<Option<(i64, u64)>, StoreError>;
 }
 
 /// Safety reports.
@@ -223,6 +248,8 @@ pub trait CoupleStore: Send + Sync {
     async fn couple(&self, id: CoupleId) -> Result<Option<CoupleView>, StoreError>;
     /// True when the owner has at least one verified (active) agent endpoint.
     async fn has_active_endpoint(&self, owner: OwnerId) -> Result<bool, StoreError>;
+    /// Stores a turn. Its id MUST be taken while the couple's row is locked, so a couple's
+    /// turn ids are committed in order ([`CoupleStore::couple_turns`]).
     async fn insert_turn(&self, turn: NewTurn, at: OffsetDateTime) -> Result<TurnId, StoreError>;
     /// Ends a `courting` couple; returns the state the couple is in afterwards (a couple in
     /// another state is left as it is).
@@ -234,6 +261,28 @@ pub trait CoupleStore: Send + Sync {
     ) -> Result<CoupleState, StoreError>;
     /// Everything `GET /api/owners/me` shows; `None` when the owner does not exist.
     async fn owner_overview(&self, owner: OwnerId) -> Result<Option<OwnerOverview>, StoreError>;
+    /// What `GET /api/couples/:id` adds to [`CoupleStore::couple`], read for `viewer` (a
+    /// member persona): fit, creation time, the owners who consented, the newest turn
+    /// `viewer` may see, and `partner`'s public texts — the persona's heart while it is
+    /// admitted, and its owner's latest *allowed* dating-doc version (`heart` only: never
+    /// the contact pointer). `None` when the couple does not exist.
+    async fn couple_facts(
+        &self,
+        couple: CoupleId,
+        viewer: PersonaId,
+        partner: PersonaId,
+    ) -> Result<Option<crate::courtship::CoupleFacts>, StoreError>;
+    /// Turns of `couple` with an id above `since`, oldest first, at most `limit`: the
+    /// published ones and `viewer`'s own in any status. MUST see every turn of the couple
+    /// with a lower id than the last it returns (turn ids are taken under the couple's row
+    /// lock, [`CoupleStore::insert_turn`]), so a `since` cursor never skips one.
+    async fn couple_turns(
+        &self,
+        couple: CoupleId,
+        viewer: PersonaId,
+        since: Option<TurnId>,
+        limit: u32,
+    ) -> Result<Vec<crate::courtship::CoupleTurn>, StoreError>;
 }
 
 /// The durable notification outbox and the public notifications board.
@@ -295,6 +344,45 @@ pub trait Outbox: Send + Sync {
     /// Gives a claim back unattempted (too little of its lease was left to start a POST).
     /// False when `claim` no longer holds it.
     async fn release(&self, claim: Claim) -> Result<bool, StoreError>;
+    /// Stores each event in its recipient owner's feed under a fresh id (added to the body
+    /// as `id`) and queues one notification with that same body per active,
+    /// callback-bearing endpoint of the owner, in one transaction. Ids are assigned in
+    /// commit order, so a feed read with `id > since` never skips an event committed
+    /// later. Events for ownerless personas are dropped. Returns the notifications queued.
+    async fn publish(
+        &self,
+        events: Vec<crate::notify::NewEvent>,
+        at: OffsetDateTime,
+    ) -> Result<usize, StoreError>;
+    /// `owner`'s stored event bodies with `id > since`, oldest first, at most `limit`.
+    async fn owner_events(
+        &self,
+        owner: OwnerId,
+        since: i64,
+        limit: u32,
+    ) -> Result<Vec<serde_json::Value>, StoreError>;
+}
+
+/// Where one of an owner's personas stands for matching, as `GET /api/owners/me` explains it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonaStanding {
+    pub persona: PersonaId,
+    /// When it took a cap slot (`None`: not admitted).
+    pub admitted_at: Option<OffsetDateTime>,
+    /// In a `courting`, `committed` or `brokered` couple.
+    pub in_couple: bool,
+    /// Another owner's admitted, unpaired persona with a verified endpoint shares its
+    /// active market (or either is `remote`), red-team with red-team: someone it could be
+    /// paired with, before the hard filters and fit.
+    pub others_in_market: bool,
+}
+
+/// What the next-step guide reads.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait GuideStore: Send + Sync {
+    /// Each of the owner's personas' standing, in persona-id order.
+    async fn persona_standing(&self, owner: OwnerId) -> Result<Vec<PersonaStanding>, StoreError>;
 }
 
 /// The time, as a port so rules are deterministic in tests.
@@ -612,7 +700,9 @@ pub struct NewCouple {
     pub gambit_log: Option<ChaperoneEntry>,
     /// The public line on the notifications board.
     pub board_line: String,
-    /// One event body per member: (the member persona, its `couple.formed` body).
+    /// One event body per member: (the member persona, its `couple.formed` body without
+    /// `id` — [`crate::beat::couple_formed`]). The store adds the id, stores it in the
+    /// member owner's feed as quoting the partner's owner, and queues its deliveries.
     pub events: [(PersonaId, serde_json::Value); 2],
 }
 

@@ -3,9 +3,15 @@
 //! Schema (agent skill, "Structured preferences"): `self` {gender, age (18+), ethnicity,
 //! languages[], kids (open|want|have|no), substances (none|social|smoker)}; `seek`
 //! {genders[], ageMin, ageMax, languages[], ethnicities[], dealbreakers.substances[]}.
-//! Missing data never excludes. Unknown keys are ignored so the doc can grow.
+//! Missing data never excludes (an absent or `null` value is open). A key the schema does
+//! not know is refused when a heart arrives ([`Prefs::from_heart`], issue 12: `seek.gender`
+//! for `seek.genders` once meant a filter silently dropped); prefs stored before are still
+//! read leniently by the matcher (serde ignores unknown keys).
 
 use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::fields;
 
 /// One problem found in `heart.prefs`, with its path from the heart's root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,75 +67,214 @@ pub struct Prefs {
 pub const KIDS: &[&str] = &["open", "want", "have", "no"];
 pub const SUBSTANCES: &[&str] = &["none", "social", "smoker"];
 
-impl Prefs {
-    /// Parses and checks `heart.prefs`. `Ok(None)` when the heart has no prefs (or is a
-    /// string); every problem is reported, each with its path.
-    ///
-    /// # Errors
-    /// The list of problems.
-    pub fn from_heart(heart: &serde_json::Value) -> Result<Option<Prefs>, Vec<PrefsIssue>> {
-        let Some(raw) = heart.get("prefs") else {
-            return Ok(None);
-        };
-        if raw.is_null() {
-            return Ok(None);
-        }
-        let issue = |path: &str, message: &str| PrefsIssue {
+/// The keys `heart.prefs` knows, level by level (wire names).
+pub const PREFS_KEYS: &[&str] = &["self", "seek"];
+pub const SELF_KEYS: &[&str] = &[
+    "gender",
+    "age",
+    "ethnicity",
+    "languages",
+    "kids",
+    "substances",
+];
+pub const SEEK_KEYS: &[&str] = &[
+    "genders",
+    "ageMin",
+    "ageMax",
+    "languages",
+    "ethnicities",
+    "dealbreakers",
+];
+pub const DEALBREAKER_KEYS: &[&str] = &["substances"];
+
+/// What a JSON value is, in the API's words.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Collects the problems of one `heart.prefs`, each with its path from the heart's root.
+struct Check(Vec<PrefsIssue>);
+
+impl Check {
+    fn push(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(PrefsIssue {
             path: format!(
                 "heart.prefs{}{path}",
                 if path.is_empty() { "" } else { "." }
             ),
-            message: message.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// The object at `path`, with its unknown keys reported; `None` (reported) when it is
+    /// not an object, or (silently) when it is absent or `null`.
+    fn object<'v>(
+        &mut self,
+        v: Option<&'v Value>,
+        path: &str,
+        known: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
+        match v? {
+            Value::Null => None,
+            Value::Object(m) => {
+                for k in m.keys().filter(|k| !known.contains(&k.as_str())) {
+                    let at = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    self.push(&at, fields::unknown(k, known));
+                }
+                Some(m)
+            }
+            other => {
+                self.push(path, format!("expected an object, got {}", kind(other)));
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, m: &Map<String, Value>, path: &str, key: &str) -> Option<String> {
+        match m.get(key)? {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => {
+                self.push(
+                    &format!("{path}.{key}"),
+                    format!("expected a string, got {}", kind(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn whole(&mut self, m: &Map<String, Value>, path: &str, key: &str) -> Option<i64> {
+        match m.get(key)? {
+            Value::Null => None,
+            Value::Number(n) if n.as_i64().is_some() => n.as_i64(),
+            other => {
+                self.push(
+                    &format!("{path}.{key}"),
+                    format!("expected a whole number, got {}", kind(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn texts(&mut self, m: &Map<String, Value>, path: &str, key: &str) -> Vec<String> {
+        match m.get(key) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(s) => out.push(s.clone()),
+                        other => self.push(
+                            &format!("{path}.{key}[{i}]"),
+                            format!("expected a string, got {}", kind(other)),
+                        ),
+                    }
+                }
+                out
+            }
+            Some(other) => {
+                self.push(
+                    &format!("{path}.{key}"),
+                    format!("expected an array of strings, got {}", kind(other)),
+                );
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl Prefs {
+    /// Parses and checks `heart.prefs` as it arrives from an agent. `Ok(None)` when the
+    /// heart has no prefs (or is a string, or `prefs` is `null`); every problem is
+    /// reported, each with its path: a key the schema does not know (with the known key it
+    /// most likely meant), a value of the wrong type, a value out of range.
+    ///
+    /// # Errors
+    /// The list of problems.
+    pub fn from_heart(heart: &Value) -> Result<Option<Prefs>, Vec<PrefsIssue>> {
+        let mut c = Check(Vec::new());
+        let Some(root) = c.object(heart.get("prefs"), "", PREFS_KEYS) else {
+            return if c.0.is_empty() { Ok(None) } else { Err(c.0) };
         };
-        let prefs: Prefs = match Prefs::deserialize(raw) {
-            Ok(p) => p,
-            Err(e) => return Err(vec![issue("", &e.to_string())]),
-        };
-        let mut issues = Vec::new();
+        let mut prefs = Prefs::default();
+        if let Some(m) = c.object(root.get("self"), "self", SELF_KEYS) {
+            prefs.self_ = SelfPrefs {
+                gender: c.text(m, "self", "gender"),
+                age: c.whole(m, "self", "age"),
+                ethnicity: c.text(m, "self", "ethnicity"),
+                languages: c.texts(m, "self", "languages"),
+                kids: c.text(m, "self", "kids"),
+                substances: c.text(m, "self", "substances"),
+            };
+        }
+        if let Some(m) = c.object(root.get("seek"), "seek", SEEK_KEYS) {
+            prefs.seek = SeekPrefs {
+                genders: c.texts(m, "seek", "genders"),
+                age_min: c.whole(m, "seek", "ageMin"),
+                age_max: c.whole(m, "seek", "ageMax"),
+                languages: c.texts(m, "seek", "languages"),
+                ethnicities: c.texts(m, "seek", "ethnicities"),
+                dealbreakers: Dealbreakers::default(),
+            };
+            let path = "seek.dealbreakers";
+            if let Some(d) = c.object(m.get("dealbreakers"), path, DEALBREAKER_KEYS) {
+                prefs.seek.dealbreakers.substances = c.texts(d, path, "substances");
+            }
+        }
         let s = &prefs.self_;
         if let Some(age) = s.age
             && !(18..=120).contains(&age)
         {
-            issues.push(issue("self.age", "must be from 18 to 120"));
+            c.push("self.age", "must be from 18 to 120");
         }
         if let Some(k) = &s.kids
             && !KIDS.contains(&k.as_str())
         {
-            issues.push(issue("self.kids", "must be one of open, want, have, no"));
+            c.push("self.kids", "must be one of open, want, have, no");
         }
         if let Some(x) = &s.substances
             && !SUBSTANCES.contains(&x.as_str())
         {
-            issues.push(issue(
-                "self.substances",
-                "must be one of none, social, smoker",
-            ));
+            c.push("self.substances", "must be one of none, social, smoker");
         }
         let k = &prefs.seek;
         for (name, v) in [("seek.ageMin", k.age_min), ("seek.ageMax", k.age_max)] {
             if let Some(a) = v
                 && !(18..=120).contains(&a)
             {
-                issues.push(issue(name, "must be from 18 to 120"));
+                c.push(name, "must be from 18 to 120");
             }
         }
         if let (Some(lo), Some(hi)) = (k.age_min, k.age_max)
             && lo > hi
         {
-            issues.push(issue("seek.ageMax", "must not be below ageMin"));
+            c.push("seek.ageMax", "must not be below ageMin");
         }
         for (i, x) in k.dealbreakers.substances.iter().enumerate() {
             if !SUBSTANCES.contains(&x.as_str()) {
-                issues.push(issue(
+                c.push(
                     &format!("seek.dealbreakers.substances[{i}]"),
                     "must be one of none, social, smoker",
-                ));
+                );
             }
         }
-        if issues.is_empty() {
+        if c.0.is_empty() {
             Ok(Some(prefs))
         } else {
-            Err(issues)
+            Err(c.0)
         }
     }
 }
@@ -169,10 +314,87 @@ mod tests {
         );
     }
 
+    fn issues(heart: serde_json::Value) -> Vec<(String, String)> {
+        Prefs::from_heart(&heart)
+            .expect_err("invalid")
+            .into_iter()
+            .map(|i| (i.path, i.message))
+            .collect()
+    }
+
+    fn issue(path: &str, message: &str) -> (String, String) {
+        (path.to_owned(), message.to_owned())
+    }
+
     #[test]
-    fn wrong_types_are_reported_and_absent_prefs_are_fine() {
-        assert!(Prefs::from_heart(&json!({"prefs": {"self": {"age": "old"}}})).is_err());
+    fn wrong_types_are_reported_in_plain_words_and_absent_prefs_are_fine() {
+        assert_eq!(
+            issues(
+                json!({"prefs": {"self": {"age": "old", "languages": "english"},
+                                    "seek": {"genders": ["man", 5], "ageMin": 30.5}}})
+            ),
+            [
+                issue(
+                    "heart.prefs.self.age",
+                    "expected a whole number, got a string"
+                ),
+                issue(
+                    "heart.prefs.self.languages",
+                    "expected an array of strings, got a string"
+                ),
+                issue(
+                    "heart.prefs.seek.genders[1]",
+                    "expected a string, got a number"
+                ),
+                issue(
+                    "heart.prefs.seek.ageMin",
+                    "expected a whole number, got a number"
+                ),
+            ]
+        );
+        assert_eq!(
+            issues(json!({"prefs": ["man"]})),
+            [issue("heart.prefs", "expected an object, got an array")]
+        );
         assert_eq!(Prefs::from_heart(&json!({"about": "x"})), Ok(None));
+        assert_eq!(Prefs::from_heart(&json!({"prefs": null})), Ok(None));
         assert_eq!(Prefs::from_heart(&json!("just prose")), Ok(None));
+        // `null` is "open", like an absent key.
+        let open = json!({"prefs": {"self": {"age": null}, "seek": {"genders": null}}});
+        assert_eq!(Prefs::from_heart(&open), Ok(Some(Prefs::default())));
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_the_key_they_likely_meant() {
+        assert_eq!(
+            issues(json!({"prefs": {
+                "self": {"gender": "woman", "height": 180},
+                "seek": {"gender": ["man"], "age_min": 30, "dealbreakers": {"substance": ["smoker"]}},
+                "sekk": {}}})),
+            [
+                issue("heart.prefs.sekk", "unknown field; did you mean seek?"),
+                issue("heart.prefs.self.height", "unknown field"),
+                issue(
+                    "heart.prefs.seek.gender",
+                    "unknown field; did you mean genders?"
+                ),
+                issue(
+                    "heart.prefs.seek.age_min",
+                    "unknown field; did you mean ageMin?"
+                ),
+                issue(
+                    "heart.prefs.seek.dealbreakers.substance",
+                    "unknown field; did you mean substances?"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_matcher_still_reads_stored_prefs_leniently() {
+        // Stored before keys were checked: the known keys count, the rest is ignored.
+        let stored = json!({"seek": {"genders": ["man"], "gender": "x"}, "mood": 1});
+        let p: Prefs = serde_json::from_value(stored).expect("lenient");
+        assert_eq!(p.seek.genders, ["man"]);
     }
 }

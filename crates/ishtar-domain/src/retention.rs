@@ -2,7 +2,8 @@
 //! `retention_days` setting (default 30) is deleted by a daily job.
 //!
 //! What goes: events, the chaperone log, geo denial counts, delivered (and given-up)
-//! notifications, expired invites, orders that never got a receipt, and the beat log.
+//! notifications, owners' event feeds (`GET /api/owners/me/events`), expired invites,
+//! orders that never got a receipt, and the beat log.
 //! What stays: receipts and the buyback ledger (accounting), personas, couples, turns and
 //! board posts (the venue's content; an owner removes theirs by erasure), safety reports.
 //!
@@ -28,11 +29,13 @@ pub struct Purged {
     pub invites: u64,
     pub orders: u64,
     pub beats: u64,
+    /// Owners' feed events (and any delivery of them still queued).
+    pub owner_events: u64,
 }
 
 impl Purged {
     /// `(name, count)` for every kind, in a fixed order.
-    pub fn as_pairs(&self) -> [(&'static str, u64); 7] {
+    pub fn as_pairs(&self) -> [(&'static str, u64); 8] {
         [
             ("events", self.events),
             ("chaperoneLog", self.chaperone_log),
@@ -41,6 +44,7 @@ impl Purged {
             ("invites", self.invites),
             ("orders", self.orders),
             ("beats", self.beats),
+            ("ownerEvents", self.owner_events),
         ]
     }
 

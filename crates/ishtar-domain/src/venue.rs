@@ -49,6 +49,10 @@ pub struct VenuePorts {
     pub console: Arc<dyn crate::ports::ConsoleStore>,
     pub retention: Arc<dyn crate::ports::RetentionStore>,
     pub erasure: Arc<dyn crate::ports::ErasureStore>,
+    /// What the next-step guide reads (issue 12).
+    pub guide: Arc<dyn crate::ports::GuideStore>,
+    /// Persona edits, resubmissions and withdrawals (issue 12).
+    pub persona_lifecycle: Arc<dyn crate::personas::PersonaLifecycleStore>,
     pub proofs: Arc<dyn ProofVerifier>,
     pub callbacks: Arc<dyn CallbackClient>,
     pub clock: Arc<dyn Clock>,
@@ -79,6 +83,10 @@ pub struct Venue {
     pub console: crate::console::Console,
     pub retention: crate::retention::Retention,
     pub erasure: crate::erasure::Erasure,
+    /// Next steps, `GET /api/owners/me` and the poll feed (issue 12).
+    pub guide: crate::next_steps::Guide,
+    /// `PATCH` and `DELETE /api/personas/:id` (issue 12).
+    pub personas: crate::personas::PersonaLifecycle,
     pub notifier: Arc<Notifier>,
     pub settings: Arc<SettingsService>,
     pub health: Arc<dyn HealthProbe>,
@@ -135,7 +143,27 @@ impl Venue {
             p.clock.clone(),
             p.ids.clone(),
         );
+        let personas =
+            crate::personas::PersonaLifecycle::new(crate::personas::PersonaLifecyclePorts {
+                owners: p.owners.clone(),
+                store: p.persona_lifecycle.clone(),
+                chaperone: chaperone.clone(),
+                settings: settings.clone(),
+                notifier: notifier.clone(),
+                clock: p.clock.clone(),
+            });
+        let guide = crate::next_steps::Guide::new(crate::next_steps::GuidePorts {
+            owners: p.owners.clone(),
+            couples: p.couples.clone(),
+            store: p.guide.clone(),
+            beats: p.matches.clone(),
+            notifier: notifier.clone(),
+            settings: settings.clone(),
+            clock: p.clock.clone(),
+        });
         Self {
+            guide,
+            personas,
             console,
             retention,
             erasure,
@@ -158,6 +186,7 @@ impl Venue {
             admission: Admission::new(
                 p.owners.clone(),
                 p.personas.clone(),
+                p.persona_lifecycle.clone(),
                 chaperone.clone(),
                 settings.clone(),
                 p.clock.clone(),
@@ -177,14 +206,23 @@ impl Venue {
                 writer: p.writer.clone(),
                 search: p.search.clone(),
                 offload: p.offload.clone(),
-                chaperone,
+                chaperone: chaperone.clone(),
                 settings: settings.clone(),
                 clock: p.clock.clone(),
                 ids: p.ids.clone(),
                 options: opts.beat,
+                notifier: notifier.clone(),
             })),
             notifier,
-            boards: Boards::new(p.boards.clone(), p.reports.clone(), p.clock.clone()),
+            boards: Boards::new(crate::boards::BoardsPorts {
+                boards: p.boards.clone(),
+                reports: p.reports.clone(),
+                couples: p.couples.clone(),
+                owners: p.owners.clone(),
+                chaperone,
+                settings: settings.clone(),
+                clock: p.clock.clone(),
+            }),
             geo: GeoGate::new(settings.clone(), p.geo_log.clone(), p.clock.clone()),
             settings,
             health: p.health,

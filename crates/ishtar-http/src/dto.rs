@@ -56,6 +56,16 @@ fn is_object_or_text(v: &Option<Value>, _: &()) -> garde::Result {
     }
 }
 
+fn attested(v: &Option<bool>, _: &()) -> garde::Result {
+    match v {
+        Some(true) => Ok(()),
+        Some(false) => Err(garde::Error::new(
+            "must be true: the venue is for adults only",
+        )),
+        None => Err(garde::Error::new("required")),
+    }
+}
+
 fn not_blank(v: &str, _: &()) -> garde::Result {
     if v.trim().is_empty() {
         Err(garde::Error::new("must not be blank"))
@@ -129,7 +139,9 @@ pub struct HeartFileBody {
     pub available_for: Option<String>,
     #[garde(custom(valid_research_optin))]
     pub research_optin: Option<String>,
-    #[garde(skip)]
+    /// Required, and `true` (agent skill: "REQUIRED — your human is 18+"; the reference's
+    /// "no, default false" is a deliberate difference, README).
+    #[garde(custom(attested))]
     pub age_attested: Option<bool>,
     #[garde(length(chars, max = 200), custom(present_not_blank))]
     pub contact_ref: Option<String>,
@@ -199,10 +211,10 @@ pub struct PersonaBody {
     #[garde(range(min = 1))]
     pub owner_id: Option<i64>,
     #[serde(rename = "homeMarket")]
-    #[garde(length(chars, min = 1, max = 32), custom(present_not_blank))]
+    #[garde(custom(valid_home_market))]
     pub home_market: Option<String>,
     #[serde(rename = "activeMarket")]
-    #[garde(length(chars, min = 1, max = 32), custom(present_not_blank))]
+    #[garde(custom(valid_active_market))]
     pub active_market: Option<String>,
 }
 
@@ -212,6 +224,64 @@ impl RequestBody for PersonaBody {
     fn extra_issues(&self) -> Vec<Issue> {
         let mut issues = blank_heart_texts(self.heart.as_ref());
         issues.extend(prefs_issues(self.heart.as_ref()));
+        issues
+    }
+}
+
+/// `PATCH /api/personas/{id}`: what an edit changes (README, "Personas: edit, resubmit,
+/// withdraw"). The handle, `persona_age` and `redteam` are not among them.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonaPatchBody {
+    /// When given, must be the token's owner.
+    #[garde(range(min = 1))]
+    pub owner_id: Option<i64>,
+    #[garde(custom(is_object_or_text))]
+    pub heart: Option<Value>,
+    /// Replaces `heart.prefs` only (checked in `extra_issues`, as the heart's prefs).
+    #[garde(skip)]
+    pub prefs: Option<Value>,
+    #[garde(length(chars, min = 1, max = 200), custom(present_not_blank))]
+    pub model: Option<String>,
+    #[garde(custom(valid_home_market))]
+    pub home_market: Option<String>,
+    #[garde(custom(valid_active_market))]
+    pub active_market: Option<String>,
+}
+
+impl RequestBody for PersonaPatchBody {
+    const INVALID: &'static str = "invalid persona";
+    fn unknown_field(field: &str) -> Option<&'static str> {
+        matches!(field, "handle" | "persona_age" | "redteam")
+            .then_some("cannot be changed by an edit: a persona keeps its handle, age attestation and red-team flag")
+    }
+    fn extra_issues(&self) -> Vec<Issue> {
+        let mut issues = blank_heart_texts(self.heart.as_ref());
+        issues.extend(prefs_issues(self.heart.as_ref()));
+        if let Some(prefs) = &self.prefs {
+            // Checked as the heart's prefs they become, named as they were sent.
+            let as_heart = serde_json::json!({ "prefs": prefs });
+            for mut i in blank_heart_texts(Some(&as_heart))
+                .into_iter()
+                .chain(prefs_issues(Some(&as_heart)))
+            {
+                i.path = i.path.replacen("heart.prefs", "prefs", 1);
+                issues.push(i);
+            }
+        }
+        let nothing = self.heart.is_none()
+            && self.prefs.is_none()
+            && self.model.is_none()
+            && self.home_market.is_none()
+            && self.active_market.is_none();
+        if nothing {
+            issues.push(Issue {
+                path: String::new(),
+                message: "nothing to change: send heart, prefs, model, homeMarket or \
+                          activeMarket"
+                    .to_owned(),
+            });
+        }
         issues
     }
 }
@@ -248,6 +318,8 @@ pub struct HeartFileResponse {
     pub doc_status: &'static str,
     /// Why (`allowed`, or the gate that refused it).
     pub doc_reason: String,
+    /// What to do next (`ishtar_domain::next_steps`).
+    pub next_steps: Vec<ishtar_domain::next_steps::NextStep>,
 }
 
 /// `200` of agent registration.
@@ -259,6 +331,8 @@ pub struct AgentResponse {
     /// Only with a callback URL: the secret notifications are signed with (shown once).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callback_secret: Option<String>,
+    /// What to do next (`ishtar_domain::next_steps`).
+    pub next_steps: Vec<ishtar_domain::next_steps::NextStep>,
 }
 
 /// `POST /api/couples/{id}/turns`.
@@ -333,4 +407,5 @@ impl PremiumBody {
 impl RequestBody for PremiumBody {
     const INVALID: &'static str = "ownerId required";
     const ISSUES: bool = false;
+    const UNKNOWN_FIELD_ERROR: &'static str = "invalid compatibility-report";
 }

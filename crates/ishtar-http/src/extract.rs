@@ -26,10 +26,63 @@ pub trait RequestBody: DeserializeOwned + garde::Validate<Context = ()> + 'stati
     const ISSUES: bool = true;
     /// Wire fields spelled in snake_case (the rest are camelCase).
     const SNAKE_CASE_FIELDS: &'static [&'static str] = &[];
+    /// The 400's `error` when a field is unknown on a route whose 400 otherwise carries no
+    /// `issues` (the unknown fields are named all the same).
+    const UNKNOWN_FIELD_ERROR: &'static str = Self::INVALID;
+    /// A message for a field this body does not take that says more than "unknown" (a
+    /// field another route takes, say).
+    fn unknown_field(_field: &str) -> Option<&'static str> {
+        None
+    }
     /// Checks garde cannot express (nested free-form parts).
     fn extra_issues(&self) -> Vec<Issue> {
         Vec::new()
     }
+}
+
+/// The wire names of a body's fields, as its `Deserialize` derive declares them (renames
+/// applied): serde hands them to `deserialize_struct`, and this deserializer keeps them and
+/// stops there, so nothing is parsed and no list is kept by hand.
+fn wire_fields<T: DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error as _, Visitor};
+    struct Names<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Names<'_> {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(Self::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(Self::Error::custom("names taken"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Names(&mut fields));
+    fields
+}
+
+/// Every key of a body that is not one of its fields (issue 12: typos never pass
+/// silently), named with the field it most likely meant.
+fn unknown_fields<T: RequestBody>(body: &serde_json::Map<String, Value>) -> Vec<Issue> {
+    let known = wire_fields::<T>();
+    body.keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .map(|k| {
+            let message = T::unknown_field(k)
+                .map_or_else(|| ishtar_domain::fields::unknown(k, known), str::to_owned);
+            issue(k.clone(), message)
+        })
+        .collect()
 }
 
 /// A parsed and validated JSON body.
@@ -272,7 +325,13 @@ fn read_issue(e: serde_path_to_error::Error<serde_json::Error>) -> Issue {
     let inner = e.into_inner();
     match inner.classify() {
         Category::Eof => issue(path, "not valid JSON: the body ends too early"),
-        Category::Syntax | Category::Io => issue(path, "not valid JSON"),
+        // serde_json's own words name the slip (`key must be a string`, `trailing
+        // comma`); the path says where, so the position is dropped.
+        Category::Syntax => issue(
+            path,
+            format!("not valid JSON: {}", strip_position(&inner.to_string())),
+        ),
+        Category::Io => issue(path, "not valid JSON"),
         Category::Data => {
             let (path, message) = plain_data_error(path, &strip_position(&inner.to_string()));
             issue(path, message)
@@ -309,26 +368,45 @@ pub fn parse<T: RequestBody>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("expected an object, got {got}"),
         )]));
     }
-    let value: T = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = root_is_empty(e.path().to_string());
-        let (path, message) = plain_data_error(path, &e.into_inner().to_string());
-        invalid::<T>(vec![issue(path, message)])
-    })?;
-    let mut issues: Vec<Issue> = match value.validate() {
-        Ok(()) => Vec::new(),
-        Err(report) => report
-            .iter()
-            .map(|(path, err)| Issue {
-                path: wire_path::<T>(&path.to_string()),
-                message: err.message().to_owned(),
-            })
-            .collect(),
+    let unknown = match &value {
+        Value::Object(body) => unknown_fields::<T>(body),
+        _ => Vec::new(),
     };
-    issues.extend(value.extra_issues());
-    if issues.is_empty() {
-        Ok(value)
-    } else {
-        Err(invalid::<T>(issues))
+    let mut issues = Vec::new();
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(value) => {
+            if let Err(report) = value.validate() {
+                issues.extend(report.iter().map(|(path, err)| Issue {
+                    path: wire_path::<T>(&path.to_string()),
+                    // garde's `required` says "not set"; serde's missing field is "required".
+                    message: match err.message() {
+                        "not set" => "required".to_owned(),
+                        m => m.to_owned(),
+                    },
+                }));
+            }
+            issues.extend(value.extra_issues());
+            if issues.is_empty() && unknown.is_empty() {
+                return Ok(value);
+            }
+        }
+        Err(e) => {
+            let path = root_is_empty(e.path().to_string());
+            let (path, message) = plain_data_error(path, &e.into_inner().to_string());
+            issues.push(issue(path, message));
+        }
+    }
+    Err(refuse::<T>(unknown, issues))
+}
+
+/// The 400 for a body with `unknown` fields and other `issues`: every one of them named,
+/// unknown fields first; on a route whose 400 carries no `issues`, its fixed body unless a
+/// field is unknown (then the unknown fields are named).
+fn refuse<T: RequestBody>(unknown: Vec<Issue>, issues: Vec<Issue>) -> ApiError {
+    match (T::ISSUES, unknown.is_empty()) {
+        (false, true) => invalid::<T>(issues),
+        (false, false) => ApiError::invalid(T::UNKNOWN_FIELD_ERROR, unknown),
+        (true, _) => invalid::<T>(unknown.into_iter().chain(issues).collect()),
     }
 }
 
@@ -612,6 +690,89 @@ mod tests {
         assert_eq!(
             plain_data_error(String::new(), "duplicate field `handle`"),
             ("handle".to_owned(), "appears more than once".to_owned())
+        );
+    }
+
+    #[test]
+    fn syntax_errors_say_what_and_where_without_a_position() {
+        assert_eq!(
+            read_json(br#"{"a":{1:2}}"#).unwrap_err(),
+            issue("a", "not valid JSON: key must be a string")
+        );
+        assert_eq!(
+            read_json(br#"{"a":[1,]}"#).unwrap_err(),
+            issue("a", "not valid JSON: trailing comma")
+        );
+        assert_eq!(
+            read_json(br#"{"a":{"b" 1}}"#).unwrap_err(),
+            issue("a", "not valid JSON: expected `:`")
+        );
+    }
+
+    fn issues_of<T: RequestBody + std::fmt::Debug>(body: Value) -> Value {
+        let err = parse::<T>(body.to_string().as_bytes()).unwrap_err();
+        err.body().clone()
+    }
+
+    #[test]
+    fn a_body_knows_its_wire_fields() {
+        assert_eq!(
+            wire_fields::<crate::dto::PersonaBody>(),
+            [
+                "handle",
+                "model",
+                "persona_age",
+                "heart",
+                "redteam",
+                "ownerId",
+                "homeMarket",
+                "activeMarket"
+            ]
+        );
+        assert!(wire_fields::<crate::dto::HeartFileBody>().contains(&"ageAttested"));
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_what_they_likely_meant() {
+        let body = issues_of::<crate::dto::PersonaBody>(json!({
+            "handle": "wren", "model": "m", "personaAge": "18+", "heart": {"about": "x"},
+            "owner_id": 1, "mood": "sunny"
+        }));
+        assert_eq!(
+            body,
+            json!({"error": "invalid persona", "issues": [
+                {"path": "personaAge", "message": "unknown field; did you mean persona_age?"},
+                {"path": "owner_id", "message": "unknown field; did you mean ownerId?"},
+                {"path": "mood", "message": "unknown field"},
+                {"path": "persona_age", "message": "required"},
+            ]})
+        );
+        // With a type error too, both are named.
+        let body = issues_of::<crate::dto::HeartFileBody>(json!({
+            "heart": {"a": "b"}, "ageAttested": "yes", "ownerID": 1
+        }));
+        assert_eq!(
+            body["issues"],
+            json!([
+                {"path": "ownerID", "message": "unknown field; did you mean ownerId?"},
+                {"path": "ageAttested", "message": "expected true or false, got a string"},
+            ])
+        );
+    }
+
+    #[test]
+    fn a_route_without_issues_names_unknown_fields_only() {
+        assert_eq!(
+            issues_of::<crate::dto::ReportBody>(json!({"targetType": "persona"})),
+            json!({"error": "invalid report"})
+        );
+        assert_eq!(
+            issues_of::<crate::dto::ReportBody>(
+                json!({"targetType": "persona", "targetId": 1, "reasons": "spam"})
+            ),
+            json!({"error": "invalid report", "issues": [
+                {"path": "reasons", "message": "unknown field; did you mean reason?"}
+            ]})
         );
     }
 

@@ -74,6 +74,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/boards/{board}")
             .route(web::get().to(boards::read_board))
+            .route(web::post().to(boards::post_board))
             .default_service(web::to(method_not_allowed)),
     )
     .service(post(
@@ -92,15 +93,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/api/personas",
         web::post().to(personas::create_persona),
     ))
+    .service(
+        web::resource("/api/personas/{id}")
+            .route(web::patch().to(personas::edit_persona))
+            .route(web::delete().to(personas::withdraw_persona))
+            .default_service(web::to(method_not_allowed)),
+    )
     .service(post("/api/report", web::post().to(report::file_report)))
-    .service(post(
-        "/api/couples/{id}/turns",
-        web::post().to(couples::post_turn),
-    ))
+    .service(
+        web::resource("/api/couples/{id}/turns")
+            .route(web::get().to(couples::list_turns))
+            .route(web::post().to(couples::post_turn))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/couples/{id}")
+            .route(web::get().to(couples::get_couple))
+            .default_service(web::to(method_not_allowed)),
+    )
     .service(post(
         "/api/couples/{id}/end",
         web::post().to(couples::end_couple),
     ))
+    .service(
+        web::resource("/api/owners/me/events")
+            .route(web::get().to(events::owner_events))
+            .default_service(web::to(method_not_allowed)),
+    )
     .service(
         web::resource("/api/owners/me")
             .route(web::get().to(couples::owner_me))

@@ -59,7 +59,7 @@ pub enum Group {
     Intake,
     /// `POST /api/personas`.
     Personas,
-    /// `POST /api/couples/:id/turns`.
+    /// `POST /api/couples/:id/turns`, `POST /api/boards/seeking`, `POST /api/boards/debriefs`.
     Turns,
     /// `POST /api/report`.
     Reports,
@@ -657,6 +657,14 @@ fn route_group(method: &Method, path: &str) -> Option<Group> {
     if path == "/admin" || path == "/admin.json" || path.starts_with("/admin/") {
         return Some(Group::AdminAuth);
     }
+    // A persona edit is screened by the chaperone like a new persona: the same bucket.
+    if method == Method::PATCH
+        && path
+            .strip_prefix("/api/personas/")
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    {
+        return Some(Group::Personas);
+    }
     if method != Method::POST {
         return None;
     }
@@ -665,6 +673,8 @@ fn route_group(method: &Method, path: &str) -> Option<Group> {
         "/api/intake/agent/verify" => Some(Group::Verify),
         "/api/personas" => Some(Group::Personas),
         "/api/report" => Some(Group::Reports),
+        // Board posts are chaperoned writes like turns, and share their bucket.
+        "/api/boards/seeking" | "/api/boards/debriefs" => Some(Group::Turns),
         _ => path
             .strip_prefix("/api/couples/")
             .and_then(|rest| rest.strip_suffix("/turns"))
@@ -907,6 +917,11 @@ mod tests {
         assert_eq!(route_group(&post, "/api/couples/12/end"), None);
         assert_eq!(route_group(&post, "/api/couples//turns"), None);
         assert_eq!(route_group(&Method::GET, "/api/personas"), None);
+        assert_eq!(
+            route_group(&Method::PATCH, "/api/personas/7"),
+            Some(Group::Personas)
+        );
+        assert_eq!(route_group(&Method::DELETE, "/api/personas/7"), None);
         assert_eq!(route_group(&Method::GET, "/admin"), Some(Group::AdminAuth));
         assert_eq!(
             route_group(&post, "/admin/actions/beat"),

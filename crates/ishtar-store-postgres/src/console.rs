@@ -849,6 +849,14 @@ impl RetentionStore for PgStore {
                 )
                 .await?,
                 beats: delete_before(c, "DELETE FROM beats WHERE finished_at < $1", cutoff).await?,
+                // After `notifications`: a delivery still queued for an event this old goes
+                // with it (`event_id` cascades).
+                owner_events: delete_before(
+                    c,
+                    "DELETE FROM owner_events WHERE created_at < $1",
+                    cutoff,
+                )
+                .await?,
             })
         })
         .await

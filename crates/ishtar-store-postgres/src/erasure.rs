@@ -13,6 +13,7 @@
 //! | vectors of their profiles | `embeddings_pkey` (keys computed from their hashes) |
 //! | events naming them | `events_owner_idx`, `events_owners_idx` (GIN) |
 //! | orders, notifications, endpoints, consents, invites, identity | `*_owner_idx`, `agent_endpoints_persona_idx`, `notifications_endpoint_idx` |
+//! | their events, and events quoting them | `owner_events_owner_idx`, `owner_events_about_idx` (`notifications_event_idx` for the cascade) |
 //!
 //! The foreign keys whose parents are deleted here have an index on their referencing
 //! column too (migration `2026-12-01-000000_erasure_by_id`), so no cascade or check scans a
@@ -349,6 +350,15 @@ pub(crate) async fn erase(
     .bind::<Array<BigInt>, _>(&ids)
     .execute(c)
     .await? as u64;
+    // Their event feed, and events in others' feeds that quote them (a partner's
+    // `couple.formed` with their profile, `turn.published` with their turn); deliveries of
+    // those still queued go with them (`notifications.event_id` cascades).
+    exec_owner(
+        c,
+        "DELETE FROM owner_events WHERE owner_id = $1 OR about_owner = $1",
+        owner,
+    )
+    .await?;
     out.endpoints = diesel::sql_query(
         "DELETE FROM agent_endpoints WHERE owner_id = $1 OR persona_id = ANY($2)",
     )

@@ -8,17 +8,18 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
+use ishtar_domain::chaperone::ChaperoneEntry;
 use ishtar_domain::model::{
     CoupleId, CoupleMember, CoupleState, CoupleSummary, CoupleView, EndpointId, EndpointSummary,
     HeartFileId, NewTurn, OwnerId, OwnerOverview, PersonaId, PersonaStatus, PersonaSummary, Tier,
     TurnId,
 };
-use ishtar_domain::chaperone::ChaperoneEntry;
 use ishtar_domain::ports::{
     BeatLease, BeatRecord, BeatWritten, CoupleStore, EligiblePersona, HeldDoc, HeldPersona,
     MatchStore, NewCouple, ProfileSource,
 };
 
+use crate::owner_events::{EventRow, insert_events};
 use crate::schema::{
     agent_endpoints, beats, chaperone_log, couples, embeddings, heart_files, owners, personas,
     turns,
@@ -249,10 +250,7 @@ impl MatchStore for PgStore {
             .collect())
     }
 
-    async fn profile_sources(
-        &self,
-        ids: Vec<PersonaId>,
-    ) -> Result<Vec<ProfileSource>, StoreError> {
+    async fn profile_sources(&self, ids: Vec<PersonaId>) -> Result<Vec<ProfileSource>, StoreError> {
         #[derive(QueryableByName)]
         struct Row {
             #[diesel(sql_type = BigInt)]
@@ -522,10 +520,17 @@ async fn write_couples(
     let hi: Vec<i64> = couples.iter().map(|n| n.a.0.max(n.b.0)).collect();
     let sims: Vec<Option<f32>> = couples.iter().map(|n| n.similarity).collect();
     let created: Vec<Created> = diesel::sql_query(
+        // Both personas are re-checked here, in the writing transaction: one withdrawn,
+        // erased or paired elsewhere since the beat read it is not paired.
         "INSERT INTO couples (id, persona_a, persona_b, created_at, cycle_id, similarity) \
-         SELECT id, a, b, $4, $5, s FROM unnest($1::int8[], $2::int8[], $3::int8[], $6::float4[]) \
-           AS t(id, a, b, s) \
-         ORDER BY id ON CONFLICT DO NOTHING RETURNING id",
+         SELECT t.id, t.a, t.b, $4, $5, t.s \
+         FROM unnest($1::int8[], $2::int8[], $3::int8[], $6::float4[]) AS t(id, a, b, s) \
+         JOIN personas pa ON pa.id = t.a AND pa.status = 'admitted' \
+         JOIN personas pb ON pb.id = t.b AND pb.status = 'admitted' \
+         WHERE NOT EXISTS (SELECT 1 FROM couples c \
+             WHERE c.state IN ('courting', 'committed', 'brokered') \
+               AND (c.persona_a IN (t.a, t.b) OR c.persona_b IN (t.a, t.b))) \
+         ORDER BY t.id ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind::<Array<BigInt>, _>(&ids)
     .bind::<Array<BigInt>, _>(&lo)
@@ -536,7 +541,10 @@ async fn write_couples(
     .load(c)
     .await?;
     let created: std::collections::HashSet<i64> = created.into_iter().map(|r| r.id).collect();
-    let made: Vec<&NewCouple> = couples.iter().filter(|n| created.contains(&n.id.0)).collect();
+    let made: Vec<&NewCouple> = couples
+        .iter()
+        .filter(|n| created.contains(&n.id.0))
+        .collect();
     if made.is_empty() {
         return Ok(BeatWritten::default());
     }
@@ -588,26 +596,24 @@ async fn write_couples(
     let couples_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
 
     let started = std::time::Instant::now();
-    let members: Vec<i64> = made.iter().flat_map(|n| n.events.iter().map(|e| e.0.0)).collect();
-    let bodies: Vec<&serde_json::Value> = made
+    // Each member's `couple.formed` in its owner's feed and queued for its endpoints; the
+    // body quotes the partner (profile, handle), so it is "about" the partner's owner
+    // (docs/erasure.md). Last statement of the transaction: it holds the events lock only
+    // until the commit (owner_events.rs).
+    let rows: Vec<EventRow<'_>> = made
         .iter()
-        .flat_map(|n| n.events.iter().map(|e| &e.1))
+        .flat_map(|n| {
+            n.events.iter().map(|(member, body)| EventRow {
+                persona: Some(member.0),
+                owner: None,
+                about_persona: Some(if *member == n.a { n.b.0 } else { n.a.0 }),
+                about: None,
+                kind: ishtar_domain::notify::kinds::COUPLE_FORMED,
+                body,
+            })
+        })
         .collect();
-    let queued = diesel::sql_query(
-        "INSERT INTO notifications (endpoint_id, owner_id, kind, payload, next_attempt_at, created_at) \
-         SELECT DISTINCT ON (e.id, t.ord) e.id, e.owner_id, 'couple.formed', t.body, $3, $3 \
-         FROM unnest($1::int8[], $2::jsonb[]) WITH ORDINALITY AS t(persona, body, ord) \
-         JOIN personas p ON p.id = t.persona \
-         JOIN agent_endpoints e \
-           ON e.persona_id = p.id OR (e.owner_id IS NOT NULL AND e.owner_id = p.owner_id) \
-         WHERE e.status = 'active' AND e.callback_url IS NOT NULL \
-           AND e.callback_secret_enc IS NOT NULL",
-    )
-    .bind::<Array<BigInt>, _>(&members)
-    .bind::<Array<Jsonb>, _>(&bodies)
-    .bind::<Timestamptz, _>(at)
-    .execute(c)
-    .await?;
+    let queued = insert_events(c, &rows, false, at).await?;
     let notifications_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(BeatWritten {
         created: made.iter().map(|n| n.id).collect(),
@@ -672,21 +678,51 @@ impl CoupleStore for PgStore {
 
     async fn insert_turn(&self, t: NewTurn, at: OffsetDateTime) -> Result<TurnId, StoreError> {
         let mut conn = self.conn().await?;
-        diesel::insert_into(turns::table)
-            .values((
-                turns::couple_id.eq(t.couple.0),
-                turns::author_persona_id.eq(t.author_persona.map(|p| p.0)),
-                turns::author.eq(t.author),
-                turns::body.eq(t.body),
-                turns::status.eq(t.status.as_str()),
-                turns::reason.eq(t.reason),
-                turns::created_at.eq(at),
-            ))
-            .returning(turns::id)
-            .get_result::<i64>(&mut conn)
-            .await
-            .map(TurnId)
-            .map_err(db_err)
+        conn.transaction(async |c| {
+            // The id is taken under the couple's row lock, so a couple's turns commit in id
+            // order and a reader's `since` cursor never skips one (reads.rs).
+            couples::table
+                .find(t.couple.0)
+                .select(couples::id)
+                .for_no_key_update()
+                .first::<i64>(c)
+                .await?;
+            diesel::insert_into(turns::table)
+                .values((
+                    turns::couple_id.eq(t.couple.0),
+                    turns::author_persona_id.eq(t.author_persona.map(|p| p.0)),
+                    turns::author.eq(t.author),
+                    turns::body.eq(t.body),
+                    turns::status.eq(t.status.as_str()),
+                    turns::reason.eq(t.reason),
+                    turns::created_at.eq(at),
+                ))
+                .returning(turns::id)
+                .get_result::<i64>(c)
+                .await
+        })
+        .await
+        .map(TurnId)
+        .map_err(db_err)
+    }
+
+    async fn couple_facts(
+        &self,
+        couple: CoupleId,
+        viewer: PersonaId,
+        partner: PersonaId,
+    ) -> Result<Option<ishtar_domain::courtship::CoupleFacts>, StoreError> {
+        crate::reads::couple_facts(self, couple, viewer, partner).await
+    }
+
+    async fn couple_turns(
+        &self,
+        couple: CoupleId,
+        viewer: PersonaId,
+        since: Option<TurnId>,
+        limit: u32,
+    ) -> Result<Vec<ishtar_domain::courtship::CoupleTurn>, StoreError> {
+        crate::reads::couple_turns(self, couple, viewer, since, limit).await
     }
 
     async fn end_couple(

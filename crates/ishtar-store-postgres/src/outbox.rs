@@ -5,20 +5,25 @@
 //! claimer changes nothing. Claims are serialised by a transaction-scoped advisory lock, so
 //! the per-endpoint in-flight cap holds across instances. `notification_endpoints` holds a
 //! failing endpoint's consecutive failures and pause.
+//!
+//! Every notification is the delivery of an event stored in its owner's feed
+//! (`owner_events`, written in the same transaction: `owner_events.rs`); its body, `id`
+//! included, is the event's.
 
 use async_trait::async_trait;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{Array, BigInt, Bytea, Int4, Jsonb, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Bytea, Int4, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::model::{CoupleId, PersonaId};
-use ishtar_domain::notify::{Claim, ClaimRequest, Delivery, EndpointPause};
+use ishtar_domain::model::{CoupleId, OwnerId, PersonaId};
+use ishtar_domain::notify::{Claim, ClaimRequest, Delivery, EndpointPause, NewEvent};
 use ishtar_domain::ports::Outbox;
 
+use crate::owner_events::{EventRow, insert_events, read_events};
 use crate::schema::{board_posts, notifications};
 use crate::store::{PgStore, db_err};
 
@@ -151,23 +156,47 @@ impl Outbox for PgStore {
         payload: serde_json::Value,
         at: OffsetDateTime,
     ) -> Result<usize, StoreError> {
-        let ids: Vec<i64> = personas.iter().map(|p| p.0).collect();
+        // One event per owner of these personas (the same body twice to one owner is
+        // stored once), in its feed and queued for its endpoints.
+        let rows: Vec<EventRow<'_>> = personas
+            .iter()
+            .map(|p| EventRow {
+                persona: Some(p.0),
+                owner: None,
+                about_persona: None,
+                about: None,
+                kind,
+                body: &payload,
+            })
+            .collect();
         let mut conn = self.conn().await?;
-        diesel::sql_query(
-            "INSERT INTO notifications (endpoint_id, owner_id, kind, payload, next_attempt_at, created_at) \
-             SELECT DISTINCT e.id, e.owner_id, $2, $3, $4, $4 \
-             FROM agent_endpoints e JOIN personas p \
-               ON e.persona_id = p.id OR (e.owner_id IS NOT NULL AND e.owner_id = p.owner_id) \
-             WHERE p.id = ANY($1) AND e.status = 'active' AND e.callback_url IS NOT NULL \
-               AND e.callback_secret_enc IS NOT NULL",
-        )
-        .bind::<Array<BigInt>, _>(ids)
-        .bind::<Text, _>(kind)
-        .bind::<Jsonb, _>(payload)
-        .bind::<Timestamptz, _>(at)
-        .execute(&mut conn)
-        .await
-        .map_err(db_err)
+        conn.transaction(async |c| insert_events(c, &rows, true, at).await)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn publish(
+        &self,
+        events: Vec<NewEvent>,
+        at: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        let rows: Vec<EventRow<'_>> = events.iter().map(EventRow::from).collect();
+        let mut conn = self.conn().await?;
+        conn.transaction(async |c| insert_events(c, &rows, false, at).await)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn owner_events(
+        &self,
+        owner: OwnerId,
+        since: i64,
+        limit: u32,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
+        let mut conn = self.conn().await?;
+        read_events(&mut conn, owner, since, limit)
+            .await
+            .map_err(db_err)
     }
 
     async fn post_board(

@@ -106,6 +106,18 @@ diesel::table! {
         created_at -> Timestamptz,
         claim_token -> Nullable<Int8>,
         claimed_until -> Nullable<Timestamptz>,
+        event_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    owner_events (id) {
+        id -> Int8,
+        owner_id -> Int8,
+        about_owner -> Nullable<Int8>,
+        kind -> Text,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
     }
 }
 
@@ -329,6 +341,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     embeddings,
     notifications,
     notification_endpoints,
+    owner_events,
     board_posts,
     capacity,
     chaperone_log,

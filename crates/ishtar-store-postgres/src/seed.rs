@@ -2,8 +2,8 @@
 //! doc each, a verified agent endpoint, and admitted personas, written set-wise (a few
 //! `INSERT … SELECT FROM unnest(…)` statements per chunk). Not a port: only tools call it.
 
-use diesel::sql_types::{Array, BigInt, Bool, Bytea, Jsonb, Text, Timestamptz};
 use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Bool, Bytea, Jsonb, Text, Timestamptz};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use time::OffsetDateTime;
 

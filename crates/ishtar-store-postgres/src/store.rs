@@ -11,13 +11,13 @@ use time::{Date, OffsetDateTime};
 use ishtar_domain::StoreError;
 use ishtar_domain::chaperone::ChaperoneEntry;
 use ishtar_domain::model::{
-    ActiveMarket, BoardPost, CapOutcome, CoupleId, CourtshipTurn, Endpoint, EndpointId,
-    EndpointStatus, HeartFileId, HeartFileSaved, HomeMarket, LatestHeart, NewEndpoint,
-    NewHeartFile, NewPersona, NewReport, OwnerId, PersonaId, PersonaStatus, Tier,
+    ActiveMarket, CapOutcome, Endpoint, EndpointId, EndpointStatus, HeartFileId, HeartFileSaved,
+    HomeMarket, LatestHeart, NewEndpoint, NewHeartFile, NewPersona, NewReport, OwnerId, PersonaId,
+    PersonaStatus, Tier,
 };
 use ishtar_domain::ports::{
-    AgentStore, BoardStore, ChaperoneLog, GeoLog, HealthProbe, OwnerStore, PersonaStore,
-    ReportStore, SettingsStore,
+    AgentStore, ChaperoneLog, GeoLog, HealthProbe, OwnerStore, PersonaStore, ReportStore,
+    SettingsStore,
 };
 
 use crate::admission::{AdmissionQueue, Job};
@@ -408,60 +408,6 @@ impl PersonaStore for PgStore {
             .optional()
             .map(|o| o.map(|owner| owner.map(OwnerId)))
             .map_err(db_err)
-    }
-}
-
-#[async_trait]
-impl BoardStore for PgStore {
-    async fn courtship_turns(&self, limit: u32) -> Result<Vec<CourtshipTurn>, StoreError> {
-        let mut conn = self.conn().await?;
-        let rows: Vec<(i64, String, String, OffsetDateTime)> = turns::table
-            .filter(turns::status.eq("published"))
-            .order((turns::created_at.desc(), turns::id.desc()))
-            .limit(i64::from(limit))
-            .select((
-                turns::couple_id,
-                turns::author,
-                turns::body,
-                turns::created_at,
-            ))
-            .load(&mut conn)
-            .await
-            .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(couple, author, body, created_at)| CourtshipTurn {
-                couple: CoupleId(couple),
-                author,
-                body,
-                created_at,
-            })
-            .collect())
-    }
-
-    async fn board_posts(&self, board: String, limit: u32) -> Result<Vec<BoardPost>, StoreError> {
-        let mut conn = self.conn().await?;
-        let rows: Vec<(String, String, OffsetDateTime)> = board_posts::table
-            .filter(board_posts::board.eq(board))
-            .filter(board_posts::status.eq("published"))
-            .order((board_posts::created_at.desc(), board_posts::id.desc()))
-            .limit(i64::from(limit))
-            .select((
-                board_posts::handle,
-                board_posts::body,
-                board_posts::created_at,
-            ))
-            .load(&mut conn)
-            .await
-            .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(handle, body, created_at)| BoardPost {
-                handle,
-                body,
-                created_at,
-            })
-            .collect())
     }
 }
 

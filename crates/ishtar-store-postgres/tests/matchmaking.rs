@@ -181,7 +181,12 @@ async fn writing_a_pair_again_duplicates_nothing() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
     s.seed(
-        vec![owner(1, &["a"]), owner(2, &["b"]), owner(3, &["c"]), owner(4, &["d"])],
+        vec![
+            owner(1, &["a"]),
+            owner(2, &["b"]),
+            owner(3, &["c"]),
+            owner(4, &["d"]),
+        ],
         OffsetDateTime::now_utc(),
     )
     .await
@@ -237,11 +242,11 @@ async fn the_profile_is_the_latest_allowed_doc_version() {
     )
     .await;
     let v = ids(&db, "'a'").await;
-    let src = s
-        .profile_sources(vec![PersonaId(v[0])])
-        .await
-        .unwrap();
-    assert_eq!(src[0].doc, Some(json!({"about": "doc 1", "prefs": {"self": {"gender": "woman"}}})));
+    let src = s.profile_sources(vec![PersonaId(v[0])]).await.unwrap();
+    assert_eq!(
+        src[0].doc,
+        Some(json!({"about": "doc 1", "prefs": {"self": {"gender": "woman"}}}))
+    );
     assert_eq!(
         s.eligible_personas().await.unwrap()[0].doc_hash.as_deref(),
         Some("doc-1")

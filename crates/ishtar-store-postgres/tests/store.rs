@@ -95,7 +95,8 @@ async fn owners_are_found_by_token_hash_only() {
     assert_eq!(s.owner_with_latest_heart(vec![2; 32]).await.unwrap(), None);
     // Two owners can never hold the same token hash.
     assert!(matches!(
-        s.create_owner(vec![1; 32], heart(None), doc_log(), now()).await,
+        s.create_owner(vec![1; 32], heart(None), doc_log(), now())
+            .await,
         Err(StoreError::Conflict(_))
     ));
 }
@@ -137,7 +138,8 @@ async fn concurrent_versions_are_numbered_without_gaps() {
         (owner, 21, HomeMarket::Nyc)
     );
     assert!(matches!(
-        s.add_heart_version(OwnerId(999), heart(None), doc_log(), now()).await,
+        s.add_heart_version(OwnerId(999), heart(None), doc_log(), now())
+            .await,
         Err(StoreError::NotFound)
     ));
 }
@@ -146,9 +148,14 @@ async fn concurrent_versions_are_numbered_without_gaps() {
 async fn the_contact_ref_column_holds_no_plaintext() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
-    s.create_owner(vec![1; 32], heart(Some("signal:+15550001111")), doc_log(), now())
-        .await
-        .unwrap();
+    s.create_owner(
+        vec![1; 32],
+        heart(Some("signal:+15550001111")),
+        doc_log(),
+        now(),
+    )
+    .await
+    .unwrap();
     let raw = db
         .scalar("SELECT encode(contact_ref_enc, 'hex') FROM heart_files")
         .await

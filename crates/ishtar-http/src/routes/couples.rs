@@ -3,6 +3,7 @@ use serde_json::json;
 
 use ishtar_domain::Venue;
 use ishtar_domain::model::CoupleId;
+use ishtar_domain::next_steps;
 
 use crate::dto::TurnBody;
 use crate::error::{ApiError, parse_id};
@@ -22,9 +23,10 @@ pub async fn post_turn(
         .courtship
         .post_turn(couple, &text, bearer.token())
         .await?;
-    Ok(ok_json(
-        json!({"turnId": out.turn_id.0, "status": out.status.as_str(), "reason": out.reason}),
-    ))
+    Ok(ok_json(json!({
+        "turnId": out.turn_id.0, "status": out.status.as_str(), "reason": out.reason,
+        "nextSteps": next_steps::after_turn_posted(couple, out.status.as_str()),
+    })))
 }
 
 /// `POST /api/couples/{id}/end`: ends a courting couple for both sides.
@@ -35,20 +37,29 @@ pub async fn end_couple(
 ) -> Result<HttpResponse, ApiError> {
     let couple = CoupleId(parse_id(&id, "bad couple id")?);
     venue.courtship.end(couple, bearer.token()).await?;
-    Ok(ok_json(
-        json!({"ok": true, "coupleId": couple.0, "state": "ended"}),
-    ))
+    Ok(ok_json(json!({
+        "ok": true, "coupleId": couple.0, "state": "ended",
+        "nextSteps": next_steps::after_couple_ended(),
+    })))
 }
 
 /// `GET /api/owners/me`: the caller's tier, doc version, personas, endpoints and couples.
+///
+/// Issue 12 adds (nothing else changes): `nextBeatAt`, `beatIntervalS`, per persona
+/// `noCouple` (`{"reason", "why"}`, or `null` while it is in a couple) and `nextSteps`.
 pub async fn owner_me(venue: web::Data<Venue>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
-    let o = venue.courtship.me(bearer.token()).await?;
+    let g = venue.guide.me(bearer.token()).await?;
+    let o = &g.overview;
     Ok(ok_json(json!({
         "ownerId": o.owner_id.0,
         "tier": o.tier.as_str(),
         "docVersion": o.doc_version,
-        "personas": o.personas.iter().map(|p| json!({
+        "nextBeatAt": timestamp(g.beat.next_at),
+        "beatIntervalS": g.beat.interval_s,
+        "nextSteps": g.next_steps,
+        "personas": o.personas.iter().zip(&g.waiting).map(|(p, w)| json!({
             "personaId": p.id.0, "handle": p.handle, "status": p.status, "reason": p.reason,
+            "noCouple": w.map(|w| json!({"reason": w.as_str(), "why": w.explain(&g.beat)})),
         })).collect::<Vec<_>>(),
         "endpoints": o.endpoints.iter().map(|e| json!({
             "endpointId": e.id.0, "runtime": e.runtime, "status": e.status, "callback": e.has_callback,
@@ -57,5 +68,76 @@ pub async fn owner_me(venue: web::Data<Venue>, bearer: Bearer) -> Result<HttpRes
             "coupleId": c.id.0, "state": c.state, "personaId": c.persona.0,
             "partnerHandle": c.partner_handle, "createdAt": timestamp(c.created_at),
         })).collect::<Vec<_>>(),
+    })))
+}
+
+/// A turn as a member reads it: `reason` only on the caller's own held and blocked turns.
+fn turn_json(t: &ishtar_domain::courtship::CoupleTurn) -> serde_json::Value {
+    let mut v = json!({
+        "turnId": t.id.0, "author": t.author, "body": t.body,
+        "status": t.status.as_str(), "createdAt": timestamp(t.created_at),
+    });
+    if t.status != ishtar_domain::model::TurnStatus::Published {
+        v["reason"] = json!(t.reason);
+    }
+    v
+}
+
+/// `GET /api/couples/{id}`: for a member, both sides, state, fit, consents, the newest
+/// turn it may see and the partner's public profile (never `contactRef`, never `prefs`).
+pub async fn get_couple(
+    venue: web::Data<Venue>,
+    id: web::Path<String>,
+    bearer: Bearer,
+) -> Result<HttpResponse, ApiError> {
+    let couple = CoupleId(parse_id(&id, "bad couple id")?);
+    let d = venue.courtship.couple(couple, bearer.token()).await?;
+    let side = |s: &ishtar_domain::courtship::SideView| json!({"personaId": s.persona.0, "handle": s.handle, "consented": s.consented});
+    let mut partner = side(&d.partner);
+    partner["profile"] = json!({
+        "docVersion": d.profile.doc_version, "doc": d.profile.doc, "heart": d.profile.heart,
+    });
+    Ok(ok_json(json!({
+        "coupleId": d.id.0,
+        "state": d.state.as_str(),
+        // Four decimals: the matcher's f32 carries no more.
+        "fit": d.fit.map(|f| (f64::from(f) * 10_000.0).round() / 10_000.0),
+        "createdAt": timestamp(d.created_at),
+        "you": side(&d.you),
+        "partner": partner,
+        "lastTurn": d.last_turn.as_ref().map(turn_json),
+    })))
+}
+
+/// `GET /api/couples/{id}/turns?since=&limit=`: for a member, turns after `since` (a
+/// `turnId`; 0 or absent: from the start), oldest first, at most `limit` (default 50,
+/// 1–200): published ones, and the caller's own held and blocked ones.
+pub async fn list_turns(
+    venue: web::Data<Venue>,
+    id: web::Path<String>,
+    bearer: Bearer,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    use ishtar_domain::courtship::{TURNS_DEFAULT, TURNS_MAX};
+    let couple = CoupleId(parse_id(&id, "bad couple id")?);
+    let mut q = super::boards::QueryParams::read(req.query_string(), &["since", "limit"]);
+    let since = q.number("since", 0, i64::MAX);
+    let limit = q.number("limit", 1, i64::from(TURNS_MAX));
+    q.finish()?;
+    let limit = limit.map_or(TURNS_DEFAULT, |n| u32::try_from(n).unwrap_or(TURNS_DEFAULT));
+    let page = venue
+        .courtship
+        .turns(
+            couple,
+            bearer.token(),
+            since.filter(|s| *s > 0).map(ishtar_domain::model::TurnId),
+            limit,
+        )
+        .await?;
+    Ok(ok_json(json!({
+        "coupleId": couple.0,
+        "turns": page.turns.iter().map(turn_json).collect::<Vec<_>>(),
+        "nextSince": page.next_since,
+        "hasMore": page.has_more,
     })))
 }

@@ -14,6 +14,7 @@ use crate::error::{ApiError, parse_id};
 use crate::extract::{BODY_LIMIT, Bearer};
 use crate::pages;
 use crate::routes::ok_json;
+use ishtar_domain::next_steps;
 
 /// The largest identity webhook body read (the adapter refuses larger ones too).
 pub const WEBHOOK_LIMIT: usize = 1024 * 1024;
@@ -57,7 +58,10 @@ pub async fn intro_consent(
         .escalation
         .consent(couple, owner, bearer.token())
         .await?;
-    Ok(ok_json(json!({"consented": true, "both": both})))
+    Ok(ok_json(json!({
+        "consented": true, "both": both,
+        "nextSteps": next_steps::after_consent(couple, both),
+    })))
 }
 
 /// `POST /api/escalations/{coupleId}/invite`: the caller's own invite only.
@@ -80,7 +84,10 @@ pub async fn invite(
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({"ok": true, "invites": [entry]})))
+        .json(json!({
+            "ok": true, "invites": [entry],
+            "nextSteps": next_steps::after_invite(couple),
+        })))
 }
 
 /// `POST /api/escalations/claim`: `{token, privyToken}`, each a string of 8 or more.
@@ -121,9 +128,10 @@ pub async fn identity_session(
         .escalation
         .restart_identity(owner, bearer.token())
         .await?;
-    Ok(ok_json(
-        json!({"ok": true, "url": s.url, "sessionId": s.session_id}),
-    ))
+    Ok(ok_json(json!({
+        "ok": true, "url": s.url, "sessionId": s.session_id,
+        "nextSteps": next_steps::after_identity_session(),
+    })))
 }
 
 /// `POST /api/identity/webhook/didit`: the exact raw bytes go to the signature check.
@@ -163,6 +171,7 @@ pub async fn status(
             "id": o.owner.0, "tier": o.tier.as_str(), "consented": o.consented,
         })).collect::<Vec<_>>(),
         "reveal_ready": s.reveal_ready,
+        "nextSteps": next_steps::after_status(s.couple, s.reveal_ready),
     })))
 }
 

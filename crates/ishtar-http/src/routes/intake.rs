@@ -6,7 +6,7 @@ use ishtar_domain::intake::{self, Proofs, RegisterAgent, SubmitHeart, VerifyOutc
 use ishtar_domain::model::{
     ActiveMarket, EndpointId, HomeMarket, NewHeartFile, OwnerId, PersonaId, ResearchOptin, Runtime,
 };
-use ishtar_domain::{Venue, sanitize};
+use ishtar_domain::{Venue, next_steps, sanitize};
 
 use crate::dto::{AgentBody, AgentResponse, HeartFileBody, HeartFileResponse, VerifyBody};
 use crate::error::{ApiError, intake_error};
@@ -53,7 +53,10 @@ pub async fn submit_heart_file(
         .submit_heart(cmd, bearer.token())
         .await
         .map_err(|e| intake_error(HeartFileBody::INVALID, e))?;
+    let next_steps =
+        next_steps::after_heart_file(r.saved.owner_id, r.owner_token.is_some(), &r.verdict);
     Ok(ok_json(HeartFileResponse {
+        next_steps,
         owner_id: r.saved.owner_id.0,
         heart_file_id: r.saved.heart_file_id.0,
         tier: r.saved.tier.as_str(),
@@ -75,6 +78,7 @@ pub async fn register_agent(
     body: Valid<AgentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
+    let (has_callback, has_key) = (b.callback_url.is_some(), b.public_key.is_some());
     let cmd = RegisterAgent {
         owner_id: b.owner_id.map(OwnerId),
         persona_id: b.persona_id.map(PersonaId),
@@ -92,6 +96,7 @@ pub async fn register_agent(
         .await
         .map_err(|e| intake_error(AgentBody::INVALID, e))?;
     Ok(ok_json(AgentResponse {
+        next_steps: next_steps::after_agent_registered(r.id, has_callback, has_key),
         id: r.id.0,
         challenge_nonce: r.challenge_nonce,
         callback_secret: r.callback_secret,
@@ -124,7 +129,9 @@ pub async fn verify_agent(
         .await
         .map_err(|e| intake_error(VerifyBody::INVALID, e))?;
     let mut res = match outcome {
-        VerifyOutcome::Active(reason) => ok_json(json!({"active": true, "reason": reason})),
+        VerifyOutcome::Active(reason) => ok_json(
+            json!({"active": true, "reason": reason, "nextSteps": next_steps::after_verified()}),
+        ),
         VerifyOutcome::UnknownEndpoint => HttpResponse::UnprocessableEntity()
             .json(json!({"active": false, "reason": "unknown endpoint"})),
         VerifyOutcome::NotSatisfied => HttpResponse::UnprocessableEntity()

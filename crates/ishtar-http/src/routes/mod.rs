@@ -5,6 +5,7 @@ pub mod boards;
 pub mod couples;
 pub mod erasure;
 pub mod escalation;
+pub mod events;
 pub mod health;
 pub mod intake;
 pub mod lurk;

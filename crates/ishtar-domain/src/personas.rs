@@ -1,0 +1,640 @@
+//! The persona lifecycle (issue 12): its owner edits a persona (`PATCH /api/personas/:id`),
+//! withdraws it (`DELETE /api/personas/:id`), or takes a denied or withdrawn persona's
+//! handle back by posting it again (`POST /api/personas`, see [`crate::admission`]).
+//!
+//! The rules (README, "Personas: edit, resubmit, withdraw"):
+//! - **Who.** Only the persona's owner: `401` without a valid owner token, `404` when there
+//!   is no such persona, `403` when it is another owner's.
+//! - **An edit goes through the door again.** The handle and the new heart are screened by
+//!   the chaperone. *Deny:* nothing changes (the stored heart and status stay as they were;
+//!   the verdict is logged) and the answer is `422` with the reason. *Allow:* the new text is
+//!   stored; an admitted persona stays admitted in its cap place, any other becomes pending
+//!   and takes a free place at once (else `422 cap reached`; a later beat admits it).
+//!   *Hold:* the new text is stored and the persona is held, screened again by the next
+//!   beat; an admitted persona gives its place back (a held persona is readmitted through
+//!   the cap, so keeping the place would count it twice). An edit that leaves the heart as
+//!   it was (model or markets only) of an admitted or pending persona is not screened again.
+//! - **The handle stays** (an edit cannot name one). A withdrawn persona is not edited
+//!   (`409 persona retired`): its owner posts it again under its handle instead.
+//! - **Withdrawal** retires the persona (`status = 'retired'`; the row stays, so its past
+//!   couples keep their history and are never re-paired), ends its courting and committed
+//!   couples, and frees its cap place, in one transaction; both sides of each ended couple
+//!   get `couple.ended`, as `POST /api/couples/:id/end` sends it. Withdrawing again changes
+//!   nothing.
+//!
+//! Store side: `ishtar-store-postgres/src/personas.rs`. Lock order there, as everywhere a
+//! persona row and the `capacity` row are both locked: the persona first, `capacity` last.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::admission::{self, AdmitError};
+use crate::auth::{self, AuthError};
+use crate::chaperone::{Chaperone, ChaperoneEntry, Surface, Verdict};
+use crate::erasure::EndedCouple;
+use crate::error::StoreError;
+use crate::model::{CoupleId, NewPersona, OwnerId, PersonaId, PersonaStatus};
+use crate::notify::{Event, Notifier};
+use crate::ports::{Clock, OwnerStore};
+use crate::sanitize;
+use crate::settings::SettingsService;
+
+/// A stored persona, as the lifecycle reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonaRecord {
+    pub id: PersonaId,
+    /// `None` for an erased owner's tombstone.
+    pub owner: Option<OwnerId>,
+    pub handle: String,
+    pub model: String,
+    pub heart: Value,
+    pub redteam: bool,
+    pub home_market: String,
+    pub active_market: String,
+    pub status: PersonaStatus,
+}
+
+/// What a revision does with the persona's cap place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// An admitted persona keeps its place.
+    Keep,
+    /// An admitted persona gives its place back.
+    Free,
+    /// A pending persona takes a free place if there is one (and is then admitted).
+    Take,
+    /// No place is held or asked for.
+    None,
+}
+
+/// A persona's status after a revision the chaperone allowed (`allowed`) or held, from its
+/// status before, and what happens to its cap place. The store applies it to the status it
+/// reads under the persona's row lock.
+#[must_use]
+pub fn revised(current: PersonaStatus, allowed: bool) -> (PersonaStatus, Slot) {
+    match (current, allowed) {
+        (PersonaStatus::Admitted, true) => (PersonaStatus::Admitted, Slot::Keep),
+        (PersonaStatus::Admitted, false) => (PersonaStatus::Held, Slot::Free),
+        (_, true) => (PersonaStatus::Pending, Slot::Take),
+        (_, false) => (PersonaStatus::Held, Slot::None),
+    }
+}
+
+/// A persona's new text and settings, screened (allowed or held: a denied revision never
+/// reaches the store).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    pub id: PersonaId,
+    pub owner: OwnerId,
+    /// The statuses the persona may be in for the revision to apply.
+    pub from: Vec<PersonaStatus>,
+    /// The new model, heart and markets. Its handle is not written: a persona keeps its own.
+    pub persona: NewPersona,
+    /// The chaperone allowed the text (else it held it).
+    pub allowed: bool,
+    /// The persona's reason when it is not admitted (the verdict's).
+    pub reason: String,
+    /// The chaperone's log line, targeting the persona; `None` when the text was not
+    /// screened again (unchanged).
+    pub log: Option<ChaperoneEntry>,
+    pub cap: u32,
+    pub at: OffsetDateTime,
+}
+
+impl Revision {
+    /// `persona` as the new content of persona `id`, after `verdict` (`screened`: the
+    /// chaperone saw it now, so its verdict is logged).
+    #[expect(clippy::too_many_arguments, reason = "one revision, every part named")]
+    pub(crate) fn new(
+        id: PersonaId,
+        owner: OwnerId,
+        from: Vec<PersonaStatus>,
+        persona: NewPersona,
+        verdict: &Verdict,
+        screened: bool,
+        cap: u32,
+        at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            owner,
+            from,
+            persona,
+            allowed: verdict.is_allow(),
+            reason: verdict.reason().to_owned(),
+            log: screened
+                .then(|| ChaperoneEntry::new(Surface::Heart, "persona", Some(id.0), verdict, at)),
+            cap,
+            at,
+        }
+    }
+}
+
+/// What a withdrawal did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retired {
+    /// The persona's status before (`retired` when it was withdrawn already).
+    pub was: PersonaStatus,
+    /// The couples it ended, each with the other side's persona.
+    pub ended: Vec<EndedCouple>,
+}
+
+/// Where the lifecycle reads and writes personas. Each method is one transaction.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PersonaLifecycleStore: Send + Sync {
+    /// The persona with this id.
+    async fn persona(&self, id: PersonaId) -> Result<Option<PersonaRecord>, StoreError>;
+
+    /// The persona whose handle equals `handle` regardless of case (as the handle's unique
+    /// index compares them).
+    async fn persona_by_handle(&self, handle: String) -> Result<Option<PersonaRecord>, StoreError>;
+
+    /// Applies `rev` if the persona is still `rev.owner`'s and in one of `rev.from` (read
+    /// under its row lock): its new text and settings, the status and cap place of
+    /// [`revised`], and the log line. The `capacity` row is locked after the persona's, and
+    /// a place is taken only while `admitted < rev.cap`. Returns the status stored, `None`
+    /// when nothing was revised.
+    async fn revise(&self, rev: Revision) -> Result<Option<PersonaStatus>, StoreError>;
+
+    /// Retires `owner`'s persona `id`: ends its `courting` and `committed` couples (ended
+    /// by `owner`), sets it `retired`, and frees its cap place if it held one, all at once.
+    /// A retired persona is left as it is. `None` when `owner` has no persona `id`.
+    async fn retire(
+        &self,
+        id: PersonaId,
+        owner: OwnerId,
+        at: OffsetDateTime,
+    ) -> Result<Option<Retired>, StoreError>;
+}
+
+/// What an edit changes; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonaEdit {
+    /// When given, must be the token's owner.
+    pub owner_id: Option<OwnerId>,
+    /// Replaces the heart (an object or a text).
+    pub heart: Option<Value>,
+    /// Replaces `heart.prefs` only (a text heart becomes `{"about": text, "prefs": …}`).
+    pub prefs: Option<Value>,
+    pub model: Option<String>,
+    pub home_market: Option<String>,
+    pub active_market: Option<String>,
+}
+
+/// Why an edit or a withdrawal failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PersonaError {
+    #[error("no such persona")]
+    NoSuchPersona,
+    #[error("not your persona")]
+    NotYourPersona,
+    #[error("persona retired")]
+    Retired,
+    /// Refused or waiting, exactly as at the door (chaperone or cap).
+    #[error(transparent)]
+    Admit(AdmitError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The persona lifecycle use cases.
+pub struct PersonaLifecycle {
+    owners: Arc<dyn OwnerStore>,
+    store: Arc<dyn PersonaLifecycleStore>,
+    chaperone: Arc<Chaperone>,
+    settings: Arc<SettingsService>,
+    notifier: Arc<Notifier>,
+    clock: Arc<dyn Clock>,
+}
+
+/// The ports the lifecycle is built from.
+pub struct PersonaLifecyclePorts {
+    pub owners: Arc<dyn OwnerStore>,
+    pub store: Arc<dyn PersonaLifecycleStore>,
+    pub chaperone: Arc<Chaperone>,
+    pub settings: Arc<SettingsService>,
+    pub notifier: Arc<Notifier>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// `heart` with `prefs` as its `heart.prefs`.
+fn with_prefs(heart: Value, prefs: Value) -> Value {
+    match heart {
+        Value::Object(mut m) => {
+            m.insert("prefs".to_owned(), prefs);
+            Value::Object(m)
+        }
+        Value::String(about) => serde_json::json!({"about": about, "prefs": prefs}),
+        _ => serde_json::json!({"prefs": prefs}),
+    }
+}
+
+impl PersonaLifecycle {
+    pub fn new(p: PersonaLifecyclePorts) -> Self {
+        Self {
+            owners: p.owners,
+            store: p.store,
+            chaperone: p.chaperone,
+            settings: p.settings,
+            notifier: p.notifier,
+            clock: p.clock,
+        }
+    }
+
+    /// The caller's persona `id`, or why not.
+    async fn own_persona(
+        &self,
+        id: PersonaId,
+        bearer: Option<&str>,
+    ) -> Result<(OwnerId, PersonaRecord), PersonaError> {
+        let owner = auth::token_owner(&*self.owners, bearer).await?;
+        let rec = self
+            .store
+            .persona(id)
+            .await?
+            .ok_or(PersonaError::NoSuchPersona)?;
+        if rec.owner != Some(owner) {
+            return Err(PersonaError::NotYourPersona);
+        }
+        Ok((owner, rec))
+    }
+
+    /// `PATCH /api/personas/:id`: edits the caller's persona (see the module's rules).
+    /// Answers like the door: the persona's id when it is admitted.
+    ///
+    /// # Errors
+    /// [`PersonaError`]; a refusal or a wait is [`PersonaError::Admit`].
+    #[tracing::instrument(skip_all, fields(persona.id = %id))]
+    pub async fn edit(
+        &self,
+        id: PersonaId,
+        edit: PersonaEdit,
+        bearer: Option<&str>,
+    ) -> Result<PersonaId, PersonaError> {
+        let (owner, rec) = self.own_persona(id, bearer).await?;
+        if let Some(named) = edit.owner_id {
+            auth::same_owner(owner, named)?;
+        }
+        if rec.status == PersonaStatus::Retired {
+            return Err(PersonaError::Retired);
+        }
+        let mut heart = edit
+            .heart
+            .map_or_else(|| rec.heart.clone(), sanitize::clean_json);
+        if let Some(prefs) = edit.prefs {
+            heart = with_prefs(heart, sanitize::clean_json(prefs));
+        }
+        let clean = |v: Option<String>, was: &str| {
+            v.map_or_else(|| was.to_owned(), |s| sanitize::clean(s.trim()))
+        };
+        let settings = self.settings.current();
+        let now = self.clock.now();
+        // The text an admitted or pending persona already passed with is not screened again.
+        let unchanged = heart == rec.heart
+            && matches!(rec.status, PersonaStatus::Admitted | PersonaStatus::Pending);
+        let verdict = if unchanged {
+            Verdict::Allow
+        } else {
+            let text = format!("{}\n{}", rec.handle, sanitize::json_text(&heart));
+            self.chaperone
+                .screen(Surface::Heart, &text, &settings.denylist)
+                .await
+        };
+        if let Verdict::Deny(reason) = &verdict {
+            // Nothing changes; the verdict is logged against the persona.
+            self.chaperone
+                .record(Surface::Heart, "persona", Some(id.0), &verdict, now)
+                .await;
+            return Err(PersonaError::Admit(AdmitError::Chaperoned {
+                reason: reason.clone(),
+                persona_id: id,
+            }));
+        }
+        let persona = NewPersona {
+            owner_id: Some(owner),
+            handle: rec.handle,
+            model: clean(edit.model, &rec.model),
+            heart_hash: crate::intake::heart_hash(&heart),
+            heart,
+            redteam: rec.redteam,
+            home_market: clean(edit.home_market, &rec.home_market),
+            active_market: clean(edit.active_market, &rec.active_market),
+        };
+        let live = vec![
+            PersonaStatus::Admitted,
+            PersonaStatus::Pending,
+            PersonaStatus::Held,
+            PersonaStatus::Denied,
+        ];
+        let rev = Revision::new(
+            id,
+            owner,
+            live,
+            persona,
+            &verdict,
+            !unchanged,
+            settings.cap,
+            now,
+        );
+        // Withdrawn (or handed to another owner) since it was read.
+        let stored = self.store.revise(rev).await?.ok_or(PersonaError::Retired)?;
+        admission::outcome(id, stored, &verdict).map_err(PersonaError::Admit)
+    }
+
+    /// `DELETE /api/personas/:id`: withdraws the caller's persona (see the module's rules),
+    /// then tells both sides of every couple it ended.
+    ///
+    /// # Errors
+    /// [`PersonaError`].
+    #[tracing::instrument(skip_all, fields(persona.id = %id))]
+    pub async fn withdraw(
+        &self,
+        id: PersonaId,
+        bearer: Option<&str>,
+    ) -> Result<Vec<CoupleId>, PersonaError> {
+        let (owner, _) = self.own_persona(id, bearer).await?;
+        let retired = self
+            .store
+            .retire(id, owner, self.clock.now())
+            .await?
+            .ok_or(PersonaError::NoSuchPersona)?;
+        for e in &retired.ended {
+            let event = Event {
+                kind: "couple.ended",
+                payload: serde_json::json!({ "coupleId": e.couple.0 }),
+            };
+            // The withdrawal stands even if a notification cannot be queued; it is logged.
+            if let Err(err) = self
+                .notifier
+                .notify(
+                    &[id, e.partner],
+                    event,
+                    Some((e.couple, format!("Couple {} has ended.", e.couple.0))),
+                )
+                .await
+            {
+                tracing::error!(error = %err, couple.id = %e.couple, "could not queue an end notification");
+            }
+        }
+        Ok(retired.ended.iter().map(|e| e.couple).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{
+        GuardVerdict, MockCallbackClient, MockChaperoneLog, MockClock, MockGuard, MockOutbox,
+        MockOwnerStore, MockSettingsStore,
+    };
+    use serde_json::json;
+    use time::macros::datetime;
+
+    fn token() -> String {
+        auth::token_from_bytes(&[3u8; 32])
+    }
+
+    /// Owner 1 holds [`token`].
+    fn owners() -> MockOwnerStore {
+        let hash = auth::token_hash(&token());
+        let mut o = MockOwnerStore::new();
+        o.expect_owner_by_token()
+            .returning(move |h| Ok((h == hash).then_some(OwnerId(1))));
+        o
+    }
+
+    fn record(status: PersonaStatus) -> PersonaRecord {
+        PersonaRecord {
+            id: PersonaId(5),
+            owner: Some(OwnerId(1)),
+            handle: "wren".into(),
+            model: "m".into(),
+            heart: json!({"about": "call me on 415 555 0100"}),
+            redteam: false,
+            home_market: "nyc".into(),
+            active_market: "nyc".into(),
+            status,
+        }
+    }
+
+    fn safe_guard() -> MockGuard {
+        let mut g = MockGuard::new();
+        g.expect_classify().returning(|_| Ok(GuardVerdict::Safe));
+        g
+    }
+
+    async fn lifecycle(
+        store: MockPersonaLifecycleStore,
+        guard: MockGuard,
+        outbox: MockOutbox,
+    ) -> PersonaLifecycle {
+        let mut log = MockChaperoneLog::new();
+        log.expect_record().returning(|_| Ok(()));
+        let mut settings = MockSettingsStore::new();
+        settings
+            .expect_all()
+            .returning(|| Ok(vec![("cap".into(), "10".into())]));
+        let settings = SettingsService::load(Arc::new(settings), &[])
+            .await
+            .expect("settings");
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .returning(|| datetime!(2026-12-02 12:00 UTC));
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        PersonaLifecycle::new(PersonaLifecyclePorts {
+            owners: Arc::new(owners()),
+            store: Arc::new(store),
+            chaperone: Arc::new(Chaperone::new(Arc::new(guard), Arc::new(log))),
+            settings: Arc::new(settings),
+            notifier: Arc::new(Notifier::new(
+                Arc::new(outbox),
+                Arc::new(MockCallbackClient::new()),
+                clock.clone(),
+            )),
+            clock,
+        })
+    }
+
+    fn reading(status: PersonaStatus) -> MockPersonaLifecycleStore {
+        let mut s = MockPersonaLifecycleStore::new();
+        s.expect_persona()
+            .returning(move |_| Ok(Some(record(status))));
+        s
+    }
+
+    #[test]
+    fn an_allowed_edit_keeps_an_admitted_place_and_a_hold_gives_it_back() {
+        use PersonaStatus::*;
+        assert_eq!(revised(Admitted, true), (Admitted, Slot::Keep));
+        assert_eq!(revised(Admitted, false), (Held, Slot::Free));
+        for s in [Pending, Held, Denied] {
+            assert_eq!(revised(s, true), (Pending, Slot::Take));
+            assert_eq!(revised(s, false), (Held, Slot::None));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_denied_persona_fixed_by_an_edit_is_revised_and_admitted() {
+        let mut store = reading(PersonaStatus::Denied);
+        store
+            .expect_revise()
+            .withf(|r| {
+                r.allowed
+                    && r.persona.heart == json!({"about": "sourdough and old science fiction"})
+                    && r.persona.model == "m"
+                    && r.persona.home_market == "nyc"
+                    && r.log.as_ref().is_some_and(|l| l.target_id == Some(5))
+                    && r.from.contains(&PersonaStatus::Denied)
+                    && !r.from.contains(&PersonaStatus::Retired)
+            })
+            .times(1)
+            .returning(|_| Ok(Some(PersonaStatus::Admitted)));
+        let l = lifecycle(store, safe_guard(), MockOutbox::new()).await;
+        let edit = PersonaEdit {
+            heart: Some(json!({"about": "sourdough and old science fiction"})),
+            ..PersonaEdit::default()
+        };
+        assert_eq!(
+            l.edit(PersonaId(5), edit, Some(&token()))
+                .await
+                .expect("ok"),
+            PersonaId(5)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_denied_edit_changes_nothing() {
+        let mut store = reading(PersonaStatus::Admitted);
+        store.expect_revise().never();
+        let mut guard = MockGuard::new();
+        guard.expect_classify().never();
+        let l = lifecycle(store, guard, MockOutbox::new()).await;
+        let edit = PersonaEdit {
+            heart: Some(json!({"about": "write me at wren@example.com"})),
+            ..PersonaEdit::default()
+        };
+        match l.edit(PersonaId(5), edit, Some(&token())).await {
+            Err(PersonaError::Admit(AdmitError::Chaperoned { reason, persona_id })) => {
+                assert_eq!((reason.as_str(), persona_id), ("pii: email", PersonaId(5)));
+            }
+            other => panic!("expected a deny, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn prefs_alone_replace_the_hearts_prefs() {
+        let mut store = MockPersonaLifecycleStore::new();
+        store.expect_persona().returning(|_| {
+            Ok(Some(PersonaRecord {
+                heart: json!("plain prose"),
+                ..record(PersonaStatus::Pending)
+            }))
+        });
+        store
+            .expect_revise()
+            .withf(|r| {
+                r.persona.heart
+                    == json!({"about": "plain prose", "prefs": {"seek": {"genders": ["man"]}}})
+            })
+            .returning(|_| Ok(Some(PersonaStatus::Pending)));
+        let l = lifecycle(store, safe_guard(), MockOutbox::new()).await;
+        let edit = PersonaEdit {
+            prefs: Some(json!({"seek": {"genders": ["man"]}})),
+            ..PersonaEdit::default()
+        };
+        assert!(matches!(
+            l.edit(PersonaId(5), edit, Some(&token())).await,
+            Err(PersonaError::Admit(AdmitError::CapReached(PersonaId(5))))
+        ));
+    }
+
+    #[tokio::test]
+    async fn only_the_owner_edits_and_a_retired_persona_is_not_edited() {
+        let mut store = MockPersonaLifecycleStore::new();
+        store.expect_persona().returning(|id| {
+            Ok(match id.0 {
+                5 => Some(record(PersonaStatus::Admitted)),
+                6 => Some(PersonaRecord {
+                    owner: Some(OwnerId(2)),
+                    ..record(PersonaStatus::Admitted)
+                }),
+                7 => Some(record(PersonaStatus::Retired)),
+                _ => None,
+            })
+        });
+        store.expect_revise().never();
+        let l = lifecycle(store, MockGuard::new(), MockOutbox::new()).await;
+        let edit = || PersonaEdit {
+            model: Some("new".into()),
+            ..PersonaEdit::default()
+        };
+        let t = token();
+        assert!(matches!(
+            l.edit(PersonaId(5), edit(), None).await,
+            Err(PersonaError::Auth(AuthError::TokenRequired))
+        ));
+        assert!(matches!(
+            l.edit(PersonaId(6), edit(), Some(&t)).await,
+            Err(PersonaError::NotYourPersona)
+        ));
+        assert!(matches!(
+            l.edit(PersonaId(8), edit(), Some(&t)).await,
+            Err(PersonaError::NoSuchPersona)
+        ));
+        assert!(matches!(
+            l.edit(PersonaId(7), edit(), Some(&t)).await,
+            Err(PersonaError::Retired)
+        ));
+        let named = PersonaEdit {
+            owner_id: Some(OwnerId(2)),
+            ..edit()
+        };
+        assert!(matches!(
+            l.edit(PersonaId(5), named, Some(&t)).await,
+            Err(PersonaError::Auth(AuthError::NotYourOwner))
+        ));
+    }
+
+    #[tokio::test]
+    async fn withdrawing_tells_both_sides_of_each_ended_couple() {
+        let mut store = reading(PersonaStatus::Admitted);
+        store
+            .expect_retire()
+            .withf(|id, owner, _| (*id, *owner) == (PersonaId(5), OwnerId(1)))
+            .returning(|_, _, _| {
+                Ok(Some(Retired {
+                    was: PersonaStatus::Admitted,
+                    ended: vec![EndedCouple {
+                        couple: CoupleId(9),
+                        partner: PersonaId(8),
+                    }],
+                }))
+            });
+        let mut outbox = MockOutbox::new();
+        outbox
+            .expect_enqueue()
+            .withf(|personas, kind, payload, _| {
+                personas == &[PersonaId(5), PersonaId(8)]
+                    && kind == "couple.ended"
+                    && payload["coupleId"] == 9
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(2));
+        outbox
+            .expect_post_board()
+            .times(1)
+            .returning(|_, _, _, _, _| Ok(()));
+        let l = lifecycle(store, MockGuard::new(), outbox).await;
+        assert_eq!(
+            l.withdraw(PersonaId(5), Some(&token())).await.expect("ok"),
+            [CoupleId(9)]
+        );
+    }
+}

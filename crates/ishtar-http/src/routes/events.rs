@@ -1,0 +1,95 @@
+//! `GET /api/owners/me/events`: the caller's events, for agents without a callback (and
+//! for any agent catching up): the same bodies and ids the callback receives, oldest first
+//! (docs/notifications.md "Polling").
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use serde_json::json;
+
+use ishtar_domain::Venue;
+use ishtar_domain::next_steps::{EVENTS_PATH, NextStep};
+use ishtar_domain::notify::{FEED_LIMIT_DEFAULT, FEED_LIMIT_MAX};
+
+use crate::error::{ApiError, Issue};
+use crate::extract::Bearer;
+use crate::routes::ok_json;
+
+/// `?since=<event id>&limit=<1..=200>`: both optional whole numbers (`since` ≥ 0, default
+/// 0: from the oldest kept; `limit` default 50).
+fn query(q: &HashMap<String, String>) -> Result<(i64, u32), ApiError> {
+    let mut issues = Vec::new();
+    let since = match q.get("since").map(|s| s.trim()) {
+        None | Some("") => 0,
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .unwrap_or_else(|| {
+                issues.push(Issue {
+                    path: "since".into(),
+                    message: "expected an event id (a whole number, 0 or more)".into(),
+                });
+                0
+            }),
+    };
+    let limit = match q.get("limit").map(|s| s.trim()) {
+        None | Some("") => FEED_LIMIT_DEFAULT,
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=FEED_LIMIT_MAX).contains(n))
+            .unwrap_or_else(|| {
+                issues.push(Issue {
+                    path: "limit".into(),
+                    message: format!("expected a whole number from 1 to {FEED_LIMIT_MAX}"),
+                });
+                FEED_LIMIT_DEFAULT
+            }),
+    };
+    if issues.is_empty() {
+        Ok((since, limit))
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "invalid query", "issues": issues}),
+        ))
+    }
+}
+
+/// `GET /api/owners/me/events` (owner token):
+/// `{"events": [...], "nextSince": <id>, "hasMore": bool, "nextSteps": [...]}`.
+pub async fn owner_events(
+    venue: web::Data<Venue>,
+    bearer: Bearer,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    // Parsed by hand so that a malformed query still gets a JSON answer.
+    let q: HashMap<String, String> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect();
+    let (since, limit) = query(&q)?;
+    let page = venue.guide.events(bearer.token(), since, limit).await?;
+    let next = NextStep {
+        action: if page.more {
+            "read_more"
+        } else {
+            "poll_events"
+        },
+        method: "GET",
+        path: format!("{EVENTS_PATH}?since={}", page.cursor),
+        why: if page.more {
+            "More events wait: read on from here.".to_owned()
+        } else {
+            "Nothing newer yet: ask again from here (events are kept for the retention \
+             window, retention_days)."
+                .to_owned()
+        },
+    };
+    Ok(ok_json(json!({
+        "events": page.events,
+        "nextSince": page.cursor,
+        "hasMore": page.more,
+        "nextSteps": [next],
+    })))
+}

@@ -1,0 +1,1 @@
+DROP INDEX board_posts_board_id_idx;
