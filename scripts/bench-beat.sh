@@ -13,6 +13,8 @@
 #   scripts/bench-beat.sh                 # N=100000
 #   N=20000 scripts/bench-beat.sh
 #   SKIP_BUILD=1 scripts/bench-beat.sh    # use the release binaries already built
+#   HEALTH_CONNS=0 scripts/bench-beat.sh  # run B without the closed-loop /health load
+#   SKIP_A=1 scripts/bench-beat.sh        # run B only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,15 +54,17 @@ pgbench -q -i -s 10 "$PGURL/ishtar_bench_pgbench" >/dev/null 2>&1
 pgbench -n -c 2 -j 2 -T 10 "$PGURL/ishtar_bench_pgbench" 2>/dev/null | grep -E '^tps'
 psql "$PGURL/postgres" -qc "DROP DATABASE ishtar_bench_pgbench WITH (FORCE)"
 
-echo "== run A: CLI, N=$N"
-fresh
-seed "$N" 1 "seed-"
-echo "-- first beat (every profile embedded)"
-beat
-NEW=$(( N / 100 ))
-seed "$NEW" 2 "new-"
-echo "-- beat after $NEW new personas (1 %)"
-beat
+if [ -z "${SKIP_A:-}" ]; then
+  echo "== run A: CLI, N=$N"
+  fresh
+  seed "$N" 1 "seed-"
+  echo "-- first beat (every profile embedded)"
+  beat
+  NEW=$(( N / 100 ))
+  seed "$NEW" 2 "new-"
+  echo "-- beat after $NEW new personas (1 %)"
+  beat
+fi
 
 echo "== run B: server, N=$N, /health and the intake path measured during the beat"
 fresh
@@ -73,16 +77,21 @@ trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
 DUR=${BEAT_WINDOW:-30}
 export LATDIR=$(mktemp -d)
-wrk -t1 -c2 -d"${DUR}s" --latency "http://127.0.0.1:$PORT/health" > "$LATDIR/health.txt" &
-HW=$!
+HEALTH_CONNS=${HEALTH_CONNS:-2}
+if [ "$HEALTH_CONNS" -gt 0 ]; then
+  wrk -t1 -c"$HEALTH_CONNS" -d"${DUR}s" --latency "http://127.0.0.1:$PORT/health" > "$LATDIR/health.txt" &
+  HW=$!
+else
+  echo "(not measured: HEALTH_CONNS=0)" > "$LATDIR/health.txt"; HW=
+fi
 RATE=$RATE THREADS=4 wrk -t4 -c4 -d"${DUR}s" -s scripts/bench/intake.lua "http://127.0.0.1:$PORT/" > "$LATDIR/intake.txt" &
 IW=$!
 sleep 1
 t0=$(date +%s.%N)
 curl -s -X POST -H "authorization: Bearer bench-operator-token-0123456789abcdef" "http://127.0.0.1:$PORT/admin/actions/beat"
 printf '\nbeat through the API: %.1f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
-wait $HW $IW || true
-echo "-- /health during the beat (wrk, 2 connections, ${DUR}s window)"
+wait $HW $IW 2>/dev/null || true
+echo "-- /health during the beat (wrk, closed loop, $HEALTH_CONNS connections, ${DUR}s window)"
 grep -A6 'Latency Distribution' "$LATDIR/health.txt" || cat "$LATDIR/health.txt"
 grep -E 'Requests/sec|Non-2xx' "$LATDIR/health.txt" || true
 echo "-- the intake path during the beat (open loop, $RATE requests/s)"
