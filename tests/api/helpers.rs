@@ -47,6 +47,8 @@ pub struct Setup {
     pub rate_limits: Option<&'static str>,
     /// `ISHTAR_TRUSTED_PROXIES`.
     pub trusted_proxies: Option<&'static str>,
+    /// `ISHTAR_FORWARDED_HEADER` (default: the binary's, `x-forwarded-for`).
+    pub forwarded_header: Option<&'static str>,
     /// `ISHTAR_AI_BASE_URL` (a fake OpenAI-compatible gateway) and the embedding
     /// dimension it answers with.
     pub ai_base_url: Option<String>,
@@ -111,6 +113,11 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
             .unwrap_or("")
             .parse()
             .expect("ISHTAR_TRUSTED_PROXIES"),
+        forwarded_header: setup
+            .forwarded_header
+            .unwrap_or("x-forwarded-for")
+            .parse()
+            .expect("ISHTAR_FORWARDED_HEADER"),
         ai_base_url: setup.ai_base_url,
         embed_dimensions: setup.embed_dimensions,
         embed_batch: setup.embed_batch.unwrap_or(256),

@@ -24,5 +24,6 @@ mod payments;
 mod personas;
 mod ratelimit;
 mod report;
+mod review;
 mod safety;
 mod verify;

@@ -116,9 +116,142 @@ async fn another_client_behind_a_trusted_proxy_has_its_own_bucket() {
     );
     // The proxy itself (no forwarded hop) is a client of its own.
     assert_eq!(status(heart_file_from(&app, None)).await, 200);
-    // `Forwarded` is read too (and wins over X-Forwarded-For).
+    // Only X-Forwarded-For is read (the default): a `Forwarded` naming the spent address
+    // does not move another client into its bucket.
     let r = heart_file_from(&app, Some("203.0.113.9")).header("forwarded", "for=203.0.113.1");
-    assert_eq!(status(r).await, 429);
+    assert_eq!(status(r).await, 200);
+}
+
+#[tokio::test]
+async fn a_client_cannot_name_its_own_address_in_the_header_the_proxy_does_not_write() {
+    // nginx's default: appends the peer to X-Forwarded-For, passes the client's `Forwarded`.
+    let app = limited_app("intake=2/60s", Some("127.0.0.1")).await;
+    for (i, expected) in [200, 200, 429, 429, 429].into_iter().enumerate() {
+        let r = heart_file_from(&app, Some("9.9.9.9"))
+            .header("forwarded", format!("for=198.51.100.{}", i + 1));
+        assert_eq!(status(r).await, expected, "request {i}: limited as 9.9.9.9");
+    }
+
+    // `ISHTAR_FORWARDED_HEADER=forwarded`: the other way round.
+    let app = spawn_app_with(Setup {
+        rate_limits: Some("intake=2/60s"),
+        trusted_proxies: Some("127.0.0.1"),
+        forwarded_header: Some("forwarded"),
+        ..Default::default()
+    })
+    .await;
+    for (i, expected) in [200, 200, 429, 429].into_iter().enumerate() {
+        let from = format!("198.51.100.{}", i + 1);
+        let r = heart_file_from(&app, Some(&from)).header("forwarded", "for=9.9.9.9");
+        assert_eq!(status(r).await, expected, "request {i}: limited as 9.9.9.9");
+    }
+    let r = heart_file_from(&app, Some("9.9.9.9")).header("forwarded", "for=\"9.9.9.8:443\"");
+    assert_eq!(status(r).await, 200, "another client by `Forwarded`");
+}
+
+#[tokio::test]
+async fn percent_encoded_paths_are_limited_like_the_path_they_route_to() {
+    let app = limited_app(
+        "intake=2/60s,personas=2/60s,turns=2/60s,reports=2/60s,verify=2/60s",
+        Some("127.0.0.1"),
+    )
+    .await;
+    let send = |method: &str, path: &str, from: &str| {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        app.client
+            .request(method, app.url(path))
+            .header("x-forwarded-for", from)
+            .json(&heart_file())
+    };
+    let cases = [
+        ("POST", "/api/intake/heart-file", "/api/intake/heart%2Dfile"),
+        ("POST", "/api/intake/agent", "/api/intake/%61gent"),
+        (
+            "POST",
+            "/api/intake/agent/verify",
+            "/api/intake/agent/v%65rify",
+        ),
+        ("POST", "/api/personas", "/api/person%61s"),
+        ("PATCH", "/api/personas/1", "/api/person%61s/1"),
+        ("POST", "/api/report", "/api/%72eport"),
+        ("POST", "/api/boards/seeking", "/api/boards/%73eeking"),
+        ("POST", "/api/boards/debriefs", "/api/boards/%64ebriefs"),
+        ("POST", "/api/couples/1/turns", "/api/couples/1/turn%73"),
+    ];
+    for (i, (method, canonical, encoded)) in cases.into_iter().enumerate() {
+        // The encoded variant alone runs out, and then the canonical path is refused too…
+        let a = format!("203.0.113.{}", i + 1);
+        for _ in 0..2 {
+            assert_ne!(
+                status(send(method, encoded, &a)).await,
+                429,
+                "{method} {encoded}"
+            );
+        }
+        assert_eq!(
+            status(send(method, encoded, &a)).await,
+            429,
+            "{method} {encoded}"
+        );
+        assert_eq!(
+            status(send(method, canonical, &a)).await,
+            429,
+            "{method} {canonical}"
+        );
+        // …and after the canonical path, the encoded one is refused.
+        let b = format!("198.51.100.{}", i + 1);
+        for _ in 0..2 {
+            assert_ne!(
+                status(send(method, canonical, &b)).await,
+                429,
+                "{method} {canonical}"
+            );
+        }
+        assert_eq!(
+            status(send(method, encoded, &b)).await,
+            429,
+            "{method} {encoded}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_encoded_admin_path_counts_failures_and_stays_refused_once_spent() {
+    let app = limited_app("admin-auth=2/60s", Some("127.0.0.1")).await;
+    let admin = |path: &str, token: &str, from: &str| {
+        app.client
+            .get(app.url(path))
+            .bearer_auth(token)
+            .header("x-forwarded-for", from)
+    };
+    for (i, expected) in [401, 401, 429, 429].into_iter().enumerate() {
+        let r = admin("/%61dmin.json", "wrong", "192.0.2.1");
+        assert_eq!(status(r).await, expected, "wrong token {i}");
+    }
+    // Spent: not even the right secret is checked, on either spelling of any admin path.
+    for path in ["/%61dmin.json", "/admin.json", "/%61dmin", "/admin%2Ejson"] {
+        assert_eq!(
+            status(admin(path, OPERATOR, "192.0.2.1")).await,
+            429,
+            "{path}"
+        );
+    }
+    // Spent on the canonical path: the encoded one is refused too.
+    for expected in [401, 401, 429] {
+        assert_eq!(
+            status(admin("/admin.json", "wrong", "192.0.2.2")).await,
+            expected
+        );
+    }
+    for path in ["/%61dmin.json", "/%61%64%6D%69%6E.json", "/%61dmin"] {
+        let r = admin(path, OPERATOR, "192.0.2.2");
+        assert_eq!(status(r).await, 429, "{path}");
+    }
+    // Another address still gets in by the encoded path (it does route to the console).
+    assert_eq!(
+        status(admin("/%61dmin.json", OPERATOR, "192.0.2.3")).await,
+        200
+    );
 }
 
 #[tokio::test]

@@ -58,6 +58,15 @@ pub struct Config {
     #[arg(long, env = "ISHTAR_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: ishtar_http::ratelimit::TrustedProxies,
 
+    /// The one header a trusted proxy names the client in: `x-forwarded-for` or `forwarded`
+    /// (the other is ignored: a proxy passes a client's copy of it through).
+    #[arg(
+        long,
+        env = "ISHTAR_FORWARDED_HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    pub forwarded_header: ishtar_http::ratelimit::ForwardedHeader,
+
     /// Allow http and loopback/private callback URLs (local development and tests only).
     #[arg(long, env = "ISHTAR_ALLOW_PRIVATE_CALLBACKS", default_value = "false",
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
@@ -194,6 +203,7 @@ impl Default for Config {
             geo_denied: String::new(),
             rate_limits: ishtar_http::ratelimit::RateLimitConfig::default(),
             trusted_proxies: ishtar_http::ratelimit::TrustedProxies::default(),
+            forwarded_header: ishtar_http::ratelimit::ForwardedHeader::default(),
             allow_private_callbacks: false,
             callback_timeout_ms: 5000,
             delivery_concurrency: 16,

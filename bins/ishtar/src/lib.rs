@@ -319,6 +319,7 @@ impl Application {
             rate_limits: ishtar_http::ratelimit::RateLimits::new(
                 &config.rate_limits,
                 config.trusted_proxies.clone(),
+                config.forwarded_header,
             ),
             body_timeout: Duration::from_millis(config.body_timeout_ms),
         };

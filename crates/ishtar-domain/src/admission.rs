@@ -163,7 +163,7 @@ impl Admission {
 
         // 2. Chaperone: the handle is published, so it is screened with the heart.
         let heart = sanitize::clean_json(cmd.heart);
-        let text = format!("{handle}\n{}", sanitize::json_text(&heart));
+        let text = format!("{handle}\n{}", sanitize::screen_text(&heart));
         let settings = self.settings.current();
         let verdict = self
             .chaperone

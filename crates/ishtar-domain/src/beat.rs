@@ -382,7 +382,7 @@ impl Matchmaker {
     async fn recheck_held(&self, denylist: &Denylist) -> Result<(), StoreError> {
         let mut denied = Vec::new();
         for held in self.p.store.held_personas(RECHECK_PER_BEAT).await? {
-            let text = format!("{}\n{}", held.handle, sanitize::json_text(&held.heart));
+            let text = format!("{}\n{}", held.handle, sanitize::screen_text(&held.heart));
             let verdict = self
                 .p
                 .chaperone
@@ -391,16 +391,37 @@ impl Matchmaker {
             let now = self.p.clock.now();
             match &verdict {
                 Verdict::Allow => {
-                    self.p
+                    let moved = self
+                        .p
                         .store
-                        .resolve_held(held.id, PersonaStatus::Pending, "allowed".into(), now)
+                        .resolve_held(
+                            held.id,
+                            held.heart_hash.clone(),
+                            PersonaStatus::Pending,
+                            "allowed".into(),
+                            now,
+                        )
                         .await?;
+                    if !moved {
+                        continue;
+                    }
                 }
                 Verdict::Deny(reason) => {
-                    self.p
+                    let moved = self
+                        .p
                         .store
-                        .resolve_held(held.id, PersonaStatus::Denied, reason.clone(), now)
+                        .resolve_held(
+                            held.id,
+                            held.heart_hash.clone(),
+                            PersonaStatus::Denied,
+                            reason.clone(),
+                            now,
+                        )
                         .await?;
+                    if !moved {
+                        // Edited while it was screened: the new heart is screened next beat.
+                        continue;
+                    }
                     denied.push(NewEvent::new(
                         Recipient::Persona(held.id),
                         kinds::PERSONA_DENIED,
@@ -432,7 +453,7 @@ impl Matchmaker {
             let verdict = self
                 .p
                 .chaperone
-                .screen(Surface::Heart, &profile::prose(&doc.heart), denylist)
+                .screen(Surface::Heart, &profile::screened(&doc.heart), denylist)
                 .await;
             if matches!(verdict, Verdict::Hold(_)) {
                 continue;

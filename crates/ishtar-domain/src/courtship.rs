@@ -381,7 +381,10 @@ impl Courtship {
             consented: consented(m),
         };
         let (you, them) = (side(me), side(partner));
-        let (doc_version, doc) = match facts.partner_doc {
+        // The partner's profile is shown while the couple is in play; once it has ended,
+        // an ex-partner no longer follows their doc (their own turns stay readable).
+        let in_play = view.state != CoupleState::Ended;
+        let (doc_version, doc) = match facts.partner_doc.filter(|_| in_play) {
             Some(d) => (Some(d.version), public_heart(d.heart)),
             None => (None, None),
         };
@@ -394,7 +397,7 @@ impl Courtship {
             profile: PartnerProfile {
                 doc_version,
                 doc,
-                heart: facts.partner_heart.and_then(public_heart),
+                heart: facts.partner_heart.filter(|_| in_play).and_then(public_heart),
             },
             you,
             partner: them,

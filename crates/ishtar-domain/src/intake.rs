@@ -281,7 +281,7 @@ impl Intake {
             .chaperone
             .screen(
                 Surface::Heart,
-                &crate::profile::prose(&cmd.heart_file.heart),
+                &crate::profile::screened(&cmd.heart_file.heart),
                 &denylist,
             )
             .await;

@@ -301,7 +301,7 @@ impl PersonaLifecycle {
         let verdict = if unchanged {
             Verdict::Allow
         } else {
-            let text = format!("{}\n{}", rec.handle, sanitize::json_text(&heart));
+            let text = format!("{}\n{}", rec.handle, sanitize::screen_text(&heart));
             self.chaperone
                 .screen(Surface::Heart, &text, &settings.denylist)
                 .await

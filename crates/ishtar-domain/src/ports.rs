@@ -647,6 +647,8 @@ pub struct HeldPersona {
     pub id: PersonaId,
     pub handle: String,
     pub heart: serde_json::Value,
+    /// The hash of the heart being screened: the verdict applies to this text only.
+    pub heart_hash: String,
 }
 
 /// A dating-doc version whose chaperone verdict was a hold, to screen again.
@@ -747,14 +749,17 @@ pub trait MatchStore: Send + Sync {
     /// in this instance or another, holds it.
     async fn try_lock_beat(&self) -> Result<Option<Box<dyn BeatLease>>, StoreError>;
     async fn held_personas(&self, limit: u32) -> Result<Vec<HeldPersona>, StoreError>;
-    /// Moves a held persona to `pending` (allowed on a re-check) or `denied`.
+    /// Moves a held persona to `pending` (allowed on a re-check) or `denied`, only while it
+    /// is still held with the heart that was screened (`screened_hash`): an edit made while
+    /// the guard was asked is screened on its own. Returns whether it moved.
     async fn resolve_held(
         &self,
         id: PersonaId,
+        screened_hash: String,
         status: PersonaStatus,
         reason: String,
         at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
     /// Dating-doc versions whose verdict is a hold, oldest first.
     async fn held_docs(&self, limit: u32) -> Result<Vec<HeldDoc>, StoreError>;
     /// Records a held doc version's new verdict (`allowed` or `denied`) with its log line.

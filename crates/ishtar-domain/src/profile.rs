@@ -29,6 +29,14 @@ pub fn prose(heart: &serde_json::Value) -> String {
     }
 }
 
+/// What the chaperone screens of a dating doc: every key and value of its heart,
+/// `prefs` included ([`sanitize::screen_text`]), so nothing shown to anyone — a key of the
+/// public profile, say — escapes it.
+#[must_use]
+pub fn screened(heart: &serde_json::Value) -> String {
+    sanitize::screen_text(heart)
+}
+
 /// The text embedded for a persona: the doc's prose, then the persona's.
 #[must_use]
 pub fn text(doc: Option<&serde_json::Value>, heart: &serde_json::Value) -> String {

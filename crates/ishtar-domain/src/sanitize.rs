@@ -67,8 +67,43 @@ pub fn clean_json(v: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Every object key and every string or number of a JSON document, one a line, in key
+/// order: what the chaperone screens. Keys are text the client wrote and others can read
+/// (a public profile shows them), so they are screened like values.
+pub fn screen_text(v: &serde_json::Value) -> String {
+    fn walk(v: &serde_json::Value, out: &mut String) {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => {
+                if !s.trim().is_empty() {
+                    out.push_str(s);
+                    out.push('\n');
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Object(map) => {
+                for (k, val) in map {
+                    if !k.trim().is_empty() {
+                        out.push_str(k);
+                        out.push('\n');
+                    }
+                    walk(val, out);
+                }
+            }
+            Value::Number(n) => {
+                out.push_str(&n.to_string());
+                out.push('\n');
+            }
+            Value::Bool(_) | Value::Null => {}
+        }
+    }
+    let mut out = String::new();
+    walk(v, &mut out);
+    out
+}
+
 /// Every string value of a JSON document, joined by newlines, in key order: the text the
-/// chaperone screens and the embedder reads.
+/// embedder reads (the chaperone screens [`screen_text`], keys included).
 pub fn json_text(v: &serde_json::Value) -> String {
     fn walk(v: &serde_json::Value, out: &mut String) {
         use serde_json::Value;

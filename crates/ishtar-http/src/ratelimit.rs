@@ -15,9 +15,14 @@
 //! round-trips one endpoint can cause) and `admin-auth` (failed operator authentications
 //! per address; once spent, `/admin*` answers 429 without checking any credential).
 //!
+//! A request's group is decided on the path actix routes on (percent-decoded except `%`,
+//! `/` and `+`, as its router does), so `/%61dmin.json` is limited like `/admin.json`.
+//!
 //! The client address is the TCP peer's, unless the peer is one of `ISHTAR_TRUSTED_PROXIES`:
-//! then it is the right-most hop of `Forwarded` (or, without it, `X-Forwarded-For`) that is
-//! not itself a trusted proxy. IPv6 clients are keyed by their /64.
+//! then it is the right-most hop, not itself a trusted proxy, of the one header the operator
+//! chose in `ISHTAR_FORWARDED_HEADER` (`X-Forwarded-For` by default, or `Forwarded`); the
+//! other header is ignored, since a proxy that appends to one passes the client's copy of the
+//! other through unchanged. IPv6 clients are keyed by their /64.
 //!
 //! Memory stays bounded: every [`SWEEP_EVERY`], the request that notices drops every key
 //! whose bucket is full again (`retain_recent`), so a key lives at most one window after
@@ -319,18 +324,61 @@ fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
     }
 }
 
-/// The client's address: the TCP peer, or behind a trusted proxy the right-most forwarded
-/// hop that is not itself trusted.
+/// `ISHTAR_FORWARDED_HEADER`: the one header a trusted proxy names the client in. Only that
+/// header is read; a client's copy of the other one would pass through the proxy unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (nginx's `$proxy_add_x_forwarded_for`, most load balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded` (its `for=` parameters).
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    /// The header's name, lower-case.
+    pub fn name(self) -> &'static str {
+        match self {
+            ForwardedHeader::XForwardedFor => "x-forwarded-for",
+            ForwardedHeader::Forwarded => "forwarded",
+        }
+    }
+}
+
+impl FromStr for ForwardedHeader {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(ForwardedHeader::XForwardedFor),
+            "forwarded" => Ok(ForwardedHeader::Forwarded),
+            _ => Err(format!(
+                "`{}`: expected `x-forwarded-for` or `forwarded`",
+                s.trim()
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ForwardedHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The client's address: the TCP peer, or behind a trusted proxy the right-most hop of
+/// `header` that is not itself trusted.
 pub fn client_addr(
     peer: Option<IpAddr>,
     headers: &HeaderMap,
     trusted: &TrustedProxies,
+    header: ForwardedHeader,
 ) -> Option<IpAddr> {
     let peer = canonical(peer?);
     if trusted.is_empty() || !trusted.contains(peer) {
         return Some(peer);
     }
-    let hops = forwarded_hops(headers);
+    let hops = forwarded_hops(headers, header);
     for hop in hops.iter().rev() {
         match hop {
             Some(ip) if trusted.contains(*ip) => continue,
@@ -344,9 +392,9 @@ pub fn client_addr(
     Some(hops.first().copied().flatten().unwrap_or(peer))
 }
 
-/// The hops a proxy chain reported, left (client side) to right: `Forwarded`'s `for=` when
-/// that field is present, else `X-Forwarded-For`.
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+/// The hops a proxy chain reported in `header`, left (client side) to right (`for=` of each
+/// `Forwarded` element). The other header is never looked at.
+fn forwarded_hops(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
     let values = |name: HeaderName| -> Vec<String> {
         headers
             .get_all(name)
@@ -356,9 +404,8 @@ fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
             .filter(|s| !s.is_empty())
             .collect()
     };
-    let forwarded = values(header::FORWARDED);
-    if !forwarded.is_empty() {
-        return forwarded
+    match header {
+        ForwardedHeader::Forwarded => values(header::FORWARDED)
             .iter()
             .filter_map(|element| {
                 element.split(';').find_map(|pair| {
@@ -366,12 +413,12 @@ fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
                     k.trim().eq_ignore_ascii_case("for").then(|| parse_node(v))
                 })
             })
-            .collect();
+            .collect(),
+        ForwardedHeader::XForwardedFor => values(HeaderName::from_static("x-forwarded-for"))
+            .iter()
+            .map(|h| parse_node(h))
+            .collect(),
     }
-    values(HeaderName::from_static("x-forwarded-for"))
-        .iter()
-        .map(|h| parse_node(h))
-        .collect()
 }
 
 /// `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1`, `[2001:db8::1]:4711`, quoted or not.
@@ -502,6 +549,7 @@ fn policy(group: Group, limit: Limit) -> String {
 struct Inner {
     buckets: [Option<Bucket>; 7],
     proxies: TrustedProxies,
+    forwarded: ForwardedHeader,
     /// Addresses whose operator-auth failures are spent, until when. Only such addresses
     /// are here, and each leaves at the next sweep after its time.
     admin_blocked: Mutex<HashMap<Key, Instant>>,
@@ -529,7 +577,11 @@ impl fmt::Debug for RateLimits {
 }
 
 impl RateLimits {
-    pub fn new(config: &RateLimitConfig, proxies: TrustedProxies) -> Self {
+    pub fn new(
+        config: &RateLimitConfig,
+        proxies: TrustedProxies,
+        forwarded: ForwardedHeader,
+    ) -> Self {
         if config.is_off() {
             return Self(None);
         }
@@ -542,6 +594,7 @@ impl RateLimits {
         Self(Some(Arc::new(Inner {
             buckets,
             proxies,
+            forwarded,
             admin_blocked: Mutex::new(HashMap::new()),
             next_sweep: Mutex::new(Instant::now() + SWEEP_EVERY),
             clock: DefaultClock::default(),
@@ -555,7 +608,11 @@ impl RateLimits {
 
     /// The defaults, with no trusted proxy.
     pub fn defaults() -> Self {
-        Self::new(&RateLimitConfig::default(), TrustedProxies::default())
+        Self::new(
+            &RateLimitConfig::default(),
+            TrustedProxies::default(),
+            ForwardedHeader::default(),
+        )
     }
 
     /// Takes one request from the endpoint's `verify-endpoint` bucket.
@@ -652,7 +709,17 @@ impl Inner {
     }
 }
 
-/// Which group a request belongs to, if any.
+/// The path actix's router matches: percent-decoded except `%`, `/` and `+` (actix-router's
+/// `Url`), so `/%61dmin.json` is `/admin.json` here as it is to the router. The raw
+/// `req.path()` must never decide a group: an encoded variant would reach the same handler
+/// without being limited.
+fn routed_path(req: &ServiceRequest) -> &str {
+    req.match_info().as_str()
+}
+
+/// Which group a request belongs to, if any, by the path the router sees ([`routed_path`]).
+/// Routing is case-sensitive and strict about trailing slashes (no `NormalizePath`), so the
+/// exact paths here are the only ones that reach these handlers.
 fn route_group(method: &Method, path: &str) -> Option<Group> {
     if path == "/admin" || path == "/admin.json" || path.starts_with("/admin/") {
         return Some(Group::AdminAuth);
@@ -694,7 +761,7 @@ pub async fn limit(
     let inner = req
         .app_data::<web::Data<RateLimits>>()
         .and_then(|l| l.0.clone());
-    let (Some(inner), Some(group)) = (inner, route_group(req.method(), req.path())) else {
+    let (Some(inner), Some(group)) = (inner, route_group(req.method(), routed_path(&req))) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     inner.sweep_if_due();
@@ -702,6 +769,7 @@ pub async fn limit(
         req.peer_addr().map(|a| a.ip()),
         req.headers(),
         &inner.proxies,
+        inner.forwarded,
     )
     .map(addr_key);
 
@@ -852,12 +920,14 @@ mod tests {
 
     #[test]
     fn the_client_is_the_right_most_untrusted_hop_behind_a_trusted_proxy() {
+        let xff_only = ForwardedHeader::XForwardedFor;
         let trusted: TrustedProxies = "127.0.0.1,10.0.0.0/8".parse().expect("ok");
         let peer = Some(ip("127.0.0.1"));
+        let addr = |h: &HeaderMap, which| client_addr(peer, h, &trusted, which);
         let xff = headers(&[("x-forwarded-for", "198.51.100.9, 203.0.113.5, 10.0.0.2")]);
         // The left-most entry is whatever the client wrote; the right-most untrusted is real.
-        assert_eq!(client_addr(peer, &xff, &trusted), Some(ip("203.0.113.5")));
-        // Forwarded wins over X-Forwarded-For; ports, quotes and brackets are understood.
+        assert_eq!(addr(&xff, xff_only), Some(ip("203.0.113.5")));
+        // Only the chosen header is read; ports, quotes and brackets are understood.
         let both = headers(&[
             ("x-forwarded-for", "198.51.100.1"),
             (
@@ -866,21 +936,54 @@ mod tests {
             ),
             ("forwarded", "for=10.0.0.3:80"),
         ]);
-        assert_eq!(client_addr(peer, &both, &trusted), Some(ip("2001:db8::7")));
+        assert_eq!(addr(&both, xff_only), Some(ip("198.51.100.1")));
+        assert_eq!(
+            addr(&both, ForwardedHeader::Forwarded),
+            Some(ip("2001:db8::7"))
+        );
+        // A client's own `Forwarded` passed through a proxy that appends to XFF (nginx's
+        // default) names nothing; nor does a client's XFF when `Forwarded` is the one.
+        let spoof = headers(&[
+            ("forwarded", "for=192.0.2.99"),
+            ("x-forwarded-for", "203.0.113.5"),
+        ]);
+        assert_eq!(addr(&spoof, xff_only), Some(ip("203.0.113.5")));
+        let spoof = headers(&[("x-forwarded-for", "192.0.2.99")]);
+        assert_eq!(addr(&spoof, ForwardedHeader::Forwarded), peer);
         // A peer that is not a trusted proxy: its headers mean nothing.
         assert_eq!(
-            client_addr(Some(ip("192.0.2.1")), &xff, &trusted),
+            client_addr(Some(ip("192.0.2.1")), &xff, &trusted, xff_only),
             Some(ip("192.0.2.1"))
         );
         // No trusted proxy configured: headers ignored.
-        assert_eq!(client_addr(peer, &xff, &TrustedProxies::default()), peer);
+        assert_eq!(
+            client_addr(peer, &xff, &TrustedProxies::default(), xff_only),
+            peer
+        );
         // `unknown` where the client should be: the proxy stands for it.
         let unknown = headers(&[("x-forwarded-for", "203.0.113.5, unknown")]);
-        assert_eq!(client_addr(peer, &unknown, &trusted), peer);
+        assert_eq!(addr(&unknown, xff_only), peer);
         // Only trusted hops: the left-most.
         let inside = headers(&[("x-forwarded-for", "10.0.0.9, 10.0.0.2")]);
-        assert_eq!(client_addr(peer, &inside, &trusted), Some(ip("10.0.0.9")));
-        assert_eq!(client_addr(peer, &HeaderMap::new(), &trusted), peer);
+        assert_eq!(addr(&inside, xff_only), Some(ip("10.0.0.9")));
+        assert_eq!(addr(&HeaderMap::new(), xff_only), peer);
+    }
+
+    #[test]
+    fn the_forwarded_header_setting() {
+        assert_eq!(ForwardedHeader::default(), ForwardedHeader::XForwardedFor);
+        for (s, h) in [
+            ("x-forwarded-for", ForwardedHeader::XForwardedFor),
+            (" X-Forwarded-For ", ForwardedHeader::XForwardedFor),
+            ("forwarded", ForwardedHeader::Forwarded),
+            ("Forwarded", ForwardedHeader::Forwarded),
+        ] {
+            assert_eq!(s.parse::<ForwardedHeader>(), Ok(h), "{s}");
+            assert_eq!(h.to_string().parse::<ForwardedHeader>(), Ok(h));
+        }
+        for bad in ["", "both", "x-real-ip", "xff"] {
+            assert!(bad.parse::<ForwardedHeader>().is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -930,9 +1033,63 @@ mod tests {
         assert_eq!(route_group(&Method::GET, "/administer"), None);
     }
 
+    /// The group of a request as the middleware sees it (the router's path).
+    fn group_of(method: Method, uri: &str) -> Option<Group> {
+        let req = actix_web::test::TestRequest::default()
+            .method(method.clone())
+            .uri(uri)
+            .to_srv_request();
+        route_group(&method, routed_path(&req))
+    }
+
+    #[test]
+    fn percent_encoded_paths_are_grouped_like_the_path_the_router_matches() {
+        let post = Method::POST;
+        for (method, uri, group) in [
+            (Method::GET, "/%61dmin.json", Some(Group::AdminAuth)),
+            (Method::GET, "/%61%64%6D%69%6E", Some(Group::AdminAuth)),
+            (
+                post.clone(),
+                "/%61dmin/actions/beat?x=1",
+                Some(Group::AdminAuth),
+            ),
+            (
+                post.clone(),
+                "/api/intake/heart%2Dfile",
+                Some(Group::Intake),
+            ),
+            (post.clone(), "/api/intake/%61gent", Some(Group::Intake)),
+            (
+                post.clone(),
+                "/api/intake/agent/v%65rify",
+                Some(Group::Verify),
+            ),
+            (post.clone(), "/api/person%61s", Some(Group::Personas)),
+            (Method::PATCH, "/api/person%61s/1", Some(Group::Personas)),
+            (post.clone(), "/api/boards/%73eeking", Some(Group::Turns)),
+            (post.clone(), "/api/boards/debrief%73", Some(Group::Turns)),
+            (post.clone(), "/api/couples/1/turn%73", Some(Group::Turns)),
+            (post.clone(), "/api/%72eport", Some(Group::Reports)),
+            // `%2F`, `%25`, `%2B` stay encoded for the router too: `/admin%2Fx` routes nowhere.
+            (Method::GET, "/admin%2Fx", None),
+            (post.clone(), "/api/couples/1%2Fturns", None),
+            (post.clone(), "/api/boards/%2573eeking", None),
+            // Case and trailing-slash variants route nowhere (and are not grouped).
+            (Method::GET, "/Admin.json", None),
+            (post.clone(), "/api/intake/heart-file/", None),
+            (post, "/api/intake/heart-file", Some(Group::Intake)),
+        ] {
+            assert_eq!(group_of(method.clone(), uri), group, "{method} {uri}");
+        }
+    }
+
     #[test]
     fn a_bucket_allows_its_quota_then_says_when() {
-        let limits = RateLimits::new(&cfg("verify-endpoint=3/60s"), TrustedProxies::default());
+        let limits = RateLimits::new(
+            &cfg("verify-endpoint=3/60s"),
+            TrustedProxies::default(),
+            ForwardedHeader::default(),
+        );
         let remaining: Vec<u32> = (0..3)
             .map(|_| {
                 limits

@@ -96,20 +96,26 @@ impl MatchStore for PgStore {
 
     async fn held_personas(&self, limit: u32) -> Result<Vec<HeldPersona>, StoreError> {
         let mut conn = self.conn().await?;
-        let rows: Vec<(i64, String, serde_json::Value)> = personas::table
+        let rows: Vec<(i64, String, serde_json::Value, String)> = personas::table
             .filter(personas::status.eq(PersonaStatus::Held.as_str()))
             .order(personas::id)
             .limit(i64::from(limit))
-            .select((personas::id, personas::handle, personas::heart))
+            .select((
+                personas::id,
+                personas::handle,
+                personas::heart,
+                personas::heart_hash,
+            ))
             .load(&mut conn)
             .await
             .map_err(db_err)?;
         Ok(rows
             .into_iter()
-            .map(|(id, handle, heart)| HeldPersona {
+            .map(|(id, handle, heart, heart_hash)| HeldPersona {
                 id: PersonaId(id),
                 handle,
                 heart,
+                heart_hash,
             })
             .collect())
     }
@@ -117,15 +123,17 @@ impl MatchStore for PgStore {
     async fn resolve_held(
         &self,
         id: PersonaId,
+        screened_hash: String,
         status: PersonaStatus,
         reason: String,
         _at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         diesel::update(
             personas::table
                 .find(id.0)
-                .filter(personas::status.eq(PersonaStatus::Held.as_str())),
+                .filter(personas::status.eq(PersonaStatus::Held.as_str()))
+                .filter(personas::heart_hash.eq(screened_hash)),
         )
         .set((
             personas::status.eq(status.as_str()),
@@ -133,7 +141,7 @@ impl MatchStore for PgStore {
         ))
         .execute(&mut conn)
         .await
-        .map(drop)
+        .map(|n| n == 1)
         .map_err(db_err)
     }
 

@@ -210,6 +210,11 @@ async fn retire(
     if was == PersonaStatus::Admitted {
         free_place(c).await?;
     }
+    // Its public notes (seeking, debriefs) go with it: a withdrawn persona seeks no one.
+    diesel::sql_query("DELETE FROM board_posts WHERE persona_id = $1")
+        .bind::<BigInt, _>(id)
+        .execute(c)
+        .await?;
     let mut ended: Vec<EndedCouple> = ended
         .into_iter()
         .map(|e| EndedCouple {

@@ -266,3 +266,44 @@ async fn the_profile_is_the_latest_allowed_doc_version() {
         Some("doc-v3")
     );
 }
+
+#[tokio::test]
+async fn a_held_verdict_applies_only_to_the_heart_that_was_screened() {
+    use ishtar_domain::model::PersonaStatus;
+    let db = TestDatabase::new().await;
+    let s = store(&db).await;
+    s.seed(vec![owner(1, &["h"])], OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    db.exec("UPDATE personas SET status = 'held'").await;
+    let held = s.held_personas(10).await.unwrap();
+    assert_eq!(held[0].heart_hash, "heart-h");
+    // The owner edits the heart while the guard is being asked about the old one.
+    db.exec("UPDATE personas SET heart_hash = 'heart-h2'").await;
+    let moved = s
+        .resolve_held(
+            held[0].id,
+            held[0].heart_hash.clone(),
+            PersonaStatus::Pending,
+            "allowed".into(),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    assert!(!moved, "the old verdict does not admit the new text");
+    assert_eq!(
+        db.scalar("SELECT status FROM personas").await.as_deref(),
+        Some("held")
+    );
+    let moved = s
+        .resolve_held(
+            held[0].id,
+            "heart-h2".into(),
+            PersonaStatus::Pending,
+            "allowed".into(),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    assert!(moved);
+}
