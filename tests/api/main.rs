@@ -23,6 +23,7 @@ mod notifications;
 mod payments;
 mod personas;
 mod ratelimit;
+mod readme;
 mod report;
 mod review;
 mod safety;

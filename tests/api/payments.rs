@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use ishtar_test_support::{FAKE_TX, FacilitatorMode, FakeFacilitator};
 use ishtar_x402::eip3009::{TransferWithAuthorization, address_of_key, sign_authorization};
 
-use crate::helpers::{Dater, Setup, TestApp, parts, spawn_app_with};
+use crate::helpers::{Dater, Setup, TestApp, parts, spawn_app, spawn_app_with};
 
 const PAY_TO: &str = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
 /// `ISHTAR_PUBLIC_URL` of the test venues: x402 v2 names the resource by its full URL.
@@ -447,6 +447,25 @@ async fn a_facilitator_that_refuses_fails_or_hangs_is_not_verified() {
         assert_eq!(app.db.count("SELECT count(*) FROM receipts").await, 0);
         assert!(!body.to_string().contains("report\""));
     }
+}
+
+#[tokio::test]
+async fn without_a_receiving_address_the_route_says_payments_are_not_configured() {
+    // No ISHTAR_X402_PAY_TO: a challenge would name nobody to pay (`payTo: ""`).
+    let app = spawn_app().await;
+    let a = app.dater("ada", json!({"about": "tea"}), None).await;
+    for headers in [&[][..], &[("X-PAYMENT", "e30=")][..]] {
+        let r = pay(&app, &json!({"ownerId": a.owner}), &a.token, headers).await;
+        assert!(r.header("PAYMENT-REQUIRED").is_none());
+        assert_eq!(
+            (r.status, r.body),
+            (503, json!({"error": "payments not configured"}))
+        );
+    }
+    assert_eq!(app.db.count("SELECT count(*) FROM orders").await, 0);
+    // The owner rules still come first.
+    let r = pay(&app, &json!({"ownerId": a.owner}), "ish_not-a-token", &[]).await;
+    assert_eq!(r.status, 401);
 }
 
 #[tokio::test]

@@ -201,6 +201,10 @@ pub enum PayError {
     OwnerRequired,
     #[error("owner not in this couple")]
     NotYourCouple,
+    /// The operator has set no receiving address (`ISHTAR_X402_PAY_TO`): a challenge
+    /// would name nobody to pay, so none is served.
+    #[error("payments not configured")]
+    NotConfigured,
     /// 402: the payment did not clear; the order is `failed`.
     #[error("payment not verified: {0}")]
     NotVerified(String),
@@ -279,6 +283,14 @@ impl Payments {
         }) = self.store.order(order.id.clone()).await?
         {
             return self.deliver(&order, receipt, report, version).await;
+        }
+        if self
+            .options
+            .pay_to
+            .as_deref()
+            .is_none_or(|p| p.trim().is_empty())
+        {
+            return Err(PayError::NotConfigured);
         }
         let Some(header) = payment else {
             self.store.challenge_order(order.clone(), now).await?;

@@ -202,6 +202,9 @@ impl From<ishtar_domain::payments::PayError> for ApiError {
         match e {
             PayError::OwnerRequired => Self::message(StatusCode::BAD_REQUEST, "ownerId required"),
             PayError::NotYourCouple => Self::message(StatusCode::FORBIDDEN, "owner not in this couple"),
+            PayError::NotConfigured => {
+                Self::message(StatusCode::SERVICE_UNAVAILABLE, "payments not configured")
+            }
             PayError::NotVerified(reason) => Self::new(
                 StatusCode::PAYMENT_REQUIRED,
                 json!({"error": "payment not verified", "reason": reason}),
