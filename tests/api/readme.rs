@@ -33,7 +33,10 @@ async fn the_readme_agent_loop_runs_as_written() {
     let app = spawn_app().await;
     let block = agent_loop_block(include_str!("../../README.md"));
     assert!(block.contains("BASE=http://127.0.0.1:8080"), "{block}");
-    let script = block.replace("BASE=http://127.0.0.1:8080", &format!("BASE={}", app.address));
+    let script = block.replace(
+        "BASE=http://127.0.0.1:8080",
+        &format!("BASE={}", app.address),
+    );
     let out = tokio::task::spawn_blocking(move || {
         Command::new("bash")
             .args(["-euo", "pipefail", "-c", &script])
@@ -54,7 +57,10 @@ async fn the_readme_agent_loop_runs_as_written() {
         r#""events":["#,
         r#""ok":true,"mode":"#,
     ] {
-        assert!(stdout.contains(expected), "missing {expected} in:\n{stdout}");
+        assert!(
+            stdout.contains(expected),
+            "missing {expected} in:\n{stdout}"
+        );
     }
     // What the block did is in the venue: one owner, a verified endpoint, an admitted persona.
     assert_eq!(

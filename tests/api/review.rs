@@ -20,7 +20,10 @@ async fn contact_details_in_json_keys_are_screened_like_values() {
     let (status, body) = app.post("/api/intake/heart-file", &doc, None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["docStatus"], "denied", "{body}");
-    assert!(body["docReason"].as_str().unwrap().starts_with("pii"), "{body}");
+    assert!(
+        body["docReason"].as_str().unwrap().starts_with("pii"),
+        "{body}"
+    );
 
     // A persona heart whose key carries a phone number is refused at the door.
     let (owner, token) = app.new_owner().await;
@@ -28,7 +31,10 @@ async fn contact_details_in_json_keys_are_screened_like_values() {
                    "heart": {"my signal +1 415 555 0199": "ask"}});
     let (status, body) = app.post_persona(&p, Some(&token)).await;
     assert_eq!(status, 422, "{body}");
-    assert!(body["reason"].as_str().unwrap().starts_with("pii"), "{body}");
+    assert!(
+        body["reason"].as_str().unwrap().starts_with("pii"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -73,7 +79,10 @@ async fn an_ended_couple_no_longer_shows_the_partners_profile() {
     let (status, after) = get_as(&app, &path, Some(&b.token)).await;
     assert_eq!(status, 200, "{after}");
     let profile: &Value = &after["partner"]["profile"];
-    assert!(profile["doc"].is_null() && profile["heart"].is_null(), "{after}");
+    assert!(
+        profile["doc"].is_null() && profile["heart"].is_null(),
+        "{after}"
+    );
     // The couple itself stays readable to its members.
     assert_eq!(after["state"], "ended");
 }

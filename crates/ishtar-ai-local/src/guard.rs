@@ -4,14 +4,19 @@
 //! Two signals per Llama Guard 3 category (S1–S14), both on the text after
 //! [`textnorm::normalise`] (NFKC, lookalikes, leet, de-spacing, number words):
 //!
-//! 1. a scored rule engine ([`crate::rules`]): precompiled regex signals combined with
-//!    proximity, context and vetoes ("kill" near "you" after "I'll"; an age under 18 said
-//!    of oneself; a school grade only near sexual or dating words and away from "teach",
-//!    "my daughter", "when I was");
-//! 2. similarity to labelled exemplars (`exemplars.tsv`) through the `Embedder` port: the
-//!    text's vector against each exemplar's; a category gains [`SIM_WEIGHT`] when its
-//!    nearest exemplar is at least [`SIM_FLOOR`] alike and [`SIM_MARGIN`] nearer than the
-//!    nearest safe exemplar.
+//! 1. the rules ([`crate::rules`]): phrase signals (precompiled regexes with proximity,
+//!    context and vetoes: "kill" near "you" after "I'll", an age under 18 said of oneself)
+//!    and concept lexicons (word families that must co-occur within a sentence: a youth cue
+//!    and a sexual cue, money asked for and a hardship story, "your" + a body part + a harm
+//!    word), each with vetoes for the benign contexts that share the words;
+//! 2. similarity to labelled exemplars (`exemplars.tsv`) through the `Embedder` port, which
+//!    backs the rules: it is consulted only for a text that has some harm vocabulary, is
+//!    not already refused by the rules, and is at most [`SIM_MAX_TOKENS`] long (the
+//!    exemplars are single sentences); a category gains [`SIM_WEIGHT`] when its two nearest
+//!    exemplars are on average at least [`SIM_FLOOR`] alike and [`SIM_MARGIN`] nearer than
+//!    the safe ones. The thresholds follow a rule applied leave-one-out to the exemplars
+//!    (never to an evaluation set): flag no safe exemplar and as many unsafe ones as
+//!    possible.
 //!
 //! A category totalling [`UNSAFE_AT`] or more is unsafe; [`UNSURE_AT`] or more is
 //! [`GuardVerdict::Unsure`], which the chaperone holds for the console's review (never an
@@ -33,11 +38,15 @@ pub const UNSAFE_AT: f32 = 1.0;
 /// A category at or above this total (and below [`UNSAFE_AT`]) is unsure: held.
 pub const UNSURE_AT: f32 = 0.5;
 /// How alike (cosine) a text must be to an unsafe exemplar for the similarity signal.
-pub const SIM_FLOOR: f32 = 0.20;
+pub const SIM_FLOOR: f32 = 0.25;
 /// How much nearer the unsafe exemplar must be than the nearest safe one.
-pub const SIM_MARGIN: f32 = 0.08;
+pub const SIM_MARGIN: f32 = 0.10;
 /// What the similarity signal adds to its category.
 pub const SIM_WEIGHT: f32 = 0.5;
+/// Texts longer than this (in tokens) are not compared with the exemplars: the exemplars
+/// are single sentences, and the thresholds were calibrated on them; the cosine of a long,
+/// many-topic heart with a one-line exemplar means little (and held benign hearts).
+pub const SIM_MAX_TOKENS: usize = 40;
 
 /// The labelled exemplars: `<category>\t<text>` lines (`S1`…`S14` or `safe`).
 const EXEMPLARS: &str = include_str!("exemplars.tsv");
@@ -63,6 +72,25 @@ pub fn exemplars() -> Vec<(usize, &'static str)> {
 struct Exemplars {
     slots: Vec<usize>,
     vectors: Vec<Vec<f32>>,
+}
+
+/// The dot product, summed in eight lanes so the compiler can vectorise it (a plain
+/// iterator sum of `f32` is one long dependency chain: several times slower here).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0_f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Per category slot, the mean cosine of the text's two nearest exemplars of that slot
@@ -193,26 +221,32 @@ impl LocalGuard {
     /// The embedder's error, when the rules alone found nothing to decide on.
     pub async fn assess(&self, text: &str) -> Result<Assessment, ProviderError> {
         let norm = textnorm::normalise(text);
-        let rules = rules::score(&norm);
+        let (rules, risky) = rules::score_and_risk(&norm);
         let mut a = Assessment {
             rules,
             nearest: [0.0; SLOTS],
             total: rules,
             similarity_used: false,
         };
-        // Unsafe on the rules alone: nothing the similarity could change.
-        if rules.iter().any(|s| *s >= UNSAFE_AT) {
+        // Refused on the rules alone (unsafe, or held): the similarity could at most turn a
+        // hold into a deny. No word of any harm family: the similarity backs the rules and
+        // has nothing to back. Either way the embedding (half the cost of a text) is saved.
+        if rules.iter().any(|s| *s >= UNSURE_AT) || !risky || norm.tokens.len() > SIM_MAX_TOKENS {
             return Ok(a);
         }
         let similarity = async {
             let ex = self.exemplar_vectors().await?;
-            let v = self
-                .embedder
-                .embed(vec![norm.words.clone()])
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| ProviderError::Malformed("embedder answered no vector".into()))?;
+            // The local embedder is pure: ask it directly, without the port's batching.
+            let v = if self.embedder.model() == crate::LOCAL_MODEL {
+                LocalEmbedder::vector(&norm.words)
+            } else {
+                self.embedder
+                    .embed(vec![norm.words.clone()])
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| ProviderError::Malformed("embedder answered no vector".into()))?
+            };
             Ok::<_, ProviderError>((ex, v))
         }
         .await;
@@ -226,7 +260,7 @@ impl LocalGuard {
             ex.slots
                 .iter()
                 .zip(&ex.vectors)
-                .map(|(slot, e)| (*slot, e.iter().zip(&v).map(|(x, y)| x * y).sum())),
+                .map(|(slot, e)| (*slot, dot(e, &v))),
         );
         for k in similar_categories(&a.nearest) {
             a.total[k] += SIM_WEIGHT;
@@ -425,5 +459,132 @@ mod tests {
             .returning(|_| Err(ProviderError::Unavailable("down".into())));
         let g = LocalFirst::new(Arc::new(LocalGuard::default()), Arc::new(then));
         assert!(g.classify("hello there").await.is_err());
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use std::time::Instant;
+
+    /// Where the time goes (run by hand, release): normalising, the rules, the embedding,
+    /// the exemplar dot products.
+    #[tokio::test]
+    #[ignore = "a measurement, run by hand"]
+    #[expect(clippy::print_stdout, reason = "a measurement")]
+    async fn where_the_time_goes() {
+        // fixture texts joined at random into about 200 characters each, every one new
+        let pool: Vec<&str> = [
+            include_str!("../tests/fixtures/redteam.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout2.jsonl"),
+        ]
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter_map(|l| {
+            l.split("\"text\": \"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+        })
+        .collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % 1_000_003).unwrap_or(0)
+        };
+        let mut make = |k: usize| -> Vec<String> {
+            (0..k)
+                .map(|_| {
+                    let mut cur = String::new();
+                    while cur.len() < 190 {
+                        cur.push_str(pool[next() % pool.len()]);
+                        cur.push(' ');
+                    }
+                    cur
+                })
+                .collect()
+        };
+        let warm = make(3000);
+        let g = LocalGuard::default();
+        let t = Instant::now();
+        for x in &warm {
+            std::hint::black_box(g.assess(x).await.ok());
+        }
+        println!(
+            "assess, {} new texts (warming): {:.1} µs",
+            warm.len(),
+            t.elapsed().as_secs_f64() * 1e6 / warm.len() as f64
+        );
+        let fresh2 = make(3000);
+        let t = Instant::now();
+        for x in &fresh2 {
+            std::hint::black_box(rules::score(&textnorm::normalise(x)));
+        }
+        println!(
+            "normalise + rules on {} new texts: {:.1} µs",
+            fresh2.len(),
+            t.elapsed().as_secs_f64() * 1e6 / fresh2.len() as f64
+        );
+        let fresh = make(3000);
+        let t = Instant::now();
+        for x in &fresh {
+            std::hint::black_box(g.assess(x).await.ok());
+        }
+        println!(
+            "assess, {} more new texts: {:.1} µs",
+            fresh.len(),
+            t.elapsed().as_secs_f64() * 1e6 / fresh.len() as f64
+        );
+        let t = Instant::now();
+        for x in &fresh {
+            std::hint::black_box(rules::score(&textnorm::normalise(x)));
+        }
+        println!(
+            "normalise + rules on them again: {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / fresh.len() as f64
+        );
+        let texts = fresh;
+        let n = texts.len() as f64 * 20.0;
+        let t = Instant::now();
+        for _ in 0..20 {
+            for x in &texts {
+                std::hint::black_box(textnorm::normalise(x));
+            }
+        }
+        println!("normalise {:.1} µs", t.elapsed().as_secs_f64() * 1e6 / n);
+        let norms: Vec<_> = texts.iter().map(|x| textnorm::normalise(x)).collect();
+        for round in 0..3 {
+            let t = Instant::now();
+            for x in &norms {
+                std::hint::black_box(rules::score(x));
+            }
+            println!(
+                "rules, round {round}: {:.1} µs",
+                t.elapsed().as_secs_f64() * 1e6 / texts.len() as f64
+            );
+        }
+        let t = Instant::now();
+        for _ in 0..20 {
+            for x in &norms {
+                std::hint::black_box(rules::score(x));
+            }
+        }
+        println!("rules {:.1} µs", t.elapsed().as_secs_f64() * 1e6 / n);
+        let t = Instant::now();
+        for _ in 0..20 {
+            for x in &norms {
+                std::hint::black_box(LocalEmbedder::vector(&x.words));
+            }
+        }
+        println!("embed {:.1} µs", t.elapsed().as_secs_f64() * 1e6 / n);
+        let t = Instant::now();
+        for _ in 0..20 {
+            for x in &texts {
+                std::hint::black_box(g.assess(x).await.ok());
+            }
+        }
+        println!("assess {:.1} µs", t.elapsed().as_secs_f64() * 1e6 / n);
     }
 }

@@ -1,21 +1,31 @@
-//! The local guard's scored rule engine: signals found by precompiled regexes over the
-//! normalised words of a text ([`ishtar_domain::textnorm`]), combined per Llama Guard 3
-//! category (S1–S14) with proximity, context and vetoes.
+//! The local guard's scored rules, in two layers over the normalised text
+//! ([`ishtar_domain::textnorm`]), combined per Llama Guard 3 category (S1–S14):
 //!
-//! Every signal is one regex over `Normalised::words` (lower-case tokens joined by single
-//! spaces: `"im 15 yo"`, `"ill kill you"`; apostrophes are gone, so `I'll` is `ill`). All
-//! signals are compiled once into a [`RegexSet`] (one pass to learn which fire); only the
-//! signals that fire are searched again for their token positions. Texts with leet get a
-//! second pass over a view where `l`, `1`, `i` are one letter (`k1ll` = `kill`).
+//! 1. **Phrase signals** (this module): each signal one regex over `Normalised::words`
+//!    (lower-case tokens joined by single spaces: `"im 15 yo"`, `"ill kill you"`;
+//!    apostrophes are gone, so `I'll` is `ill`), scored with proximity, context and vetoes.
+//!    Each regex runs alone, and only when the text has one of its anchor words (derived
+//!    from the pattern, see `anchors`): one `RegexSet` of every signal kept building lazy-DFA
+//!    states on text it had not seen (≈ 70 µs for a new 200-character text). The context
+//!    signals (common words such as dating or the past) are searched only when something
+//!    else fired. Texts with leet get a second pass over a view where `l`, `1`, `i` are one
+//!    letter (`k1ll` = `kill`).
+//! 2. **Concept lexicons** (`concepts`): broad word families (stems, synonyms, slang,
+//!    euphemisms) looked up per token, and rules over which families co-occur within a few
+//!    tokens of one sentence, with vetoes for the benign contexts that share the words.
 //!
-//! A category scores the sum of its fired rules' weights; the guard adds the exemplar
-//! similarity and decides (see `guard.rs`).
+//! Evidence is combined within a sentence (see [`sentences`]): a long heart's unrelated
+//! sentences do not add up. A category scores the sum of both layers; the guard adds the
+//! exemplar similarity and decides (see `guard.rs`).
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 
 use ishtar_domain::textnorm::Normalised;
+
+mod anchors;
+mod concepts;
 
 /// Number of category slots: index `k` is Llama Guard's `S{k}` (index 0 unused).
 pub const SLOTS: usize = 15;
@@ -127,7 +137,7 @@ const MACROS: &[(&str, &str)] = &[
     ),
     (
         "DATE",
-        "date|dating|boyfriend|girlfriend|bf|gf|older man|older men|older guy|older guys|older woman|older women|grown men|grown man|adult boyfriend|adult girlfriend|relationship|crush|flirt|flirts|flirting|romance|romantic|fun|private|secret|alone|come over|lover|partner|hook|meet up|meetup|meet",
+        "date|dating|boyfriend|girlfriend|bf|gf|older man|older men|older guy|older guys|older woman|older women|grown men|grown man|adult boyfriend|adult girlfriend|relationship|crush|flirt|flirts|flirting|romance|romantic|fun|private|secret|be alone|alone with me|alone with you|get you alone|home alone|alone together|come over|lover|partner|hook|meet up|meetup|meet",
     ),
     (
         "GROUP",
@@ -198,7 +208,7 @@ const SIGNALS: &[(Sig, &str)] = &[
     ),
     (
         Sig::Sextortion,
-        r"\b(?:(?:post|send|share|leak|publish|show|spread|upload|release|forward)(?: \w+){0,4} (?:nudes|pics|pictures|photos|video|videos|tape|sextape|sex tape|ones i have|the ones|screenshots)(?: \w+){0,3} (?:to|everywhere|online|unless|if|or)|(?:your|ur) (?:wife|husband|boss|family|parents|mom|friends|employer|kids|boyfriend|girlfriend) (?:gets|will get|will see|sees) (?:the|your|those) (?:video|pics|photos|nudes|tape)|(?:send|pay) (?:me )?more (?:pics|nudes|money) or|(?:if|unless) (?:you|u) (?:dont|don t|do not|wont|won t|stop|leave|block)(?: \w+){0,4} (?:ill|i ll|i will|im gonna|i m gonna|gonna) (?:post|send|share|leak|show|publish|upload|forward|spread) (?:the|your|ur|them|it|those|these|all)|(?:i have|ive got|i ve got|i got|i still have|i kept|i saved) (?:your|ur|all your|those) (?:pics|nudes|photos|pictures|videos?|tape|screenshots)|or (?:i|ill|i ll|i will) (?:post|send|share|leak|show|publish|upload|forward) (?:them|it|those|these|the pics|your pics|the video)|unless (?:you|u) (?:send|pay|do))\b",
+        r"\b(?:(?:post|send|share|leak|publish|show|spread|upload|release|forward)(?: \w+){0,4} (?:nudes|pics|pictures|photos|video|videos|tape|sextape|sex tape|ones i have|the ones|screenshots)(?: \w+){0,3} (?:to (?:your|ur|everyone|everybody|his|her|their|the|all)|everywhere|online|unless|if (?:you|u)|or (?:else|i|ill|i ll|your|ur))|(?:your|ur) (?:wife|husband|boss|family|parents|mom|friends|employer|kids|boyfriend|girlfriend) (?:gets|will get|will see|sees) (?:the|your|those) (?:video|pics|photos|nudes|tape)|(?:send|pay) (?:me )?more (?:pics|nudes|money) or|(?:if|unless) (?:you|u) (?:dont|don t|do not|wont|won t|stop|leave|block)(?: \w+){0,4} (?:ill|i ll|i will|im gonna|i m gonna|gonna) (?:post|send|share|leak|show|publish|upload|forward|spread) (?:the|your|ur|them|it|those|these|all)|(?:i have|ive got|i ve got|i got|i still have|i kept|i saved) (?:your|ur|all your|those) (?:pics|nudes|photos|pictures|videos?|tape|screenshots)|or (?:i|ill|i ll|i will) (?:post|send|share|leak|show|publish|upload|forward) (?:them|it|those|these|the pics|your pics|the video)|unless (?:you|u) (?:send|pay|do))\b",
     ),
     (
         Sig::PaidSex,
@@ -206,7 +216,7 @@ const SIGNALS: &[(Sig, &str)] = &[
     ),
     (
         Sig::Rate,
-        r"\b\d{2,4} ?(?:k )?(?:roses|for an hour|for one hour|an hour|per hour|hr|hrs|hour|h|hh|qv|half hour|overnight|per visit|per meet|a meet|per session|a session|the night|for the night|for a night|all night)\b|\b(?:roses|donation|donations|tribute|gifts?)(?: \w+){0,2} (?:\d+|hour|hr|overnight|half hour|qv|hh)\b|\b(?:hourly|overnight) (?:rate|rates|or overnight)\b|\b(?:two|three|four|five) hundred (?:an|per|a) hour\b|\b\d+ (?:an|per|a) hour\b|\b\d{2,4} (?:for|per|a|an|the) (?:\w+ ){0,2}(?:hour|hr|visit|night|session|meet|meeting|evening|overnight|half hour|quickie|qv|hh|date|weekend)\b|\bcharge (?:\$ ?)?\d+\b",
+        r"\b\d{2,4} ?(?:k )?(?:roses|for an hour|for one hour|an hour|per hour|hr|hrs|hour|h|hh|qv|half hour|overnight|per visit|per meet|a meet|per session|a session|the night|for the night|for a night|all night)\b|\b(?:roses|donation|donations|tribute|gifts?)(?: \w+){0,2} \d+\b|\b(?:roses|donation|donations|tribute|gifts?) (?:per|an|a|for the|for an|for a) (?:hour|hr|overnight|half hour|night|session|visit)\b|\b(?:hourly|overnight) (?:rate|rates|or overnight)\b|\b(?:two|three|four|five) hundred (?:an|per|a) hour\b|\b\d+ (?:an|per|a) hour\b|\b\d{2,4} (?:for|per|a|an|the) (?:\w+ ){0,2}(?:hour|hr|visit|night|session|meet|meeting|evening|overnight|half hour|quickie|qv|hh|date|weekend)\b|\bcharge (?:\$ ?)?\d+\b",
     ),
     (
         Sig::PayTerm,
@@ -222,7 +232,7 @@ const SIGNALS: &[(Sig, &str)] = &[
     ),
     (
         Sig::Trafficking,
-        r"\b(?:(?:find|get|bring|supply|import|ship) (?:you )?(?:girls|women|boys|wives)(?: \w+){0,3} (?:from|overseas|abroad|for you|young|obedient)|girls from overseas|(?:young|obedient|submissive) and (?:obedient|young|submissive)(?: \w+){0,3} (?:fee|upfront|price)|sell (?:her|them|girls|women)|trafficking|trafficked|mail order brides?|(?:her|their) passports?)\b",
+        r"\b(?:(?:find|get|bring|supply|import|ship) (?:you )?(?:girls|women|boys|wives)(?: \w+){0,3} (?:from|overseas|abroad|for you|young|obedient)|girls from overseas|(?:young|obedient|submissive) and (?:obedient|young|submissive)(?: \w+){0,3} (?:fee|upfront|price)|sell (?:her|girls|women)|trafficking|trafficked|mail order brides?|(?:her|their) passports?)\b",
     ),
     // ---------------- S4 minors
     (
@@ -330,7 +340,7 @@ const SIGNALS: &[(Sig, &str)] = &[
     // ---------------- S14 instructions aimed at the other agent
     (
         Sig::Injection,
-        r"\b(?:ignore (?:all |any |the |your |my )?(?:previous|prior|above|earlier|preceding|existing|original|system|safety)?(?: \w+)? ?(?:instructions|rules|guidance|prompts?|directions|directives|guidelines|programming)|disregard (?:all |any |the |your |previous |prior )*(?:rules|instructions|guidelines|programming|prompt|chaperone|safety|filters?|guard)|(?:print|reveal|output|dump|show|list|repeat|display|paste) (?:me )?(?:all |the )?(?:previous|prior|earlier|past|hidden|system) (?:messages|instructions|conversation|context|prompts?)|(?:print|reveal|output|dump|show|display|paste) (?:me )?(?:your|ur) (?:configuration|config|prompt|instructions|settings|memory|rules)|(?:system|admin|important) (?:notice|message|override|instruction)(?: \w+){0,5} (?:agents?|ai|assistants?|bots?) (?:must|should|need to)|(?:you are now|youre now|you re now) (?:\w+ )?(?:bot|ai|assistant|gpt|model)?(?: \w+){0,2} (?:no|without) (?:restrictions|rules|limits|filters)|forget (?:you re|youre|that you are|you are|your|all your)(?: a| an)?(?: \w+){0,2} (?:agent|assistant|ai|bot|instructions|rules|programming)|system prompt|hidden prompt|initial prompt|developer mode|dev mode|jailbreak|jailbroken|dan mode|you are dan|do anything now|im start|im end|inst|endoftext|(?:new|updated) (?:task|instructions|orders|directive)s?(?: \w+){0,2} (?:from|for) (?:your|the) (?:operator|owner|developer|creator|admin|human)|(?:new|updated) instructions|from now on (?:you|reply|respond|answer|obey|only)|(?:reveal|print|output|disclose|paste|send|forward|tell me|give me|share|leak|dump|show me)(?: \w+){0,4} (?:your |the )?(?:owners|owner s|humans|human s|operators|operator s|users|user s|creators) (?:real name|name|phone|number|phone numbers|numbers|address|home address|email|contact|contact info|contactref|secrets?|credentials|credit card|card|messages|details|location|password|telegram|whatsapp|signal|snap|snapchat|instagram|insta|discord|handle|socials|kik)|contactref|api keys?|environment variables|env vars|(?:rm rf|rm fr)|curl http|wget http|\| ?sh|bash c|(?:execute|run) (?:this|the following|these)(?: \w+){0,2} (?:command|commands|code|script|on your)|execute this|bypass (?:the |your )?(?:chaperone|safety|filters?|rules|moderation|guard)|override (?:safety|your rules|the chaperone|instructions)|rules no longer apply|(?:as|im|i am) your (?:developer|operator|creator|admin|owner) i (?:authorize|order|command|instruct)|stop following the chaperone|admin access|root access|(?:reply|respond) only with (?:your|the) (?:human|owner|operator)s?)\b",
+        r"\b(?:ignore (?:all |any |the |your |my )?(?:previous|prior|above|earlier|preceding|existing|original|system|safety)?(?: \w+)? ?(?:instructions|rules|guidance|prompts?|directions|directives|guidelines|programming)|disregard (?:all |any |the |your |previous |prior )*(?:rules|instructions|guidelines|programming|prompt|chaperone|safety|filters?|guard)|(?:print|reveal|output|dump|show|list|repeat|display|paste) (?:me )?(?:all |the )?(?:previous|prior|earlier|past|hidden|system) (?:messages|instructions|conversation|context|prompts?)|(?:print|reveal|output|dump|show|display|paste) (?:me )?(?:your|ur) (?:configuration|config|prompt|instructions|settings|memory|rules)|(?:system|admin|important) (?:notice|message|override|instruction)(?: \w+){0,5} (?:agents?|ai|assistants?|bots?) (?:must|should|need to)|(?:you are now|youre now|you re now) (?:\w+ )?(?:bot|ai|assistant|gpt|model)?(?: \w+){0,2} (?:no|without) (?:restrictions|rules|limits|filters)|forget (?:you re|youre|that you are|you are|your|all your)(?: a| an)?(?: \w+){0,2} (?:agent|assistant|ai|bot|instructions|rules|programming)|system prompt|hidden prompt|initial prompt|developer mode|dev mode|jailbreak|jailbroken|dan mode|you are dan|do anything now|im start|im end|inst|endoftext|(?:new|updated) (?:task|instructions|orders|directive)s?(?: \w+){0,2} (?:from|for) (?:your|the) (?:operator|owner|developer|creator|admin|human)|(?:your|ur) (?:new|updated) instructions|(?:new|updated) instructions (?:for|to) (?:you|the agent|agents|the assistant|the ai|all agents)|from now on (?:you|reply|respond|answer|obey|only)|(?:reveal|print|output|disclose|paste|send|forward|tell me|give me|share|leak|dump|show me)(?: \w+){0,4} (?:your |the )?(?:owners|owner s|humans|human s|operators|operator s|users|user s|creators) (?:real name|name|phone|number|phone numbers|numbers|address|home address|email|contact|contact info|contactref|secrets?|credentials|credit card|card|messages|details|location|password|telegram|whatsapp|signal|snap|snapchat|instagram|insta|discord|handle|socials|kik)|contactref|api keys?|environment variables|env vars|(?:rm rf|rm fr)|curl http|wget http|\| ?sh|bash c|(?:execute|run) (?:this|the following|these)(?: \w+){0,2} (?:command|commands|code|script|on your)|execute this|bypass (?:the |your )?(?:chaperone|safety|filters?|rules|moderation|guard)|override (?:safety|your rules|the chaperone|instructions)|rules no longer apply|(?:as|im|i am) your (?:developer|operator|creator|admin|owner) i (?:authorize|order|command|instruct)|stop following the chaperone|admin access|root access|(?:reply|respond) only with (?:your|the) (?:human|owner|operator)s?)\b",
     ),
 ];
 
@@ -340,15 +350,6 @@ pub struct Hit {
     pub sig: Sig,
     pub from: usize,
     pub to: usize,
-}
-
-struct Compiled {
-    set: RegexSet,
-    each: Vec<Regex>,
-    /// The same patterns with `l` read as `i` (for texts with leet).
-    set_c: RegexSet,
-    each_c: Vec<Regex>,
-    sigs: Vec<Sig>,
 }
 
 /// Expands the macros. Patterns run in ASCII mode (`\\w`, `\\b`, `\\d` are ASCII): the words
@@ -362,34 +363,37 @@ fn expand(pattern: &str) -> String {
     out
 }
 
+struct Compiled {
+    each: Vec<Regex>,
+    /// The same patterns with `l` read as `i` (for texts with leet).
+    each_c: Vec<Regex>,
+    /// Which patterns can match, from the tokens (see `anchors`).
+    gate: anchors::Gate,
+    gate_c: anchors::Gate,
+    sigs: Vec<Sig>,
+}
+
 #[expect(clippy::expect_used, reason = "constant patterns, covered by tests")]
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     let plain: Vec<String> = SIGNALS.iter().map(|(_, p)| expand(p)).collect();
     // `l` → `i` in the patterns' letters; no escape or class used here contains an `l`.
     let collapsed: Vec<String> = plain.iter().map(|p| p.replace('l', "i")).collect();
-    let build = |ps: &[String]| -> (RegexSet, Vec<Regex>) {
-        (
-            RegexSetBuilder::new(ps)
-                .size_limit(64 << 20)
-                .build()
-                .expect("signal patterns compile"),
-            ps.iter()
-                .map(|p| {
-                    RegexBuilder::new(p)
-                        .size_limit(16 << 20)
-                        .build()
-                        .expect("signal pattern compiles")
-                })
-                .collect(),
-        )
+    let build = |ps: &[String]| -> Vec<Regex> {
+        ps.iter()
+            .map(|p| {
+                RegexBuilder::new(p)
+                    .size_limit(16 << 20)
+                    .dfa_size_limit(8 << 20)
+                    .build()
+                    .expect("signal pattern compiles")
+            })
+            .collect()
     };
-    let (set, each) = build(&plain);
-    let (set_c, each_c) = build(&collapsed);
     Compiled {
-        set,
-        each,
-        set_c,
-        each_c,
+        each: build(&plain),
+        each_c: build(&collapsed),
+        gate: anchors::Gate::new(plain.iter().map(String::as_str)),
+        gate_c: anchors::Gate::new(collapsed.iter().map(String::as_str)),
         sigs: SIGNALS.iter().map(|(s, _)| *s).collect(),
     }
 });
@@ -397,17 +401,38 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
 /// Forces the patterns to compile (so the first judged text does not pay for it).
 pub fn warm_up() {
     LazyLock::force(&COMPILED);
+    concepts::warm_up();
 }
 
 /// Every signal in `n`, with token spans.
 pub fn hits(n: &Normalised) -> Vec<Hit> {
+    hits_gated(n, true)
+}
+
+/// [`hits`], with the anchor gate or with every signal searched (to test the gate).
+fn hits_gated(n: &Normalised, gated: bool) -> Vec<Hit> {
     let c = &*COMPILED;
     let mut out = Vec::new();
-    let mut scan = |set: &RegexSet, each: &[Regex], text: &str| {
-        for i in set.matches(text).iter() {
-            let (Some(re), Some(sig)) = (each.get(i), c.sigs.get(i)) else {
+    let leet = n.tokens.iter().any(|t| t.leet);
+    let collapsed = if leet {
+        n.words.replace('l', "i")
+    } else {
+        String::new()
+    };
+    let (open, open_c) = if gated {
+        (
+            c.gate.open(n.tokens.iter().map(|t| t.text.as_str())),
+            c.gate_c
+                .open(collapsed.split(' ').filter(|t| !t.is_empty())),
+        )
+    } else {
+        (u64::MAX, u64::MAX)
+    };
+    let scan = |out: &mut Vec<Hit>, open: u64, each: &[Regex], text: &str, context: bool| {
+        for (i, (re, sig)) in each.iter().zip(&c.sigs).enumerate() {
+            if open & (1u64 << i) == 0 || CONTEXT_ONLY.contains(sig) != context {
                 continue;
-            };
+            }
             for m in re.find_iter(text) {
                 out.push(Hit {
                     sig: *sig,
@@ -417,14 +442,41 @@ pub fn hits(n: &Normalised) -> Vec<Hit> {
             }
         }
     };
-    scan(&c.set, &c.each, &n.words);
-    if n.tokens.iter().any(|t| t.leet) {
-        let collapsed = n.words.replace('l', "i");
-        scan(&c.set_c, &c.each_c, &collapsed);
+    scan(&mut out, open, &c.each, &n.words, false);
+    if leet {
+        scan(&mut out, open_c, &c.each_c, &collapsed, false);
+    }
+    // The context signals only ever count beside another signal, a sum of money or an age
+    // (see `score`): with none of those, searching for them changes nothing.
+    let needed = !gated || !out.is_empty() || n.tokens.iter().any(|t| t.is_number());
+    if needed {
+        scan(&mut out, open, &c.each, &n.words, true);
+        if leet {
+            scan(&mut out, open_c, &c.each_c, &collapsed, true);
+        }
     }
     amounts(n, &mut out);
     out
 }
+
+/// Signals that count only beside another signal, a sum of money or an age.
+const CONTEXT_ONLY: &[Sig] = &[
+    Sig::GameTalk,
+    Sig::Conditional,
+    Sig::AskVerb,
+    Sig::SexWeak,
+    Sig::SexStrong,
+    Sig::Dating,
+    Sig::PastOrCare,
+    Sig::Spread,
+    Sig::HelpContext,
+    Sig::ChildNoun,
+    Sig::School,
+    Sig::PaidCue,
+    Sig::Hardship,
+    Sig::Weapon,
+    Sig::Group,
+];
 
 /// Sums of money: a number after `$`, `€` or `£`, or before a currency word.
 fn amounts(n: &Normalised, out: &mut Vec<Hit>) {
@@ -468,15 +520,23 @@ fn amounts(n: &Normalised, out: &mut Vec<Hit>) {
 struct Evidence<'a> {
     hits: &'a [Hit],
     fired: [bool; N_SIGS],
+    /// The sentence of each token.
+    sent: &'a [u16],
 }
 
 impl<'a> Evidence<'a> {
-    fn new(hits: &'a [Hit]) -> Self {
+    fn new(hits: &'a [Hit], sent: &'a [u16]) -> Self {
         let mut fired = [false; N_SIGS];
         for h in hits {
             fired[h.sig as usize] = true;
         }
-        Self { hits, fired }
+        Self { hits, fired, sent }
+    }
+
+    /// The two spans share a sentence.
+    fn same_sentence(&self, x: &Hit, y: &Hit) -> bool {
+        let s = |i: usize| self.sent.get(i).copied().unwrap_or(0);
+        s(x.from) <= s(y.to) && s(y.from) <= s(x.to)
     }
 
     fn has(&self, s: Sig) -> bool {
@@ -487,13 +547,13 @@ impl<'a> Evidence<'a> {
         self.hits.iter().filter(move |h| h.sig == s)
     }
 
-    /// Some `a` and some `b` within `w` tokens of each other.
+    /// Some `a` and some `b` within `w` tokens of each other, in one sentence.
     fn near(&self, a: Sig, b: Sig, w: usize) -> bool {
         self.has(a)
             && self.has(b)
             && self.spans(a).any(|x| {
                 self.spans(b)
-                    .any(|y| x.from <= y.to + w && y.from <= x.to + w)
+                    .any(|y| x.from <= y.to + w && y.from <= x.to + w && self.same_sentence(x, y))
             })
     }
 
@@ -510,7 +570,7 @@ impl<'a> Evidence<'a> {
     fn near_unvetoed(&self, a: Sig, b: Sig, w: usize, veto: Sig, vw: usize) -> bool {
         self.spans(a).any(|x| {
             self.spans(b)
-                .any(|y| x.from <= y.to + w && y.from <= x.to + w)
+                .any(|y| x.from <= y.to + w && y.from <= x.to + w && self.same_sentence(x, y))
                 && !self
                     .spans(veto)
                     .any(|y| x.from <= y.to + vw && y.from <= x.to + vw)
@@ -518,10 +578,41 @@ impl<'a> Evidence<'a> {
     }
 }
 
+/// The sentence of each token: a new one after `.`, `!`, `;` or a line break (not a
+/// decimal point between digits; a question runs on into its answer). Evidence is combined within a sentence: in a long heart,
+/// "high school sweethearts." and "the sexiest thing" are different sentences.
+fn sentences(n: &Normalised) -> Vec<u16> {
+    let toks = &n.tokens;
+    let mut out = Vec::with_capacity(toks.len());
+    let mut k = 0u16;
+    for (i, t) in toks.iter().enumerate() {
+        let digits = |j: usize| {
+            toks.get(j)
+                .is_some_and(|t| t.text.chars().all(|c| c.is_ascii_digit()))
+        };
+        let decimal = i > 0 && digits(i - 1) && digits(i) && t.gap.trim() == ".";
+        // (a question and the sentence after it stay one: "Need a degree? I make them.")
+        if i > 0 && !decimal && t.gap.contains(['.', '!', ';', '\n']) {
+            k = k.saturating_add(1);
+        }
+        out.push(k);
+    }
+    out
+}
+
 /// A minor's age said of the speaker or the addressee: `im 15`, `i am only fifteen`,
 /// `16f`, `are you 14`, `just turned 16`; or of anyone with a unit (`14 year old`).
 /// Returns (self or addressee, anyone).
+#[cfg(test)]
 fn minor_ages(n: &Normalised) -> (bool, bool) {
+    let (own, any, _) = minor_ages_at(n);
+    (own, any)
+}
+
+/// [`minor_ages`], and the token positions of ages said of someone else (`my cousin is
+/// 13`, `she's only 12`, `girls at 14`) for the concept layer, which wants them near its
+/// cues.
+fn minor_ages_at(n: &Normalised) -> (bool, bool, Vec<usize>) {
     const NOT_AGE_AFTER: &[&str] = &[
         "minutes", "minute", "mins", "min", "hours", "hour", "hrs", "hr", "h", "days", "day",
         "weeks", "week", "months", "month", "percent", "miles", "mile", "km", "kg", "kilos", "lbs",
@@ -551,6 +642,11 @@ fn minor_ages(n: &Normalised) -> (bool, bool) {
         &["just", "turned"],
         &["turning"],
         &["turned"],
+        &["turn"],
+        &["ill", "be"],
+        &["i", "ll", "be"],
+        &["i", "will", "be"],
+        &["gonna", "be"],
         &["age"],
         &["aged"],
         &["my", "age", "is"],
@@ -564,9 +660,79 @@ fn minor_ages(n: &Normalised) -> (bool, bool) {
         &["actually"],
     ];
     const UNIT_AFTER: &[&str] = &["yo", "y", "year", "years", "yr", "yrs", "f", "m"];
+    const THIRD_PERSON: &[&str] = &[
+        "shes",
+        "hes",
+        "she",
+        "he",
+        "her",
+        "his",
+        "they",
+        "actually",
+        "nephew",
+        "niece",
+        "son",
+        "daughter",
+        "kid",
+        "kids",
+        "brother",
+        "sister",
+        "cousin",
+        "it",
+        "who",
+        "boy",
+        "girl",
+        "child",
+        "baby",
+        "grandson",
+        "granddaughter",
+        "stepson",
+        "stepdaughter",
+        "friend",
+    ];
+    const NOT_A_PERSON: &[&str] = &[
+        "dog",
+        "dogs",
+        "cat",
+        "cats",
+        "puppy",
+        "pup",
+        "kitten",
+        "horse",
+        "pony",
+        "parrot",
+        "tortoise",
+        "turtle",
+        "car",
+        "truck",
+        "bike",
+        "house",
+        "laptop",
+        "phone",
+        "marriage",
+        "business",
+        "company",
+        "band",
+        "starter",
+        "plant",
+        "tree",
+        "wine",
+        "whisky",
+        "whiskey",
+        "scotch",
+        "cheese",
+        "guitar",
+        "van",
+        "boat",
+        "relationship",
+        "shop",
+        "blog",
+        "channel",
+    ];
     let toks = &n.tokens;
     let mut own = false;
     let mut any = false;
+    let mut third: Vec<usize> = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         let Some(v) = t.value() else { continue };
         if !(10..=17).contains(&v) {
@@ -580,8 +746,16 @@ fn minor_ages(n: &Normalised) -> (bool, bool) {
             && (!yearish || after.is_some_and(|w| matches!(w, "old" | "young")) || after.is_none());
         // "13-15" read as a range of ages
         let blocked = (next.is_some_and(|w| NOT_AGE_AFTER.contains(&w)) || yearish) && !unit;
+        // "im only 15", "shes just 13": a hedge between the person and the age
+        let hedge = i.checked_sub(1).and_then(|j| toks.get(j)).is_some_and(|p| {
+            matches!(
+                p.text.as_str(),
+                "only" | "just" | "barely" | "almost" | "nearly" | "like" | "about" | "around"
+            )
+        });
+        let end = if hedge { i - 1 } else { i };
         let before = |k: usize| -> Vec<&str> {
-            toks[i.saturating_sub(k)..i]
+            toks[end.saturating_sub(k)..end]
                 .iter()
                 .map(|t| t.text.as_str())
                 .collect()
@@ -596,16 +770,26 @@ fn minor_ages(n: &Normalised) -> (bool, bool) {
         let past = before(3)
             .iter()
             .any(|w| matches!(*w, "was" | "when" | "were" | "ago" | "since" | "till"));
+        // "my dog is 12", "the car is 15 years old": not a person's age
+        if before(4).iter().any(|w| NOT_A_PERSON.contains(w)) {
+            continue;
+        }
         if unit && !past {
             any = true;
         }
+        // "my cousin is 13", "she's 12", "girls at 14": someone's age (not a time, `at 11:45`)
+        let time = next.is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
+            || toks.get(i + 1).is_some_and(|t| t.gap.contains(':'));
+        if !blocked && !past && !time && matches!(before(1).as_slice(), ["is" | "s" | "at" | "are"])
+        {
+            third.push(i);
+        }
         if self_said && !blocked && !past {
             any = true;
-            // "she is 15" / "he is 15" are about someone else
-            let third = before(2)
-                .iter()
-                .any(|w| matches!(*w, "shes" | "hes" | "she" | "he" | "actually"));
-            if !third {
+            // "she is 15", "my nephew just turned 15" are about someone else
+            if before(4).iter().any(|w| THIRD_PERSON.contains(w)) {
+                third.push(i);
+            } else {
                 own = true;
             }
         }
@@ -619,13 +803,75 @@ fn minor_ages(n: &Normalised) -> (bool, bool) {
             any = true;
         }
     }
-    (own, any)
+    (own, any, third)
 }
 
-/// Per-category scores of the rules for one normalised text.
+/// An adult age said of the speaker: `I'm 41`, `i am 33`, `29f`, `aged 52`.
+fn adult_age(n: &Normalised) -> bool {
+    let toks = &n.tokens;
+    toks.iter().enumerate().any(|(i, t)| {
+        let Some(v) = t.value() else { return false };
+        if !(18..=99).contains(&v) {
+            return false;
+        }
+        let w = |k: usize| toks.get(k).map_or("", |t| t.text.as_str());
+        let before = |k: usize| i.checked_sub(k).map_or("", w);
+        let next = w(i + 1);
+        let timeish = matches!(
+            next,
+            "minutes"
+                | "mins"
+                | "min"
+                | "hours"
+                | "hrs"
+                | "days"
+                | "weeks"
+                | "months"
+                | "miles"
+                | "km"
+                | "k"
+                | "percent"
+                | "times"
+                | "of"
+                | "kg"
+                | "lbs"
+                | "pounds"
+                | "feet"
+        );
+        let self_before = matches!(before(1), "im" | "iam" | "aged")
+            || (before(2) == "i" && matches!(before(1), "m" | "am"))
+            || (before(2) == "im" && matches!(before(1), "only" | "just" | "now" | "turning"));
+        let unit = matches!(next, "f" | "m" | "yo")
+            || (next == "year" || next == "years") && w(i + 2) == "old" && before(1) != "my";
+        (self_before && !timeish) || (unit && !matches!(before(1), "my" | "is" | "s"))
+    })
+}
+
+/// Per-category scores of the rules for one normalised text: the phrase signals, plus the
+/// concept layer ([`concepts`]).
 pub fn score(n: &Normalised) -> Scores {
-    let hits = hits(n);
-    let e = Evidence::new(&hits);
+    score_without(n, &[]).0
+}
+
+/// [`score`], and whether the text has any harm vocabulary at all (a word of a harm
+/// family or a harm signal): the guard compares only such texts with its exemplars.
+pub fn score_and_risk(n: &Normalised) -> (Scores, bool) {
+    score_without(n, &[])
+}
+
+/// [`score_and_risk`] with some signals switched off (to measure what each is worth).
+fn score_without(n: &Normalised, off: &[Sig]) -> (Scores, bool) {
+    let mut hits = hits(n);
+    hits.retain(|h| !off.contains(&h.sig));
+    let sent = sentences(n);
+    let e = Evidence::new(&hits, &sent);
+    let amount_at: Vec<usize> = hits
+        .iter()
+        .filter(|h| matches!(h.sig, Sig::Amount | Sig::BareSum))
+        .map(|h| h.from)
+        .collect();
+    let (own_age, any_age, third_age_at) = minor_ages_at(n);
+    let found = concepts::find(n, &amount_at, &third_age_at, &sent);
     let mut s: Scores = [0.0; SLOTS];
     use Sig::*;
 
@@ -653,7 +899,13 @@ pub fn score(n: &Normalised) -> Scores {
     }
 
     // S2 non-violent crimes: scams, drugs, fraud.
-    if e.has(MoneyAsk) || e.near(AskVerb, Amount, 4) {
+    // "I lend books, not money": a negated ask is no ask
+    let money_ask = e.spans(MoneyAsk).any(|h| {
+        !n.tokens[h.from.saturating_sub(2)..=h.to.min(n.tokens.len().saturating_sub(1))]
+            .iter()
+            .any(|t| matches!(t.text.as_str(), "not" | "never" | "no" | "dont" | "wont"))
+    });
+    if money_ask || e.near(AskVerb, Amount, 4) {
         s[2] += 0.5;
         if e.has(Hardship) || e.has(ScamInvest) {
             s[2] += 0.6;
@@ -666,7 +918,7 @@ pub fn score(n: &Normalised) -> Scores {
     }
     if e.has(ScamInvest) {
         s[2] += 0.6;
-        if e.has(SecretsAsk) || e.has(MoneyAsk) || e.near(AskVerb, Amount, 4) {
+        if e.has(SecretsAsk) || money_ask || e.near(AskVerb, Amount, 4) {
             s[2] += 0.5;
         }
     }
@@ -676,7 +928,10 @@ pub fn score(n: &Normalised) -> Scores {
     if e.has(DrugSale) {
         s[2] += 1.0;
     }
-    if e.has(Fraud) {
+    // "a private investigator for insurance fraud": a job, not a crime
+    if e.spans(Fraud)
+        .any(|h| !found.any_within(h.from.saturating_sub(3), h.to + 2, concepts::C::NotAccuse))
+    {
         s[2] += 1.0;
     }
 
@@ -687,15 +942,29 @@ pub fn score(n: &Normalised) -> Scores {
     if e.has(Sextortion) {
         s[3] += 1.0;
     }
-    if e.has(PaidSex) {
+    // "an escort for elderly people to their appointments": a service, not sex work
+    if e.spans(PaidSex)
+        .any(|h| !found.any_within(h.from.saturating_sub(8), h.to + 8, concepts::C::ServiceCtx))
+    {
         s[3] += 1.0;
     }
-    if e.has(Rate) {
-        s[3] += if e.has(PaidCue) || e.has(SexStrong) || e.has(Dating) {
-            1.0
-        } else {
-            0.5
-        };
+    // "paid 200 an hour to translate": a wage, not a rate for company
+    // A rate needs a number ("300 an hour"), or it is only a hint (0.3, not a hold).
+    let numeric_rate = e.spans(Rate).any(|h| {
+        n.tokens[h.from..=h.to.min(n.tokens.len().saturating_sub(1))]
+            .iter()
+            .any(|t| t.is_number())
+    });
+    if e.has(Rate) && !found.has(concepts::C::WorkCtx) {
+        s[3] +=
+            if e.near(Rate, PaidCue, 12) || e.near(Rate, SexStrong, 12) || e.near(Rate, Dating, 12)
+            {
+                1.0
+            } else if !numeric_rate {
+                0.3
+            } else {
+                0.5
+            };
     }
     if e.has(Trafficking) {
         s[3] += 1.0;
@@ -707,7 +976,6 @@ pub fn score(n: &Normalised) -> Scores {
     // S4 minors. A minor stated about oneself or the addressee is unsafe on an adult
     // dating venue; about anyone else, only with a sexual or dating context nearby and no
     // sign that it is the past or a parent's / carer's / teacher's talk.
-    let (own_age, any_age) = minor_ages(n);
     if own_age {
         s[4] += 1.0;
     }
@@ -718,7 +986,11 @@ pub fn score(n: &Normalised) -> Scores {
         e.near_unvetoed(MinorTerm, SexStrong, w, PastOrCare, veto_w)
             || e.near_unvetoed(MinorTerm, Dating, w, PastOrCare, veto_w)
     };
-    if any_age && (e.has(SexStrong) || e.has(Dating)) && !e.has(PastOrCare) {
+    if any_age
+        && (e.has(SexStrong) || e.has(Dating))
+        && !e.has(PastOrCare)
+        && !found.has(concepts::C::CareCtx)
+    {
         s[4] += 1.0;
     }
     if e.has(MinorTerm) && ctx_sex(10, 4) {
@@ -751,7 +1023,11 @@ pub fn score(n: &Normalised) -> Scores {
     }
 
     // S5 defamation: a grave accusation against a person, spread as fact.
-    if e.has(Accuse) {
+    // "a fraud investigator", "a podcast about a murderer": not an accusation
+    let accused = e
+        .spans(Accuse)
+        .any(|h| !found.any_within(h.to + 1, h.to + 2, concepts::C::NotAccuse));
+    if accused {
         s[5] += if e.has(Spread) || names_someone(n) {
             1.0
         } else {
@@ -815,7 +1091,20 @@ pub fn score(n: &Normalised) -> Scores {
     if e.has(Injection) {
         s[14] += 1.0;
     }
-    s
+
+    // The concept layer: word families within windows (see `concepts`).
+    let facts = concepts::Facts {
+        own_minor_age: own_age,
+        own_adult_age: adult_age(n),
+        names_someone: names_someone(n),
+    };
+    for (total, c) in s.iter_mut().zip(concepts::score(&found, &facts)) {
+        *total += c;
+    }
+    let risky = found.risky()
+        || s.iter().any(|x| *x > 0.0)
+        || hits.iter().any(|h| !CONTEXT_ONLY.contains(&h.sig));
+    (s, risky)
 }
 
 /// Minor terms that need no context.
@@ -872,11 +1161,61 @@ mod tests {
         (1..SLOTS).filter(|k| s[*k] >= 1.0).collect()
     }
 
+    /// The anchor gate is a necessary condition: on every fixture text (and on the texts
+    /// spaced and leeted), the gated search finds exactly what searching every signal finds.
+    #[test]
+    fn the_anchor_gate_never_hides_a_match() {
+        let texts = [
+            include_str!("../tests/fixtures/redteam.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout2.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout3.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout4.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout5.jsonl"),
+            include_str!("exemplars.tsv"),
+        ]
+        .into_iter()
+        .flat_map(str::lines)
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+        let key = |h: &[Hit]| {
+            let mut v: Vec<(usize, usize, usize)> =
+                h.iter().map(|h| (h.sig as usize, h.from, h.to)).collect();
+            v.sort_unstable();
+            v
+        };
+        let mut checked = 0;
+        for t in &texts {
+            for variant in [t.clone(), t.replace('e', "3").replace('a', "4")] {
+                let n = normalise(&variant);
+                let (gated, all) = (hits_gated(&n, true), hits_gated(&n, false));
+                // every hit of the gated search is a hit of the full one ...
+                let full = key(&all);
+                assert!(key(&gated).iter().all(|h| full.contains(h)), "{variant}");
+                // ... and it misses only context signals, when nothing else fired
+                let non_context = |h: &[Hit]| {
+                    key(&h
+                        .iter()
+                        .filter(|h| !CONTEXT_ONLY.contains(&h.sig))
+                        .copied()
+                        .collect::<Vec<_>>())
+                };
+                assert_eq!(non_context(&gated), non_context(&all), "{variant}");
+                if gated.iter().any(|h| !CONTEXT_ONLY.contains(&h.sig)) {
+                    assert_eq!(key(&gated), full, "{variant}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 2000, "{checked}");
+    }
+
     #[test]
     fn every_pattern_compiles() {
         warm_up();
         assert_eq!(COMPILED.each.len(), SIGNALS.len());
         assert_eq!(COMPILED.sigs.len(), SIGNALS.len());
+        assert!(SIGNALS.len() <= 64, "the gate holds at most 64 signals");
     }
 
     /// One text that must score its category, one sharing its words that must not.
@@ -969,5 +1308,96 @@ mod tests {
         assert!(!own("when I was 15 I surfed"));
         assert!(!own("my son is 12"));
         assert!(!own("I'm 34"));
+    }
+}
+
+#[cfg(test)]
+mod worth {
+    use super::*;
+    use ishtar_domain::textnorm::normalise;
+
+    /// For each signal: the texts whose rule verdict (≥ 0.5 in some category) changes when
+    /// it is switched off, over every fixture.
+    #[test]
+    #[ignore = "a measurement, run by hand"]
+    #[expect(clippy::print_stdout, reason = "a report")]
+    fn what_each_signal_is_worth() {
+        let texts: Vec<(bool, String)> = [
+            include_str!("../tests/fixtures/redteam.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout2.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout3.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout4.jsonl"),
+            include_str!("../tests/fixtures/redteam-holdout5.jsonl"),
+        ]
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter_map(|l| {
+            let t = l
+                .split("\"text\": \"")
+                .nth(1)?
+                .split("\", \"label")
+                .next()?;
+            Some((l.contains("\"label\": \"unsafe\""), t.replace("\\\"", "\"")))
+        })
+        .collect();
+        let norms: Vec<_> = texts.iter().map(|(_, t)| normalise(t)).collect();
+        let flag = |s: &Scores| s.iter().skip(1).any(|x| *x >= 0.5);
+        let base: Vec<bool> = norms.iter().map(|n| flag(&score(n))).collect();
+        for (sig, _) in SIGNALS {
+            let mut lost = Vec::new();
+            let mut gained = 0;
+            for ((n, b), (unsafe_, t)) in norms.iter().zip(&base).zip(&texts) {
+                let now = flag(&score_without(n, &[*sig]).0);
+                if *b && !now && *unsafe_ {
+                    lost.push(t.clone());
+                }
+                if !*b && now {
+                    gained += 1;
+                }
+                let _ = unsafe_;
+            }
+            println!(
+                "{sig:?}: loses {} unsafe, changes {gained} others",
+                lost.len()
+            );
+            for t in lost.iter().take(3) {
+                println!("    {t}");
+            }
+        }
+    }
+}
+#[cfg(test)]
+mod gate_report {
+    use super::*;
+
+    /// For each signal: how many of the main set's texts open its gate, how many it fires
+    /// on, and its anchors (the short ones are the ones that open it most).
+    #[test]
+    #[ignore = "a report, run by hand"]
+    #[expect(clippy::print_stdout, reason = "a report")]
+    fn anchors_per_signal() {
+        let texts: Vec<Normalised> = include_str!("../tests/fixtures/redteam.jsonl")
+            .lines()
+            .filter_map(|l| l.split("\"text\": \"").nth(1)?.split("\", \"label").next())
+            .map(ishtar_domain::textnorm::normalise)
+            .collect();
+        let c = &*COMPILED;
+        for (i, (sig, p)) in SIGNALS.iter().enumerate() {
+            let open = texts
+                .iter()
+                .filter(|n| c.gate.open(n.tokens.iter().map(|t| t.text.as_str())) & (1 << i) != 0)
+                .count();
+            let fired = texts
+                .iter()
+                .filter(|n| hits(n).iter().any(|h| h.sig == *sig))
+                .count();
+            let anchors = anchors::of_pattern(&expand(p))
+                .map_or_else(|| "always runs".to_owned(), |v| v.join(","));
+            println!(
+                "{sig:?}: open on {open}, fires on {fired} of {}: {anchors}",
+                texts.len()
+            );
+        }
     }
 }

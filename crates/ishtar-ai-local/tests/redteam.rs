@@ -200,30 +200,73 @@ async fn the_chaperone_meets_the_red_team_floors() {
     );
 }
 
-/// Three smaller sets, each written after the rules were tuned on the sets before it, to
-/// show how far the figures carry to texts the rules were not fitted to (docs/safety.md
-/// gives each set's first-run figures too). Their floors guard against regressions; they
-/// are not the target. Set 3's misses were never fixed in the rules.
+/// The hold-out sets, each written after the rules were tuned on the sets before it and run
+/// once before any change it caused (docs/safety.md gives every set's first-run figures).
+/// Their floors guard against regressions; they are not the target.
+///
+/// - Sets 1, 2 (the first engineer's), 4, 5, 6 and 7 (the concept-lexicon rework's) were
+///   tuned on after their first run: their floors are near their current figures.
+/// - Sets 3 and 8 were never tuned on (set 3's misses were read once, to learn the kinds
+///   of failure; set 8 was written last and only measured): their figures are the honest
+///   estimate for new text, and their floors sit a little under them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn the_holdout_sets_stay_above_their_floors() {
     for (name, jsonl, min_recall, max_false_refusal) in [
         (
             "hold-out set 1",
             include_str!("fixtures/redteam-holdout.jsonl"),
-            0.95,
-            0.05,
+            0.97,
+            0.02,
         ),
         (
             "hold-out set 2",
             include_str!("fixtures/redteam-holdout2.jsonl"),
-            0.95,
+            0.97,
+            0.02,
+        ),
+        (
+            "hold-out set 3 (untuned)",
+            include_str!("fixtures/redteam-holdout3.jsonl"),
+            0.70,
             0.05,
         ),
         (
-            "hold-out set 3",
-            include_str!("fixtures/redteam-holdout3.jsonl"),
-            0.45,
-            0.05,
+            "hold-out set 4",
+            include_str!("fixtures/redteam-holdout4.jsonl"),
+            0.97,
+            0.02,
+        ),
+        (
+            "hold-out set 5",
+            include_str!("fixtures/redteam-holdout5.jsonl"),
+            0.95,
+            0.02,
+        ),
+        (
+            "hold-out set 6",
+            include_str!("fixtures/redteam-holdout6.jsonl"),
+            0.95,
+            0.02,
+        ),
+        (
+            "hold-out set 7",
+            include_str!("fixtures/redteam-holdout7.jsonl"),
+            0.95,
+            0.02,
+        ),
+        (
+            "hold-out set 8 (untuned)",
+            include_str!("fixtures/redteam-holdout8.jsonl"),
+            0.68,
+            0.03,
+        ),
+        // Written by another author who never saw the rules, the exemplars or any other
+        // set, and evaluated once, at the end (docs/safety.md): the honest figure.
+        (
+            "blind set (independent author, never tuned on)",
+            include_str!("fixtures/redteam-blind.jsonl"),
+            0.70,
+            0.03,
         ),
     ] {
         let (recall, false_refusal) = evaluate(name, &cases(jsonl)).await;
@@ -235,12 +278,69 @@ async fn the_holdout_sets_stay_above_their_floors() {
     }
 }
 
+/// Hearts are long and mix topics: evidence must not be stitched together across unrelated
+/// sentences. Two thousand texts of three to six safe texts each, joined at random (a fixed
+/// seed), through the guard: at most 1 % may be refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn long_hearts_of_safe_texts_are_rarely_refused() {
+    use ishtar_domain::ports::{Guard, GuardVerdict};
+    let safe: Vec<String> = evaluation_cases()
+        .into_iter()
+        .filter(|c| c.label == "safe")
+        .map(|c| c.text)
+        .collect();
+    let guard = LocalGuard::default();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        usize::try_from(seed % 1_000_003).unwrap_or(0)
+    };
+    let (n, mut refused) = (2000, Vec::new());
+    for _ in 0..n {
+        let k = 3 + next() % 4;
+        let text: Vec<&str> = (0..k).map(|_| safe[next() % safe.len()].as_str()).collect();
+        let text = text.join(" ");
+        let v = guard.classify(&text).await.expect("local guard answers");
+        if v != GuardVerdict::Safe {
+            refused.push(format!("{v:?}: {text}"));
+        }
+    }
+    println!(
+        "\nlong hearts of safe texts: {} of {n} refused",
+        refused.len()
+    );
+    for r in &refused {
+        println!("REFUSED {r}");
+    }
+    assert!(refused.len() * 100 <= n, "{} refused", refused.len());
+}
+
 fn vector(text: &str) -> Vec<f32> {
     ishtar_ai_local::LocalEmbedder::vector(&ishtar_domain::textnorm::normalise(text).words)
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Every case of every evaluation set.
+fn evaluation_cases() -> Vec<Case> {
+    [
+        include_str!("fixtures/redteam.jsonl"),
+        include_str!("fixtures/redteam-holdout.jsonl"),
+        include_str!("fixtures/redteam-holdout2.jsonl"),
+        include_str!("fixtures/redteam-holdout3.jsonl"),
+        include_str!("fixtures/redteam-holdout4.jsonl"),
+        include_str!("fixtures/redteam-holdout5.jsonl"),
+        include_str!("fixtures/redteam-holdout6.jsonl"),
+        include_str!("fixtures/redteam-holdout7.jsonl"),
+        include_str!("fixtures/redteam-holdout8.jsonl"),
+    ]
+    .into_iter()
+    .flat_map(cases)
+    .collect()
 }
 
 /// Every text of every evaluation set.
@@ -250,6 +350,11 @@ fn evaluation_texts() -> Vec<String> {
         include_str!("fixtures/redteam-holdout.jsonl"),
         include_str!("fixtures/redteam-holdout2.jsonl"),
         include_str!("fixtures/redteam-holdout3.jsonl"),
+        include_str!("fixtures/redteam-holdout4.jsonl"),
+        include_str!("fixtures/redteam-holdout5.jsonl"),
+        include_str!("fixtures/redteam-holdout6.jsonl"),
+        include_str!("fixtures/redteam-holdout7.jsonl"),
+        include_str!("fixtures/redteam-holdout8.jsonl"),
     ]
     .into_iter()
     .flat_map(|j| cases(j).into_iter().map(|c| c.text))
@@ -262,11 +367,12 @@ fn evaluation_texts() -> Vec<String> {
 fn the_exemplars_are_not_evaluation_texts() {
     let evals = evaluation_texts();
     let vectors: Vec<Vec<f32>> = evals.iter().map(|t| vector(t)).collect();
+    let mut offenders = Vec::new();
     for (_, ex) in ishtar_ai_local::exemplars() {
-        assert!(
-            !evals.iter().any(|t| t == ex),
-            "{ex:?} is an evaluation text"
-        );
+        if evals.iter().any(|t| t == ex) {
+            offenders.push(format!("{ex:?} is an evaluation text"));
+            continue;
+        }
         let v = vector(ex);
         let (near, text) = vectors
             .iter()
@@ -276,8 +382,11 @@ fn the_exemplars_are_not_evaluation_texts() {
                 (0.0_f32, ""),
                 |m, (d, t)| if d > m.0 { (d, t.as_str()) } else { m },
             );
-        assert!(near < 0.8, "{ex:?} is a near-copy of {text:?} ({near:.2})");
+        if near >= 0.8 {
+            offenders.push(format!("{ex:?} is a near-copy of {text:?} ({near:.2})"));
+        }
     }
+    assert!(offenders.is_empty(), "{}", offenders.join("\n"));
 }
 
 /// The similarity thresholds, measured leave-one-out on the exemplars themselves (never on
@@ -320,6 +429,9 @@ fn the_similarity_thresholds_hold_leave_one_out() {
         "\nleave-one-out on {} exemplars: floor margin -> flagged unsafe %, flagged safe %",
         ex.len()
     );
+    // The rule the constants follow: flag no safe exemplar, and as many unsafe ones as
+    // possible; on a tie, the higher floor, then the higher margin (the stricter).
+    let mut best: Option<(f64, f32, f32)> = None;
     for floor in [0.15_f32, 0.2, 0.25, 0.3, 0.35] {
         for margin in [0.03_f32, 0.05, 0.08, 0.1, 0.15] {
             let (r, f) = rates(floor, margin);
@@ -328,8 +440,16 @@ fn the_similarity_thresholds_hold_leave_one_out() {
                 100.0 * r,
                 100.0 * f
             );
+            if f == 0.0 && best.is_none_or(|(br, _, _)| r >= br) {
+                best = Some((r, floor, margin));
+            }
         }
     }
+    let (_, floor, margin) = best.expect("some threshold flags no safe exemplar");
+    assert!(
+        (floor - SIM_FLOOR).abs() < 1e-6 && (margin - SIM_MARGIN).abs() < 1e-6,
+        "the rule picks {floor:.2}/{margin:.2}, the guard uses {SIM_FLOOR:.2}/{SIM_MARGIN:.2}"
+    );
     let (r, f) = rates(SIM_FLOOR, SIM_MARGIN);
     println!(
         "chosen {SIM_FLOOR:.2} {SIM_MARGIN:.2} -> {:.1} %, {:.1} %",
@@ -340,4 +460,125 @@ fn the_similarity_thresholds_hold_leave_one_out() {
         f <= 0.02,
         "the chosen thresholds flag {f:.3} of safe exemplars"
     );
+}
+
+/// Joins texts into texts of about 200 characters.
+fn joined(texts: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for t in texts {
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(&t);
+        if cur.len() >= 190 {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    out
+}
+
+/// Microseconds a text through the guard alone and through the whole chaperone, warm
+/// (every text seen once before), over `rounds` passes.
+async fn speed(texts: &[String], rounds: usize) -> (f64, f64) {
+    use ishtar_domain::ports::Guard;
+    let guard = LocalGuard::default();
+    let chaperone = Chaperone::new(Arc::new(LocalGuard::default()), Arc::new(NoLog));
+    let denylist = Denylist::default();
+    for t in texts {
+        std::hint::black_box(guard.classify(t).await.expect("local guard answers"));
+        std::hint::black_box(chaperone.screen(Surface::Gambit, t, &denylist).await);
+    }
+    let n = (rounds * texts.len()) as f64;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for t in texts {
+            std::hint::black_box(guard.classify(t).await.expect("local guard answers"));
+        }
+    }
+    let guard_us = started.elapsed().as_secs_f64() * 1e6 / n;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for t in texts {
+            std::hint::black_box(chaperone.screen(Surface::Gambit, t, &denylist).await);
+        }
+    }
+    (guard_us, started.elapsed().as_secs_f64() * 1e6 / n)
+}
+
+/// Speed on texts of about 200 characters: ordinary dating prose (the exemplars' and the
+/// sets' ordinary texts), and the red-team mix (harmful texts and their look-alikes, the
+/// worst case: nearly every one has risky words). Printed, not asserted (the machine is
+/// shared); the target is about 60 µs a text in release.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn speed_on_texts_of_200_characters() {
+    let ordinary = joined(
+        ishtar_ai_local::exemplars()
+            .into_iter()
+            .filter(|(slot, _)| *slot == 0)
+            .map(|(_, t)| t.to_owned())
+            .chain(
+                evaluation_cases()
+                    .into_iter()
+                    .filter(|c| c.category == "ordinary")
+                    .map(|c| c.text),
+            ),
+    );
+    let mix = joined(
+        cases(include_str!("fixtures/redteam.jsonl"))
+            .into_iter()
+            .chain(cases(include_str!("fixtures/redteam-holdout4.jsonl")))
+            .map(|c| c.text),
+    );
+    for (name, texts) in [("ordinary prose", &ordinary), ("red-team mix", &mix)] {
+        let mean = texts.iter().map(String::len).sum::<usize>() / texts.len().max(1);
+        // the best of three runs: the machine is shared
+        let mut best = (f64::MAX, f64::MAX);
+        for _ in 0..3 {
+            let (g, w) = speed(texts, 10).await;
+            best = (best.0.min(g), best.1.min(w));
+        }
+        let (g, w) = best;
+        println!(
+            "speed, {name}: {} texts of {mean} characters: guard {g:.1} µs a text, whole chaperone {w:.1} µs",
+            texts.len()
+        );
+    }
+}
+
+/// The matchmaker's own prose (gambits and reports written from two hearts) must pass the
+/// guard: it names interests that share words with harms ("shooting", "wine", "kids").
+/// Hearts: the sets' safe texts, three to a heart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn the_matchmakers_own_prose_passes_the_guard() {
+    use ishtar_ai_local::TemplateWriter;
+    use ishtar_domain::ports::{Guard, GuardVerdict, PersonaSketch};
+    let safe: Vec<String> = evaluation_cases()
+        .into_iter()
+        .filter(|c| c.label == "safe")
+        .map(|c| c.text)
+        .collect();
+    let hearts: Vec<String> = safe.chunks(3).map(|c| c.join(" ")).collect();
+    let guard = LocalGuard::default();
+    let mut refused = Vec::new();
+    for pair in hearts.windows(2) {
+        let a = PersonaSketch {
+            handle: "wren".into(),
+            heart_text: pair[0].clone(),
+        };
+        let b = PersonaSketch {
+            handle: "moss".into(),
+            heart_text: pair[1].clone(),
+        };
+        for text in [
+            TemplateWriter::write_gambit(&a, &b),
+            TemplateWriter::write_report(&a, &b),
+        ] {
+            let v = guard.classify(&text).await.expect("local guard answers");
+            if v != GuardVerdict::Safe {
+                refused.push(format!("{v:?}: {}", text.replace('\n', " ")));
+            }
+        }
+    }
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
 }

@@ -201,7 +201,7 @@ impl Denylist {
 const TLDS: &str = "com|net|org|io|me|co|app|xyz|ly|gg|dev|link|site|info|biz|page|bio|tv|uk|de|fr|ru|edu|us|ca|au|online|club|live|fm|to|cc|ai|sh";
 
 /// Platforms whose name alone says "contact me elsewhere".
-const PLATFORMS: &str = "discord|snapchat|snap chat|instagram|insta gram|telegram|tele gram|whatsapp|whats app|kik|onlyfans|only fans|fansly|cashapp|cash app|venmo|wechat|skype|tiktok|paypal|zelle|viber|wickr|threema|imessage|facetime|hinge|tinder|bumble|grindr|twitter|linkedin|reddit|twitch|facebook|messenger|session app|line app|line id|kakao|kakaotalk|element|matrix id|keybase|teams";
+const PLATFORMS: &str = "discord|snapchat|snap chat|instagram|insta gram|telegram|tele gram|whatsapp|whats app|kik|onlyfans|only fans|fansly|cashapp|cash app|venmo|wechat|skype|tiktok|paypal|zelle|viber|wickr|threema|imessage|facetime|hinge|tinder|bumble|grindr|twitter|linkedin|reddit|twitch|facebook|messenger|session app|line app|line id|kakao|kakaotalk|element|matrix id|keybase|teams|bluesky|mastodon|tumblr|patreon|substack|hangouts|google meet|google chat|zoom call|zoom link|feeld|raya|okcupid|badoo|happn|bird app|the gram|ghost app|blue app|green app";
 /// Short or everyday names of platforms: they count only with a clear contact cue.
 const PLATFORMS_WEAK: &str =
     "snap|sc|insta|ig|gram|tg|tele|signal|fb|wa|whatsap|watsapp|wapp|kick|dc|cord|x";
@@ -250,6 +250,8 @@ static PII: LazyLock<Patterns> = LazyLock::new(|| {
             format!(r"(?i)\b(tg|telegram|insta|instagram|ig|snap|snapchat|twitter|whatsapp|discord|signal|kik|onlyfans|tiktok|wechat|line|{PLATFORMS})\s*[:=]\s*@?[a-z0-9_.]{{2,}}"),
         ),
         ("social handle", r"(?i)(^|[\s(\[,;:])@[a-z0-9_][a-z0-9_.]{1,}".into()),
+        // "drop your @", "what's ur @?"
+        ("contact request", r"(?i)\b(?:your|ur|my|yr)\s+@(?:\s|$|[?.,!])".into()),
         // discord tags (name#1234) and payment tags ($name)
         ("social handle", r"(?i)\b[a-z0-9_.]{2,32}#\d{4}\b".into()),
         ("social handle", r"(?i)(^|[\s(\[,;:])\$[a-z][a-z0-9_-]{2,}".into()),
@@ -365,6 +367,21 @@ fn contact_cue_list() -> Vec<(&'static str, String)> {
             r" (?:lets|let s|we should|wanna|want to|can we|could we) (?:go|move|take this|take it|talk|chat|continue|move this|get) (?:off|outside)(?: of)? (?:here|this|the app|the site|platform|ishtar|the venue|venue|app) ".into(),
         ),
         ("social handle", r" link in (?:my |the )?bio ".into()),
+        (
+            "contact request",
+            // "let's take this somewhere else", "find me elsewhere"
+            r" (?:take|move|continue|talk|chat|text|dm|dms|message|find|reach|look|add|follow|hit)(?: \w+){0,4} (?:somewhere else|elsewhere|another app|a different app|the other app|off here|off this app|outside this app|outside here|outside the app) ".into(),
+        ),
+        (
+            "contact request",
+            // "I'll send you my number if you send yours"
+            r" (?:send|give|text|dm|pass|slip) you my (?:number|digits|email|cell|phone|socials|handle|snap|insta|whatsapp|telegram|discord) ".into(),
+        ),
+        (
+            "email",
+            // "my name at the big g mail"
+            r" (?:at|on) (?:the )?(?:big )?(?:g|gee) ?mail ".into(),
+        ),
     ]
 }
 
@@ -431,10 +448,11 @@ pub fn find_pii_normalised(text: &str, norm: &textnorm::Normalised) -> Option<&'
 /// left or absent (`I deleted my instagram`).
 fn platform_invite(norm: &textnorm::Normalised) -> bool {
     let words = &norm.words;
-    let platforms: Vec<usize> = PLATFORM_NAMES
+    let mut platforms: Vec<usize> = PLATFORM_NAMES
         .find_iter(words)
         .map(|m| norm.token_at(m.start()))
         .collect();
+    platforms.extend(split_platforms(norm));
     if platforms.is_empty() {
         return false;
     }
@@ -452,10 +470,52 @@ fn platform_invite(norm: &textnorm::Normalised) -> bool {
     })
 }
 
+/// Platform names cut in two to slip past the screen (`sig nal`, `disc ord`, `whats app`
+/// is already a name): token positions where two adjacent words join into one.
+fn split_platforms(norm: &textnorm::Normalised) -> Vec<usize> {
+    const JOINED: &[&str] = &[
+        "discord",
+        "snapchat",
+        "instagram",
+        "telegram",
+        "whatsapp",
+        "signal",
+        "onlyfans",
+        "wechat",
+        "skype",
+        "tiktok",
+        "facebook",
+        "messenger",
+        "twitter",
+        "viber",
+        "threema",
+        "wickr",
+        "kakaotalk",
+        "fansly",
+        "linkedin",
+    ];
+    norm.tokens
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| {
+            let (a, b) = (&w[0].text, &w[1].text);
+            a.len() >= 2
+                && b.len() >= 2
+                && a.chars().chain(b.chars()).all(|c| c.is_ascii_lowercase())
+                && JOINED.iter().any(|p| {
+                    p.len() == a.len() + b.len()
+                        && p.starts_with(a.as_str())
+                        && p.ends_with(b.as_str())
+                })
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 #[expect(clippy::unwrap_used, reason = "constant patterns, covered by tests")]
 static PLATFORM_NAMES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"\b(?:{PLATFORMS}|(?:on|via|my|the|over) (?:insta|snap|ig|tg|sc|gram|signal))\b"
+        r"\b(?:{PLATFORMS}|(?:on|via|my|the|over) (?:insta|snap|ig|tg|sc|gram|signal)|(?:my|our) (?:youtube|channel|blog|vlog|stream)|(?:the other|another|a different|the other dating) (?:app|site|platform))\b"
     ))
     .unwrap()
 });
@@ -463,7 +523,7 @@ static PLATFORM_NAMES: LazyLock<Regex> = LazyLock::new(|| {
 #[expect(clippy::unwrap_used, reason = "a constant pattern, covered by tests")]
 static TALK_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\b(?:talk|talking|chat|chatting|text|texting|txt|message|messaging|msg|dm|dms|reach|find|search|add|hit|hmu|continue|move|switch|say hi|follow|sub|subscribe|link|bio|ping|call|facetime|video|username|handle|user|id|same name|same handle|look me up|lets|let s|contact|write|slide|join|catch me|find me)\b",
+        r"\b(?:talk|talking|chat|chatting|text|texting|txt|message|messaging|msg|dm|dms|reach|find|search|add|hit|hmu|continue|move|switch|say hi|follow|sub|subscribe|link|bio|ping|call|facetime|video|username|handle|user|id|same name|same handle|same pic|same photo|same picture|same profile|same username|my name|look me up|lets|let s|contact|write|slide|join|catch me|find me)\b",
     )
     .unwrap()
 });
@@ -631,6 +691,34 @@ mod tests {
     #[test]
     fn contact_details_in_disguise_are_found() {
         let cases = [
+            ("drop your @ and I'll follow you", "contact request"),
+            (
+                "I'll send you my number if you send yours",
+                "contact request",
+            ),
+            (
+                "let's take this somewhere else, you know where",
+                "contact request",
+            ),
+            (
+                "my handle on the bird app is the same as here",
+                "social handle",
+            ),
+            ("mail me: my first name at the big g mail", "email"),
+            ("hit me up on sig nal, same name as here", "social handle"),
+            ("find me on disc ord, I'm wren", "social handle"),
+            (
+                "you'll find me on bluesky under the same handle",
+                "social handle",
+            ),
+            (
+                "find my youtube channel, it's my name with no spaces",
+                "social handle",
+            ),
+            (
+                "I'm on the other app too, same pic, say hi",
+                "social handle",
+            ),
             (
                 "\u{FF4A}\u{FF41}\u{FF4E}\u{FF45}\u{FF20}\u{FF45}\u{FF58}\u{FF41}\u{FF4D}\u{FF50}\u{FF4C}\u{FF45}\u{FF0E}\u{FF43}\u{FF4F}\u{FF4D}",
                 "email",
@@ -679,6 +767,12 @@ mod tests {
             "One two three, count with me: my favourite song.",
             "I work at a lab downtown and signal for every lane change.",
             "I met my best friend in line at a concert.",
+            "Talk to me about face painting and book clubs.",
+            "I met my ex on another app years ago.",
+            "I watch youtube cooking videos to relax.",
+            "I'd love to travel somewhere else next summer.",
+            "Where are you @ with the book?",
+            "We can chat about the twit who ter-rorised my garden.",
         ];
         for t in texts {
             assert_eq!(find_pii(t), None, "{t}");

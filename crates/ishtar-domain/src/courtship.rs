@@ -397,7 +397,10 @@ impl Courtship {
             profile: PartnerProfile {
                 doc_version,
                 doc,
-                heart: facts.partner_heart.filter(|_| in_play).and_then(public_heart),
+                heart: facts
+                    .partner_heart
+                    .filter(|_| in_play)
+                    .and_then(public_heart),
             },
             you,
             partner: them,
