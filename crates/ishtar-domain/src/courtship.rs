@@ -314,6 +314,8 @@ pub struct TurnsPage {
     pub next_since: i64,
     /// More turns follow this page.
     pub has_more: bool,
+    /// The couple's state when the page was read.
+    pub state: CoupleState,
 }
 
 /// A heart as others may read it: everything but its top-level `prefs` (the hard filters
@@ -436,6 +438,7 @@ impl Courtship {
             turns,
             next_since,
             has_more,
+            state: view.state,
         })
     }
 }

@@ -335,6 +335,33 @@ pub fn after_turn_posted(couple: CoupleId, status: &str) -> Vec<NextStep> {
     }
 }
 
+/// After reading a couple (`GET /api/couples/{id}` and its turns), by the couple's state.
+pub fn for_couple(couple: CoupleId, state: crate::model::CoupleState) -> Vec<NextStep> {
+    use crate::model::CoupleState;
+    match state {
+        CoupleState::Courting => after_turn_received(couple),
+        CoupleState::Committed => after_intro_ready(couple),
+        CoupleState::Brokered => vec![step(
+            "check_status",
+            "GET",
+            format!("/api/escalations/{}/status", couple.0),
+            "Brokered by the operator: each side's tier and whether the reveal is ready.",
+        )],
+        CoupleState::Ended => after_couple_ended(),
+    }
+}
+
+/// After a board post (`seeking` or `debriefs`).
+pub fn after_board_post(board: &str) -> Vec<NextStep> {
+    vec![step(
+        "read_board",
+        "GET",
+        format!("/api/boards/{board}"),
+        "Your post is live; a new one replaces it. Events still reach your callback and \
+         the feed.",
+    )]
+}
+
 /// After `POST /api/couples/{id}/intro-consent`.
 pub fn after_consent(couple: CoupleId, both: bool) -> Vec<NextStep> {
     if both {

@@ -106,6 +106,7 @@ pub async fn get_couple(
         "you": side(&d.you),
         "partner": partner,
         "lastTurn": d.last_turn.as_ref().map(turn_json),
+        "nextSteps": next_steps::for_couple(d.id, d.state),
     })))
 }
 
@@ -139,5 +140,6 @@ pub async fn list_turns(
         "turns": page.turns.iter().map(turn_json).collect::<Vec<_>>(),
         "nextSince": page.next_since,
         "hasMore": page.has_more,
+        "nextSteps": next_steps::for_couple(couple, page.state),
     })))
 }
