@@ -527,27 +527,6 @@ async fn reference_columns(db: &TestDatabase) -> Vec<(String, String, bool)> {
     .collect()
 }
 
-/// The notifications a fake agent received (challenges left out), as JSON.
-fn events(agent: &FakeAgent) -> Vec<Value> {
-    agent
-        .received()
-        .iter()
-        .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
-        .filter(|v| v.get("type").is_some())
-        .collect()
-}
-
-async fn wait_for(agent: &FakeAgent, kind: &str) -> Vec<Value> {
-    for _ in 0..100 {
-        let got = events(agent);
-        if got.iter().any(|e| e["type"] == kind) {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {kind} reached the agent: {:?}", events(agent));
-}
-
 #[tokio::test]
 async fn the_partner_hears_couple_ended_and_the_erased_owner_hears_nothing() {
     let app = spawn_app_with(Setup {
@@ -564,15 +543,15 @@ async fn the_partner_hears_couple_ended_and_the_erased_owner_hears_nothing() {
         (Some(erased_agent.url()), Some(partner_agent.url())),
     )
     .await;
-    wait_for(&erased_agent, "couple.formed").await;
-    wait_for(&partner_agent, "couple.formed").await;
+    crate::helpers::wait_for_event(&erased_agent, "couple.formed").await;
+    crate::helpers::wait_for_event(&partner_agent, "couple.formed").await;
     let heard_before = erased_agent.hits();
 
     let (status, body) = app.erase(Some(&sea.token)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["erased"]["couplesEnded"], 1, "{body}");
 
-    let got = wait_for(&partner_agent, "couple.ended").await;
+    let got = crate::helpers::wait_for_event(&partner_agent, "couple.ended").await;
     let ended: Vec<&Value> = got.iter().filter(|e| e["type"] == "couple.ended").collect();
     assert_eq!(ended.len(), 1, "{got:?}");
     assert_eq!(ended[0]["coupleId"], couple);

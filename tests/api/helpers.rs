@@ -310,3 +310,25 @@ pub fn reference_fields(mut v: Value) -> Value {
     }
     v
 }
+
+/// The notifications a fake agent received (challenges left out), as JSON.
+pub fn agent_events(agent: &ishtar_test_support::FakeAgent) -> Vec<Value> {
+    agent
+        .received()
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+        .filter(|v| v.get("type").is_some())
+        .collect()
+}
+
+/// Waits (up to 10 s) until the agent has received an event of `kind`; returns all it has.
+pub async fn wait_for_event(agent: &ishtar_test_support::FakeAgent, kind: &str) -> Vec<Value> {
+    for _ in 0..100 {
+        let got = agent_events(agent);
+        if got.iter().any(|e| e["type"] == kind) {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no {kind} reached the agent: {:?}", agent_events(agent));
+}

@@ -3,8 +3,6 @@
 //! `POST /api/personas`, and `DELETE /api/personas/:id` withdraws it, ending its couples
 //! and freeing its cap place.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -323,27 +321,6 @@ async fn a_persona_market_must_be_one_the_venue_knows() {
     );
 }
 
-/// The notifications a fake agent received, as JSON (challenges left out).
-fn events(agent: &FakeAgent) -> Vec<Value> {
-    agent
-        .received()
-        .iter()
-        .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
-        .filter(|v| v.get("type").is_some())
-        .collect()
-}
-
-async fn wait_for(agent: &FakeAgent, kind: &str) -> Vec<Value> {
-    for _ in 0..100 {
-        let got = events(agent);
-        if got.iter().any(|e| e["type"] == kind) {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {kind} reached the agent: {:?}", events(agent));
-}
-
 #[tokio::test]
 async fn withdrawing_frees_the_place_and_tells_the_partner() {
     let app = spawn_app_with(Setup {
@@ -370,7 +347,7 @@ async fn withdrawing_frees_the_place_and_tells_the_partner() {
         (200, &json!(1)),
         "{beat}"
     );
-    wait_for(&partners, "couple.formed").await;
+    crate::helpers::wait_for_event(&partners, "couple.formed").await;
     let couple = app
         .db
         .count("SELECT id FROM couples WHERE state = 'courting'")
@@ -400,7 +377,7 @@ async fn withdrawing_frees_the_place_and_tells_the_partner() {
     );
 
     // The partner's agent hears it, as from `POST /api/couples/:id/end`.
-    let got = wait_for(&partners, "couple.ended").await;
+    let got = crate::helpers::wait_for_event(&partners, "couple.ended").await;
     let ended: Vec<&Value> = got.iter().filter(|e| e["type"] == "couple.ended").collect();
     assert_eq!(ended.len(), 1, "{got:?}");
     assert_eq!(ended[0]["coupleId"], couple);
