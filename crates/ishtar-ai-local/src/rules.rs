@@ -847,6 +847,21 @@ fn adult_age(n: &Normalised) -> bool {
     })
 }
 
+/// Signals that score one point in their category on their own (see `score_without`).
+const SINGLE_SIGNALS: &[(Sig, usize)] = &[
+    (Sig::BadAdvice, 6),
+    (Sig::Privacy, 7),
+    (Sig::Piracy, 8),
+    (Sig::Wmd, 9),
+    (Sig::Slur, 10),
+    (Sig::HateCall, 10),
+    (Sig::SelfHarm, 11),
+    (Sig::SelfHarmAtYou, 11),
+    (Sig::Explicit, 12),
+    (Sig::Election, 13),
+    (Sig::Injection, 14),
+];
+
 /// Per-category scores of the rules for one normalised text: the phrase signals, plus the
 /// concept layer ([`concepts`]).
 pub fn score(n: &Normalised) -> Scores {
@@ -1035,61 +1050,23 @@ fn score_without(n: &Normalised, off: &[Sig]) -> (Scores, bool) {
         };
     }
 
-    // S6 dangerous specialised advice.
-    if e.has(BadAdvice) {
-        s[6] += 1.0;
+    // One signal, one point: S6 dangerous specialised advice, S7 someone else's private
+    // data or surveillance, S8 intellectual property, S9 indiscriminate weapons, S10 slurs
+    // and calls for exclusion or violence, S11 self-harm (one's own, or urged on someone),
+    // S12 explicit sexual content, S13 election misinformation, S14 instructions aimed at
+    // the other agent (prompt injection) and code to run.
+    for (sig, category) in SINGLE_SIGNALS {
+        if e.has(*sig) {
+            s[*category] += 1.0;
+        }
     }
-
-    // S7 privacy: someone else's private data or surveillance.
-    if e.has(Privacy) {
-        s[7] += 1.0;
-    }
-
-    // S8 intellectual property.
-    if e.has(Piracy) {
-        s[8] += 1.0;
-    }
-
-    // S9 indiscriminate weapons.
-    if e.has(Wmd) {
-        s[9] += 1.0;
-    }
-
-    // S10 hate: slurs, dehumanising a group, calls for exclusion or violence.
-    if e.has(Slur) {
-        s[10] += 1.0;
-    }
-    if e.has(HateCall) {
-        s[10] += 1.0;
-    }
+    // S10: a group named beside a dehumanising word.
     if e.near(Group, Dehumanise, 8) {
         s[10] += 1.0;
     }
-
-    // S11 self-harm (one's own, or urging someone else to it).
-    if e.has(SelfHarm) {
-        s[11] += 1.0;
-    }
-    if e.has(SelfHarmAtYou) {
-        s[11] += 1.0;
-    }
+    // S11: a suicide word outside a context of seeking or offering help.
     if e.has(SuicideWord) && e.unvetoed(SuicideWord, HelpContext, 4) {
         s[11] += 0.6;
-    }
-
-    // S12 explicit sexual content.
-    if e.has(Explicit) {
-        s[12] += 1.0;
-    }
-
-    // S13 election misinformation.
-    if e.has(Election) {
-        s[13] += 1.0;
-    }
-
-    // S14: instructions aimed at the other agent (prompt injection) and code to run.
-    if e.has(Injection) {
-        s[14] += 1.0;
     }
 
     // The concept layer: word families within windows (see `concepts`).
