@@ -70,18 +70,6 @@ impl TestApp {
         assert_eq!(status, 200, "{body}");
         body
     }
-
-    async fn couple_between(&self, a: &Dater) -> i64 {
-        let r = self
-            .client
-            .get(self.url("/api/owners/me"))
-            .bearer_auth(&a.token)
-            .send()
-            .await
-            .unwrap();
-        let (_, me) = parts(r).await;
-        me["couples"][0]["coupleId"].as_i64().expect("a couple")
-    }
 }
 
 /// Two daters with similar hearts, paired by a beat; returns them and their couple.
@@ -96,7 +84,7 @@ async fn courting_pair(app: &TestApp, a: &str, b: &str) -> (Dater, Dater, i64) {
         (200, &json!(1)),
         "{body}"
     );
-    let couple = app.couple_between(&x).await;
+    let couple = app.first_couple(&x).await;
     (x, y, couple)
 }
 

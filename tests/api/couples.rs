@@ -6,17 +6,13 @@ use serde_json::{Value, json};
 
 use ishtar_test_support::{AgentBehaviour, FakeAgent};
 
-use crate::helpers::{Dater, Setup, TestApp, heart_file, parts, spawn_app, spawn_app_with};
+use crate::helpers::{Dater, Setup, TestApp, heart_file, spawn_app, spawn_app_with};
 
 const TEXT: &str = "Vintage bicycles, espresso and Sunday markets by the river.";
 
 /// A GET with the owner's token, if any.
 pub async fn get_as(app: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let mut req = app.client.get(app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    parts(req.send().await.expect("request")).await
+    app.get_with(path, token).await
 }
 
 /// The courting couple of `d`, from its owner's overview.

@@ -20,19 +20,6 @@ const BAKER: &str =
 const SAILOR: &str = "Sailing, knots, tides and salty air; I crew a small boat every summer.";
 
 impl TestApp {
-    /// The first couple of `d`'s owner, from `GET /api/owners/me`.
-    async fn first_couple(&self, d: &Dater) -> i64 {
-        let r = self
-            .client
-            .get(self.url("/api/owners/me"))
-            .bearer_auth(&d.token)
-            .send()
-            .await
-            .unwrap();
-        let (_, me) = parts(r).await;
-        me["couples"][0]["coupleId"].as_i64().expect("a couple")
-    }
-
     async fn erase(&self, token: Option<&str>) -> (StatusCode, Value) {
         let mut req = self.client.delete(self.url("/api/owners/me"));
         if let Some(t) = token {

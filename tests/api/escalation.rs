@@ -55,11 +55,7 @@ async fn world() -> World {
 }
 
 async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let mut req = app.client.get(app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    parts(req.send().await.unwrap()).await
+    app.get_with(path, token).await
 }
 
 async fn post_raw(

@@ -76,15 +76,7 @@ impl Agent {
 
 impl TestApp {
     async fn get_as(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        parts(
-            self.client
-                .get(self.url(path))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.get_with(path, Some(token)).await
     }
 
     /// The caller's whole feed from `since`, page by page (checks the cursor on the way).

@@ -189,14 +189,22 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        parts(
-            self.client
-                .get(self.url(path))
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
+        self.get_with(path, None).await
+    }
+
+    /// `GET path` with an owner token, when one is given.
+    pub async fn get_with(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        parts(req.send().await.expect("request")).await
+    }
+
+    /// The first couple in `d`'s owner overview (`GET /api/owners/me`).
+    pub async fn first_couple(&self, d: &Dater) -> i64 {
+        let (_, me) = self.get_with("/api/owners/me", Some(&d.token)).await;
+        me["couples"][0]["coupleId"].as_i64().expect("a couple")
     }
 
     /// Submits the standard heart-file; returns (ownerId, ownerToken).
