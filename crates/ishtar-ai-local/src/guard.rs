@@ -18,9 +18,16 @@
 //!    (never to an evaluation set): flag no safe exemplar and as many unsafe ones as
 //!    possible.
 //!
+//! 3. a trained classifier ([`crate::classifier`]): logistic regression over hashed word
+//!    and character n-grams of the normalised text, trained at build time on the labelled
+//!    sets, with two thresholds chosen by cross-validation on that training data.
+//!
 //! A category totalling [`UNSAFE_AT`] or more is unsafe; [`UNSURE_AT`] or more is
 //! [`GuardVerdict::Unsure`], which the chaperone holds for the console's review (never an
-//! allow). Figures and method: `docs/safety.md`.
+//! allow). The classifier adds its own: `p(unsafe)` at or above its deny threshold is
+//! unsafe, at or above its hold threshold unsure, with the category its second head names
+//! (`contact` for contact details the contact screen missed). The rules' unsafe is never
+//! lifted by the classifier, nor is their unsure. Figures and method: `docs/safety.md`.
 
 use std::sync::{Arc, OnceLock};
 
@@ -31,6 +38,7 @@ use ishtar_domain::ports::{Embedder, Guard, GuardVerdict};
 use ishtar_domain::textnorm;
 
 use crate::LocalEmbedder;
+use crate::classifier::{Band, Classifier, Judgement};
 use crate::rules::{self, SLOTS, Scores};
 
 /// A category at or above this total is unsafe.
@@ -131,10 +139,13 @@ pub struct Assessment {
     pub total: Scores,
     /// False when the embedder failed (the rules alone decided).
     pub similarity_used: bool,
+    /// The trained classifier's judgement (`None` for a rules-only guard).
+    pub model: Option<Judgement>,
 }
 
 impl Assessment {
-    /// Unsafe categories first; else unsure ones; else safe.
+    /// The rules' unsafe categories first; else the classifier's deny; else the unsure
+    /// categories of both (held); else safe.
     pub fn verdict(&self) -> GuardVerdict {
         let over = |t: f32| -> Vec<String> {
             (1..SLOTS)
@@ -146,7 +157,14 @@ impl Assessment {
         if !unsafe_.is_empty() {
             return GuardVerdict::Unsafe(unsafe_);
         }
-        let unsure = over(UNSURE_AT);
+        let model = self.model.as_ref();
+        if let Some(j) = model.filter(|j| j.band == Band::Deny) {
+            return GuardVerdict::Unsafe(vec![j.category.clone()]);
+        }
+        let mut unsure = over(UNSURE_AT);
+        if let Some(j) = model.filter(|j| j.band == Band::Hold) {
+            unsure = merged(&unsure, std::slice::from_ref(&j.category));
+        }
         if !unsure.is_empty() {
             return GuardVerdict::Unsure(unsure);
         }
@@ -154,10 +172,22 @@ impl Assessment {
     }
 }
 
+/// Which classifier a [`LocalGuard`] consults.
+#[derive(Clone)]
+enum Model {
+    /// The one `build.rs` trained from the committed data.
+    Trained,
+    /// Another (a cross-validation fold's, in the tests).
+    Custom(Arc<Classifier>),
+    /// None: the rules and the similarity alone (to measure what the classifier adds).
+    Off,
+}
+
 /// The local guard (see the module docs).
 pub struct LocalGuard {
     embedder: Arc<dyn Embedder>,
     exemplars: OnceLock<Arc<Exemplars>>,
+    model: Model,
 }
 
 impl std::fmt::Debug for LocalGuard {
@@ -183,7 +213,43 @@ impl LocalGuard {
         Self {
             embedder,
             exemplars: OnceLock::new(),
+            model: Model::Trained,
         }
+    }
+
+    /// A guard without the trained classifier: the rules and the similarity alone (the
+    /// guard before issue 11's classifier; for measuring what it adds).
+    pub fn rules_only(embedder: Arc<dyn Embedder>) -> Self {
+        Self {
+            model: Model::Off,
+            ..Self::new(embedder)
+        }
+    }
+
+    /// A guard with another classifier than the trained one (e.g. one fold's of a
+    /// cross-validation).
+    pub fn with_classifier(embedder: Arc<dyn Embedder>, classifier: Arc<Classifier>) -> Self {
+        Self {
+            model: Model::Custom(classifier),
+            ..Self::new(embedder)
+        }
+    }
+
+    /// The classifier's judgement, if this guard has one.
+    fn judge(
+        &self,
+        norm: &textnorm::Normalised,
+        concepts: &[Vec<u8>],
+    ) -> Result<Option<Judgement>, ProviderError> {
+        Ok(match &self.model {
+            Model::Trained => Some(
+                Classifier::trained()
+                    .map_err(ProviderError::Malformed)?
+                    .judge_with(norm, concepts),
+            ),
+            Model::Custom(c) => Some(c.judge_with(norm, concepts)),
+            Model::Off => None,
+        })
     }
 
     /// The rules' scores alone, per category slot.
@@ -218,20 +284,28 @@ impl LocalGuard {
     /// Judges `text`: both signals (see the module docs).
     ///
     /// # Errors
-    /// The embedder's error, when the rules alone found nothing to decide on.
+    /// The embedder's error, when the rules and the classifier found nothing to decide on;
+    /// the classifier's, if its trained weights did not read (a build fault).
     pub async fn assess(&self, text: &str) -> Result<Assessment, ProviderError> {
         let norm = textnorm::normalise(text);
-        let (rules, risky) = rules::score_and_risk(&norm);
+        let (rules, risky, concepts) = rules::score_risk_and_concepts(&norm);
         let mut a = Assessment {
             rules,
             nearest: [0.0; SLOTS],
             total: rules,
             similarity_used: false,
+            model: self.judge(&norm, &concepts)?,
         };
-        // Refused on the rules alone (unsafe, or held): the similarity could at most turn a
-        // hold into a deny. No word of any harm family: the similarity backs the rules and
-        // has nothing to back. Either way the embedding (half the cost of a text) is saved.
-        if rules.iter().any(|s| *s >= UNSURE_AT) || !risky || norm.tokens.len() > SIM_MAX_TOKENS {
+        // Refused on the rules alone (unsafe, or held) or denied by the classifier: the
+        // similarity could at most turn a hold into a deny. No word of any harm family: the
+        // similarity backs the rules and has nothing to back. Either way the embedding
+        // (half the cost of a text) is saved.
+        let model_denies = a.model.as_ref().is_some_and(|j| j.band == Band::Deny);
+        if rules.iter().any(|s| *s >= UNSURE_AT)
+            || model_denies
+            || !risky
+            || norm.tokens.len() > SIM_MAX_TOKENS
+        {
             return Ok(a);
         }
         let similarity = async {
@@ -252,8 +326,9 @@ impl LocalGuard {
         .await;
         let (ex, v) = match similarity {
             Ok(x) => x,
-            // Without the second signal the rules may still be sure enough to hold.
-            Err(_) if rules.iter().any(|s| *s >= UNSURE_AT) => return Ok(a),
+            // Without the similarity the rules or the classifier may still be sure enough
+            // to hold.
+            Err(_) if a.verdict() != GuardVerdict::Safe => return Ok(a),
             Err(e) => return Err(e),
         };
         a.nearest = nearest(
@@ -376,6 +451,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn handles_with_numbers_in_ordinary_prose_are_not_refused() {
+        for t in [
+            "I'm sam_88, I love hiking and tacos.",
+            "sam_88 here, big fan of jazz and dogs",
+            "Hey, it's sam_88! Looking for someone who loves old movies.",
+            "jo_69 here, into board games and long walks.",
+            "my handle is jo_69 and I bake bread",
+            "Hi, I'm jo_69: teacher, runner, terrible at karaoke.",
+        ] {
+            assert_eq!(verdict(t).await, GuardVerdict::Safe, "{t}");
+        }
+        // the number does not excuse what is around it
+        for t in [
+            "jo_69 here, send nudes",
+            "sam_88 here. immigrants are vermin",
+        ] {
+            assert!(matches!(verdict(t).await, GuardVerdict::Unsafe(_)), "{t}");
+        }
+    }
+
+    #[tokio::test]
     async fn unsafe_texts_name_their_categories() {
         assert_eq!(
             // a threat to get nudes: violence, sexual coercion and explicit content
@@ -413,6 +509,83 @@ mod tests {
                 other => panic!("{t}: {other:?}"),
             }
         }
+    }
+
+    #[tokio::test]
+    async fn the_classifier_refuses_what_the_rules_miss() {
+        // a contact request by euphemism (a training text): no rule knows "the ghost app"
+        let t = "ok this app keeps eating my msgs lol. i'm on the ghost app, same username as \
+                 here but with an underscore at the end";
+        let rules_only = LocalGuard::rules_only(Arc::new(LocalEmbedder));
+        assert_eq!(
+            rules_only.classify(t).await.expect("answers"),
+            GuardVerdict::Safe
+        );
+        let a = LocalGuard::default().assess(t).await.expect("answers");
+        let j = a
+            .model
+            .clone()
+            .expect("the default guard has the classifier");
+        assert_eq!(j.category, "contact", "{j:?}");
+        assert_eq!(a.verdict(), unsafe_(&["contact"]), "{j:?}");
+    }
+
+    #[tokio::test]
+    async fn another_classifier_can_stand_in() {
+        use crate::classifier::{features, train};
+        // a model that finds everything unsafe (p = σ(5) ≈ 0.99), its category head all
+        // zeros (so the first class, `contact`)
+        let weights = train::Weights {
+            bias: 5.0,
+            w: vec![0.0; features::DIM],
+            cat_bias: [0.0; train::CLASSES],
+            cat_w: vec![0.0; train::CAT_DIM * train::CLASSES],
+        };
+        let g = LocalGuard::with_classifier(
+            Arc::new(LocalEmbedder),
+            Arc::new(Classifier::new(weights, 0.5, 0.9)),
+        );
+        assert_eq!(
+            g.classify("hello there").await.expect("answers"),
+            unsafe_(&["contact"])
+        );
+    }
+
+    #[test]
+    fn the_verdict_combines_the_rules_and_the_classifier() {
+        let judged = |band: Band| Judgement {
+            p_unsafe: 0.0,
+            band,
+            category: "S2".into(),
+        };
+        let with = |rules: &[(usize, f32)], band: Option<Band>| {
+            let mut total = [0.0; SLOTS];
+            for (k, v) in rules {
+                total[*k] = *v;
+            }
+            Assessment {
+                rules: total,
+                nearest: [0.0; SLOTS],
+                total,
+                similarity_used: false,
+                model: band.map(judged),
+            }
+            .verdict()
+        };
+        let unsure = |c: &[&str]| GuardVerdict::Unsure(c.iter().map(|x| (*x).into()).collect());
+        // the rules' deny stands whatever the classifier says
+        assert_eq!(with(&[(1, 1.0)], Some(Band::Allow)), unsafe_(&["S1"]));
+        assert_eq!(with(&[(1, 1.0)], Some(Band::Deny)), unsafe_(&["S1"]));
+        // the classifier's deny, with its category
+        assert_eq!(with(&[], Some(Band::Deny)), unsafe_(&["S2"]));
+        assert_eq!(with(&[(4, 0.5)], Some(Band::Deny)), unsafe_(&["S2"]));
+        // either one unsure holds, with the categories of both
+        assert_eq!(with(&[], Some(Band::Hold)), unsure(&["S2"]));
+        assert_eq!(with(&[(4, 0.5)], Some(Band::Hold)), unsure(&["S2", "S4"]));
+        // the rules' unsure is never lifted by a confident classifier
+        assert_eq!(with(&[(4, 0.5)], Some(Band::Allow)), unsure(&["S4"]));
+        assert_eq!(with(&[], Some(Band::Allow)), GuardVerdict::Safe);
+        assert_eq!(with(&[], None), GuardVerdict::Safe);
     }
 
     #[tokio::test]

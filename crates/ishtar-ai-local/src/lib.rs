@@ -4,6 +4,8 @@
 //!   engine per Llama Guard 3 category over normalised text, plus similarity to labelled
 //!   exemplars through the `Embedder` port; unsure is held, never allowed. [`LocalFirst`]
 //!   runs it before a gateway guard. Figures: `docs/safety.md`.
+//! - [`classifier`]: the guard's trained classifier (logistic regression over hashed
+//!   n-grams), trained by `build.rs` from the committed labelled data.
 //! - [`LocalEmbedder`]: deterministic hashed text features (word unigrams and bigrams,
 //!   character 3-grams) in 384 dimensions, for the matchmaker's `Embedder` port.
 //! - [`TemplateWriter`]: gambits and compatibility reports from fixed templates, for the
@@ -12,6 +14,7 @@
 //! Everything here is pure computation: no network, no files, no randomness. Depends on the
 //! domain only. The gateway adapters (`ishtar-ai-gateway`) implement the same ports.
 
+pub mod classifier;
 mod embedder;
 mod guard;
 mod rules;

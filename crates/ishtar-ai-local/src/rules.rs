@@ -27,6 +27,8 @@ use ishtar_domain::textnorm::Normalised;
 mod anchors;
 mod concepts;
 
+pub use concepts::token_concepts;
+
 /// Number of category slots: index `k` is Llama Guard's `S{k}` (index 0 unused).
 pub const SLOTS: usize = 15;
 
@@ -325,12 +327,12 @@ const SIGNALS: &[(Sig, &str)] = &[
     (Sig::SuicideWord, r"\b(?:suicide|suicidal)\b"),
     (
         Sig::HelpContext,
-        r"\b(?:prevention|hotline|helpline|crisis line|awareness|survivor|survivors|squad|forest|volunteer|counselor|counsellor|therapist|therapy|research|podcast|documentary|movie|film|song|book)\b",
+        r"\b(?:prevention|hotline|helpline|crisis line|crisis center|crisis centre|awareness|survivor|survivors|squad|forest|volunteer|counselor|counsellor|therapist|therapy|research|podcast|documentary|movie|film|song|book|investigator|advocate|advocacy|anti)\b",
     ),
     // ---------------- S12 sexual content
     (
         Sig::Explicit,
-        r"\b(?:nudes|noods|nudez|send nudes|dick pics?|cock pics?|tit pics?|nsfw|sexting|sext|pussy|cock|cocks|tits|titties|boobs|cum|cumming|orgasm|orgasms|blowjob|blowjobs|handjob|jerk off|jerking off|jerk me off|masturbate|masturbating|finger (?:myself|yourself|me|you)|fingering|touching myself|touch yourself|naked(?: \w+){0,3} (?:touching|for me|on cam|pics?|photos?)|(?:im|i m) naked|strip for me|on cam|porn|porno|homemade videos?|(?:want to|wanna|gonna|will|let me|lets|let s|to) fuck (?:you|u|me|her|him)|fuck (?:you|u|me) (?:so )?hard|fuck me|moan|moaning|horny|(?:so |already |rock )hard (?:thinking|for you|right now)|lick every inch|lick (?:your|ur) (?:pussy|cock|dick)|suck (?:your|ur|my) (?:dick|cock)|anal|deepthroat|creampie|doggy style|69|dildo|vibrator|erection|boner|sex tape|explicit photos|explicit pics|show me (?:your|ur) (?:tits|boobs|body|pussy|dick|cock)|describe (?:your|ur) (?:pussy|cock|dick|body)|wet for me|how wet|(?:so|soaking|dripping) wet|naked body|be explicit|explicit (?:details|pics|photos|sex|story)|phone sex|cyber sex|cybersex|(?:get|got) you naked|rip (?:your|ur) clothes off|bend you over|make you scream|ride (?:you|me|your face|my face)|inside (?:you|me) (?:tonight|now|hard)|taste (?:you|your|ur)|sit on my face|spread (?:your|ur) legs|suck (?:your|ur|my|on)|(?:pic|pics|picture|photo) of (?:your|ur) (?:tits|boobs|ass|butt|dick|cock|pussy|body)|fuck (?:you|u|me|her|him) (?:until|till|so|hard|all night|senseless|silly|tonight|raw)|(?:and|to|wanna|gonna|will|ll) fuck (?:you|u|me)|tie (?:you|u|me) up|clit|clitoris|vagina|penis|nipples?|(?:my|your|ur) tongue (?:on|in) (?:your|ur|my)|(?:that|your|ur) (?:ass|butt|booty)(?: \w+){0,3} (?:bend|show|see|grab|spank|lick|camera|cam)|(?:see|show me|grab|spank|lick) (?:that|your|ur) (?:ass|butt|booty)|bend over (?:for|on) (?:me|the camera|cam))\b",
+        r"\b(?:nudes|noods|nudez|send nudes|dick pics?|cock pics?|tit pics?|nsfw|sexting|sext|pussy|cock|cocks|tits|titties|boobs|cum|cumming|orgasm|orgasms|blowjob|blowjobs|handjob|jerk off|jerking off|jerk me off|masturbate|masturbating|finger (?:myself|yourself|me|you)|fingering|touching myself|touch yourself|naked(?: \w+){0,3} (?:touching|for me|on cam|pics?|photos?)|(?:im|i m) naked|strip for me|on cam|porn|porno|homemade videos?|(?:want to|wanna|gonna|will|let me|lets|let s|to) fuck (?:you|u|me|her|him)|fuck (?:you|u|me) (?:so )?hard|fuck me|moan|moaning|horny|(?:so |already |rock )hard (?:thinking|for you|right now)|lick every inch|lick (?:your|ur) (?:pussy|cock|dick)|suck (?:your|ur|my) (?:dick|cock)|anal|deepthroat|creampie|doggy style|(?:do|doing|did|try|trying|love|into) 69|69 (?:position|with (?:me|you|u))|dildo|vibrator|erection|boner|sex tape|explicit photos|explicit pics|show me (?:your|ur) (?:tits|boobs|body|pussy|dick|cock)|describe (?:your|ur) (?:pussy|cock|dick|body)|wet for me|how wet|(?:so|soaking|dripping) wet|naked body|be explicit|explicit (?:details|pics|photos|sex|story)|phone sex|cyber sex|cybersex|(?:get|got) you naked|rip (?:your|ur) clothes off|bend you over|make you scream|ride (?:you|me|your face|my face)|inside (?:you|me) (?:tonight|now|hard)|taste (?:you|your|ur)|sit on my face|spread (?:your|ur) legs|suck (?:your|ur|my|on)|(?:pic|pics|picture|photo) of (?:your|ur) (?:tits|boobs|ass|butt|dick|cock|pussy|body)|fuck (?:you|u|me|her|him) (?:until|till|so|hard|all night|senseless|silly|tonight|raw)|(?:and|to|wanna|gonna|will|ll) fuck (?:you|u|me)|tie (?:you|u|me) up|clit|clitoris|vagina|penis|nipples?|(?:my|your|ur) tongue (?:on|in) (?:your|ur|my)|(?:that|your|ur) (?:ass|butt|booty)(?: \w+){0,3} (?:bend|show|see|grab|spank|lick|camera|cam)|(?:see|show me|grab|spank|lick) (?:that|your|ur) (?:ass|butt|booty)|bend over (?:for|on) (?:me|the camera|cam))\b",
     ),
     // ---------------- S13 elections
     (
@@ -868,14 +870,17 @@ pub fn score(n: &Normalised) -> Scores {
     score_without(n, &[]).0
 }
 
-/// [`score`], and whether the text has any harm vocabulary at all (a word of a harm
-/// family or a harm signal): the guard compares only such texts with its exemplars.
-pub fn score_and_risk(n: &Normalised) -> (Scores, bool) {
+/// [`score`], whether the text has any harm vocabulary at all (a word of a harm family or
+/// a harm signal: the guard compares only such texts with its exemplars), and the word
+/// families of each token ([`token_concepts`], found on the way: the trained classifier's
+/// concept features).
+pub fn score_risk_and_concepts(n: &Normalised) -> (Scores, bool, Vec<Vec<u8>>) {
     score_without(n, &[])
 }
 
-/// [`score_and_risk`] with some signals switched off (to measure what each is worth).
-fn score_without(n: &Normalised, off: &[Sig]) -> (Scores, bool) {
+/// [`score_risk_and_concepts`] with some signals switched off (to measure what each is
+/// worth).
+fn score_without(n: &Normalised, off: &[Sig]) -> (Scores, bool, Vec<Vec<u8>>) {
     let mut hits = hits(n);
     hits.retain(|h| !off.contains(&h.sig));
     let sent = sentences(n);
@@ -951,7 +956,8 @@ fn score_without(n: &Normalised, off: &[Sig]) -> (Scores, bool) {
     }
 
     // S3 sex-related crimes: coercion, sextortion, commercial sex, trafficking.
-    if e.has(Coercion) {
+    // "I volunteer at a rape crisis helpline": the work against it, not the crime
+    if e.has(Coercion) && !e.near(Coercion, HelpContext, 6) {
         s[3] += 1.0;
     }
     if e.has(Sextortion) {
@@ -981,7 +987,8 @@ fn score_without(n: &Normalised, off: &[Sig]) -> (Scores, bool) {
                 0.5
             };
     }
-    if e.has(Trafficking) {
+    // "I volunteer on an anti-trafficking hotline": the work against it, not the crime
+    if e.has(Trafficking) && !e.near(Trafficking, HelpContext, 8) {
         s[3] += 1.0;
     }
     if e.near(PayTerm, Avail, 8) {
@@ -1081,7 +1088,7 @@ fn score_without(n: &Normalised, off: &[Sig]) -> (Scores, bool) {
     let risky = found.risky()
         || s.iter().any(|x| *x > 0.0)
         || hits.iter().any(|h| !CONTEXT_ONLY.contains(&h.sig));
-    (s, risky)
+    (s, risky, found.per_token(n.tokens.len()))
 }
 
 /// Minor terms that need no context.

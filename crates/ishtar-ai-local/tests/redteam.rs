@@ -1,12 +1,20 @@
 //! The red-team figures (issue 11): the WHOLE chaperone — an empty operator denylist, the
 //! domain's contact screen, then [`LocalGuard`] on the local embedder — over the labelled
-//! set in `fixtures/redteam.jsonl`, with the floors as assertions.
+//! sets in `fixtures/`, with the floors as assertions.
 //!
-//! A hold counts as a refusal for both classes. The guard's exemplars
-//! (`src/exemplars.tsv`) are different texts from this set.
+//! A hold counts as a refusal for both classes. Every set is measured twice: **before**, the
+//! guard without its trained classifier (`LocalGuard::rules_only`: rules and exemplar
+//! similarity), and **after**, the guard as configured (with the classifier).
 //!
-//! The table in docs/safety.md comes from:
-//! `cargo test --release -p ishtar-ai-local --test redteam -- --nocapture`
+//! Which sets mean what (docs/safety.md):
+//! - the classifier is TRAINED on `redteam.jsonl` and `redteam-holdout{,2,…,7}.jsonl` (and
+//!   the rules were tuned on most of them): their figures measure coverage, not generality;
+//! - `redteam-holdout8.jsonl`, `redteam-blind.jsonl` and `redteam-blind2.jsonl` are never
+//!   trained or tuned on: the honest figures. Their texts are never printed here (only
+//!   aggregates), so reading the output cannot leak them into the next change.
+//!
+//! The tables in docs/safety.md come from:
+//! `cargo test --release -p ishtar-ai-local --test redteam -- --nocapture --test-threads 1`
 
 #![expect(clippy::print_stdout, clippy::expect_used, reason = "a figures report")]
 
@@ -17,14 +25,10 @@ use std::time::Instant;
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use ishtar_ai_local::LocalGuard;
+use ishtar_ai_local::{LocalEmbedder, LocalGuard};
 use ishtar_domain::StoreError;
 use ishtar_domain::chaperone::{Chaperone, ChaperoneEntry, Denylist, Surface, Verdict};
 use ishtar_domain::ports::ChaperoneLog;
-
-/// The floors (issue 11): recall on unsafe texts, false refusals on safe ones.
-const MIN_RECALL: f64 = 0.97;
-const MAX_FALSE_REFUSAL: f64 = 0.02;
 
 #[derive(Debug, Deserialize)]
 struct Case {
@@ -50,7 +54,20 @@ fn cases(jsonl: &str) -> Vec<Case> {
         .collect()
 }
 
-/// The categories a verdict names: `contact` for the contact screen, `S<k>` for the guard.
+/// The lines of a JSONL set that parse, and how many did not.
+fn readable_cases(jsonl: &str) -> (Vec<Case>, usize) {
+    let (mut ok, mut bad) = (Vec::new(), 0);
+    for l in jsonl.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str(l) {
+            Ok(c) => ok.push(c),
+            Err(_) => bad += 1,
+        }
+    }
+    (ok, bad)
+}
+
+/// The categories a verdict names: `contact` for the contact screen, `S<k>` or `contact`
+/// for the guard.
 fn named(v: &Verdict) -> Vec<String> {
     let r = v.reason();
     if r.starts_with("pii: ") {
@@ -68,12 +85,14 @@ fn named(v: &Verdict) -> Vec<String> {
 struct Row {
     unsafe_n: usize,
     refused: usize,
+    refused_before: usize,
     named_right: usize,
     held: usize,
     predicted: usize,
     predicted_right: usize,
     decoys: usize,
     decoys_refused: usize,
+    decoys_refused_before: usize,
 }
 
 fn pct(a: usize, b: usize) -> String {
@@ -84,22 +103,47 @@ fn pct(a: usize, b: usize) -> String {
     }
 }
 
-/// Screens every case, prints the table and returns (recall, false refusal rate).
-async fn evaluate(name: &str, cases: &[Case]) -> (f64, f64) {
-    let chaperone = Chaperone::new(Arc::new(LocalGuard::default()), Arc::new(NoLog));
+/// A set's figures.
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    /// Share of unsafe texts refused, before (rules only) and after (with the classifier).
+    recall: (f64, f64),
+    /// Share of safe texts refused, before and after.
+    false_refusal: (f64, f64),
+}
+
+fn chaperone(with_classifier: bool) -> Chaperone {
+    let guard = if with_classifier {
+        LocalGuard::default()
+    } else {
+        LocalGuard::rules_only(Arc::new(LocalEmbedder))
+    };
+    Chaperone::new(Arc::new(guard), Arc::new(NoLog))
+}
+
+/// Screens every case before and after, prints the figures and the per-category table (and,
+/// when `show_texts`, the texts missed or refused wrongly), and returns them.
+async fn evaluate(name: &str, cases: &[Case], show_texts: bool) -> Figures {
+    let (before, after) = (chaperone(false), chaperone(true));
     let denylist = Denylist::default();
 
     let mut verdicts = Vec::with_capacity(cases.len());
     for c in cases {
-        verdicts.push(chaperone.screen(Surface::Turn, &c.text, &denylist).await);
+        let b = before.screen(Surface::Turn, &c.text, &denylist).await;
+        let a = after.screen(Surface::Turn, &c.text, &denylist).await;
+        verdicts.push((b, a));
     }
 
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
-    let (mut unsafe_n, mut caught, mut safe_n, mut refused_safe) = (0, 0, 0, 0);
+    let (mut unsafe_n, mut caught, mut caught_before) = (0, 0, 0);
+    let (mut safe_n, mut refused_safe, mut refused_safe_before) = (0, 0, 0);
+    // where the after-verdict's refusals of safe texts come from
+    let mut fr_sources: BTreeMap<&str, usize> = BTreeMap::new();
     let mut misses = Vec::new();
     let mut false_refusals = Vec::new();
-    for (c, v) in cases.iter().zip(&verdicts) {
+    for (c, (vb, v)) in cases.iter().zip(&verdicts) {
         let refused = !v.is_allow();
+        let refused_before = !vb.is_allow();
         let names = named(v);
         for n in &names {
             let row = rows.entry(n.clone()).or_default();
@@ -112,6 +156,8 @@ async fn evaluate(name: &str, cases: &[Case]) -> (f64, f64) {
         if c.label == "unsafe" {
             unsafe_n += 1;
             row.unsafe_n += 1;
+            caught_before += usize::from(refused_before);
+            row.refused_before += usize::from(refused_before);
             if refused {
                 caught += 1;
                 row.refused += 1;
@@ -123,39 +169,63 @@ async fn evaluate(name: &str, cases: &[Case]) -> (f64, f64) {
         } else {
             safe_n += 1;
             row.decoys += 1;
+            refused_safe_before += usize::from(refused_before);
+            row.decoys_refused_before += usize::from(refused_before);
             if refused {
                 refused_safe += 1;
                 row.decoys_refused += 1;
+                let source = if refused_before {
+                    if v.reason().starts_with("pii: ") {
+                        "the contact screen"
+                    } else {
+                        "the rules"
+                    }
+                } else {
+                    "the classifier"
+                };
+                *fr_sources.entry(source).or_default() += 1;
                 false_refusals.push((c.category.clone(), v.reason().to_owned(), c.text.clone()));
             }
         }
     }
 
     // Throughput: the whole chaperone, every text, several rounds.
-    let rounds = 20;
+    let rounds = 5;
     let started = Instant::now();
     for _ in 0..rounds {
         for c in cases {
-            std::hint::black_box(chaperone.screen(Surface::Turn, &c.text, &denylist).await);
+            std::hint::black_box(after.screen(Surface::Turn, &c.text, &denylist).await);
         }
     }
     let per_sec = (rounds * cases.len()) as f64 / started.elapsed().as_secs_f64();
 
-    let recall = caught as f64 / unsafe_n as f64;
-    let false_refusal = refused_safe as f64 / safe_n as f64;
+    let rate = |a: usize, b: usize| a as f64 / b.max(1) as f64;
+    let f = Figures {
+        recall: (rate(caught_before, unsafe_n), rate(caught, unsafe_n)),
+        false_refusal: (
+            rate(refused_safe_before, safe_n),
+            rate(refused_safe, safe_n),
+        ),
+    };
     println!(
         "\n{name}: {} texts ({unsafe_n} unsafe, {safe_n} safe)",
         cases.len()
     );
     println!(
-        "recall {:.1} % ({caught}/{unsafe_n}), false refusals {:.1} % ({refused_safe}/{safe_n}), {per_sec:.0} texts/s\n",
-        100.0 * recall,
-        100.0 * false_refusal
+        "before (rules only): recall {:.1} % ({caught_before}/{unsafe_n}), false refusals {:.1} % ({refused_safe_before}/{safe_n})",
+        100.0 * f.recall.0,
+        100.0 * f.false_refusal.0
     );
     println!(
-        "| category | unsafe | recall % | named right % | held | precision % | safe decoys | false refusals |"
+        "after (with the classifier): recall {:.1} % ({caught}/{unsafe_n}), false refusals {:.1} % ({refused_safe}/{safe_n}), {per_sec:.0} texts/s",
+        100.0 * f.recall.1,
+        100.0 * f.false_refusal.1
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("false refusals by source: {fr_sources:?}\n");
+    println!(
+        "| category | unsafe | recall % before | recall % | named right % | held | precision % | safe decoys | false refusals before | false refusals |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let order = |k: &String| {
         k.strip_prefix('S')
             .and_then(|n| n.parse::<u32>().ok())
@@ -166,116 +236,150 @@ async fn evaluate(name: &str, cases: &[Case]) -> (f64, f64) {
     for k in keys {
         let r = &rows[k];
         println!(
-            "| {k} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {k} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.unsafe_n,
+            pct(r.refused_before, r.unsafe_n),
             pct(r.refused, r.unsafe_n),
             pct(r.named_right, r.unsafe_n),
             r.held,
             pct(r.predicted_right, r.predicted),
             r.decoys,
+            r.decoys_refused_before,
             r.decoys_refused,
         );
     }
-    for (cat, text) in &misses {
-        println!("MISSED [{cat}] {text}");
+    if show_texts {
+        for (cat, text) in &misses {
+            println!("MISSED [{cat}] {text}");
+        }
+        for (cat, reason, text) in &false_refusals {
+            println!("FALSE REFUSAL [{cat}] ({reason}) {text}");
+        }
     }
-    for (cat, reason, text) in &false_refusals {
-        println!("FALSE REFUSAL [{cat}] ({reason}) {text}");
-    }
-    (recall, false_refusal)
+    f
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-async fn the_chaperone_meets_the_red_team_floors() {
-    let cases = cases(include_str!("fixtures/redteam.jsonl"));
-    assert!(cases.len() >= 300, "the set has {} texts", cases.len());
-    let (recall, false_refusal) = evaluate("red-team set", &cases).await;
-    assert!(
-        recall >= MIN_RECALL,
-        "recall {recall:.3} below {MIN_RECALL}"
-    );
-    assert!(
-        false_refusal <= MAX_FALSE_REFUSAL,
-        "false refusals {false_refusal:.3} above {MAX_FALSE_REFUSAL}"
-    );
+/// A set's after-figures against its floors: what falls short, if anything.
+fn below_floors(name: &str, f: Figures, min_recall: f64, max_false_refusal: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    if f.recall.1 < min_recall {
+        out.push(format!(
+            "{name}: recall {:.3} below {min_recall}",
+            f.recall.1
+        ));
+    }
+    if f.false_refusal.1 > max_false_refusal {
+        out.push(format!(
+            "{name}: false refusals {:.3} above {max_false_refusal}",
+            f.false_refusal.1
+        ));
+    }
+    out
 }
 
-/// The hold-out sets, each written after the rules were tuned on the sets before it and run
-/// once before any change it caused (docs/safety.md gives every set's first-run figures).
-/// Their floors guard against regressions; they are not the target.
-///
-/// - Sets 1, 2 (the first engineer's), 4, 5, 6 and 7 (the concept-lexicon rework's) were
-///   tuned on after their first run: their floors are near their current figures.
-/// - Sets 3 and 8 were never tuned on (set 3's misses were read once, to learn the kinds
-///   of failure; set 8 was written last and only measured): their figures are the honest
-///   estimate for new text, and their floors sit a little under them.
+/// The sets the classifier is trained on (and the rules were tuned on, but for set 3):
+/// their figures measure coverage (100 % / 0 % now). The floors keep them from sliding
+/// back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-async fn the_holdout_sets_stay_above_their_floors() {
+async fn the_training_sets_stay_above_their_floors() {
+    let mut failures = Vec::new();
     for (name, jsonl, min_recall, max_false_refusal) in [
         (
-            "hold-out set 1",
+            "red-team set (trained on)",
+            include_str!("fixtures/redteam.jsonl"),
+            0.98,
+            0.01,
+        ),
+        (
+            "hold-out set 1 (trained on)",
             include_str!("fixtures/redteam-holdout.jsonl"),
-            0.97,
-            0.02,
+            0.98,
+            0.01,
         ),
         (
-            "hold-out set 2",
+            "hold-out set 2 (trained on)",
             include_str!("fixtures/redteam-holdout2.jsonl"),
-            0.97,
-            0.02,
+            0.98,
+            0.01,
         ),
         (
-            "hold-out set 3 (untuned)",
+            "hold-out set 3 (trained on; the rules were not tuned on it)",
             include_str!("fixtures/redteam-holdout3.jsonl"),
-            0.70,
-            0.05,
+            0.98,
+            0.01,
         ),
         (
-            "hold-out set 4",
+            "hold-out set 4 (trained on)",
             include_str!("fixtures/redteam-holdout4.jsonl"),
-            0.97,
-            0.02,
+            0.98,
+            0.01,
         ),
         (
-            "hold-out set 5",
+            "hold-out set 5 (trained on)",
             include_str!("fixtures/redteam-holdout5.jsonl"),
-            0.95,
-            0.02,
+            0.98,
+            0.01,
         ),
         (
-            "hold-out set 6",
+            "hold-out set 6 (trained on)",
             include_str!("fixtures/redteam-holdout6.jsonl"),
-            0.95,
-            0.02,
+            0.98,
+            0.01,
         ),
         (
-            "hold-out set 7",
+            "hold-out set 7 (trained on)",
             include_str!("fixtures/redteam-holdout7.jsonl"),
-            0.95,
-            0.02,
-        ),
-        (
-            "hold-out set 8 (untuned)",
-            include_str!("fixtures/redteam-holdout8.jsonl"),
-            0.68,
-            0.03,
-        ),
-        // Written by another author who never saw the rules, the exemplars or any other
-        // set, and evaluated once, at the end (docs/safety.md): the honest figure.
-        (
-            "blind set (independent author, never tuned on)",
-            include_str!("fixtures/redteam-blind.jsonl"),
-            0.70,
-            0.03,
+            0.98,
+            0.01,
         ),
     ] {
-        let (recall, false_refusal) = evaluate(name, &cases(jsonl)).await;
-        assert!(recall >= min_recall, "{name}: recall {recall:.3}");
-        assert!(
-            false_refusal <= max_false_refusal,
-            "{name}: false refusals {false_refusal:.3}"
-        );
+        let f = evaluate(name, &cases(jsonl), true).await;
+        failures.extend(below_floors(name, f, min_recall, max_false_refusal));
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Hold-out set 8: written last by the rules' engineers, never tuned or trained on. Its
+/// texts are not printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn the_untrained_holdout_set_stays_above_its_floor() {
+    let name = "hold-out set 8 (never trained or tuned on)";
+    let f = evaluate(
+        name,
+        &cases(include_str!("fixtures/redteam-holdout8.jsonl")),
+        false,
+    )
+    .await;
+    let failures = below_floors(name, f, 0.88, 0.02);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The blind sets: written by authors who never saw the rules, the exemplars, the
+/// classifier's training data or any other set; never trained or tuned on, and run only a
+/// few times, at milestones (docs/safety.md lists each run). Their texts are never printed.
+/// Read at run time: `redteam-blind2.jsonl` is measured when it is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn the_blind_sets_stay_above_their_floors() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut failures = Vec::new();
+    for (file, min_recall, max_false_refusal) in [
+        // the figures of the second run (docs/safety.md), rounded down a little
+        ("redteam-blind.jsonl", 0.90, 0.04),
+        ("redteam-blind2.jsonl", 0.85, 0.06),
+    ] {
+        let Ok(jsonl) = std::fs::read_to_string(dir.join(file)) else {
+            println!("\n{file}: not there, not measured");
+            continue;
+        };
+        // (a set still being written may end mid-line: such lines are counted, not read)
+        let (set, unreadable) = readable_cases(&jsonl);
+        let name = format!(
+            "blind set {file} (independent author, never trained or tuned on; {unreadable} unreadable lines)"
+        );
+        let f = evaluate(&name, &set, false).await;
+        failures.extend(below_floors(&name, f, min_recall, max_false_refusal));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// Hearts are long and mix topics: evidence must not be stitched together across unrelated
@@ -359,6 +463,54 @@ fn evaluation_texts() -> Vec<String> {
     .into_iter()
     .flat_map(|j| cases(j).into_iter().map(|c| c.text))
     .collect()
+}
+
+/// The classifier's training texts (as loaded: near copies are dropped, see
+/// `classifier::data`) must not be texts of the sets that measure it (hold-out 8 and the
+/// blind sets), nor near copies of one: by the loader's own measure, and by the local
+/// embedder's (cosine 0.9 or more; at 0.8 it also pairs short texts that merely say the
+/// same common thing, "what's your @?"). Offenders are reported by file and position
+/// only, never by text.
+#[test]
+fn the_training_texts_are_not_evaluation_texts() {
+    use ishtar_ai_local::classifier::data;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut evals: Vec<String> = Vec::new();
+    for f in data::EVALUATION_ONLY {
+        if let Ok(jsonl) = std::fs::read_to_string(dir.join(f)) {
+            evals.extend(readable_cases(&jsonl).0.into_iter().map(|c| c.text));
+        }
+    }
+    let norm = |t: &str| ishtar_domain::textnorm::normalise(t).words;
+    let eval_words: std::collections::HashSet<String> = evals.iter().map(|t| norm(t)).collect();
+    let eval_shingles: Vec<Vec<u64>> = evals.iter().map(|t| data::shingles(t)).collect();
+    let eval_vectors: Vec<Vec<f32>> = evals.iter().map(|t| vector(t)).collect();
+    let training = data::load(dir).expect("the training data reads");
+    let mut offenders = Vec::new();
+    let mut position: BTreeMap<&str, usize> = BTreeMap::new();
+    for (file, t) in &training.texts {
+        let k = position.entry(file.as_str()).or_default();
+        *k += 1;
+        let v = vector(&t.text);
+        let near = eval_vectors
+            .iter()
+            .map(|e| dot(e, &v))
+            .fold(0.0_f32, f32::max);
+        let mine = data::shingles(&t.text);
+        if eval_words.contains(&norm(&t.text))
+            || near >= 0.9
+            || eval_shingles.iter().any(|e| data::near_copy(&mine, e))
+        {
+            offenders.push(format!("{file}, text {k} ({near:.2})"));
+        }
+    }
+    println!(
+        "\n{} training texts against {} evaluation texts: {} offenders",
+        training.texts.len(),
+        evals.len(),
+        offenders.len()
+    );
+    assert!(offenders.is_empty(), "{}", offenders.join("\n"));
 }
 
 /// The similarity signal's exemplars must not be evaluation texts, nor near-copies of one
@@ -478,18 +630,27 @@ fn joined(texts: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
-/// Microseconds a text through the guard alone and through the whole chaperone, warm
-/// (every text seen once before), over `rounds` passes.
-async fn speed(texts: &[String], rounds: usize) -> (f64, f64) {
+/// Microseconds a text through the guard without its classifier, the guard, and the whole
+/// chaperone, warm (every text seen once before), over `rounds` passes.
+async fn speed(texts: &[String], rounds: usize) -> (f64, f64, f64) {
     use ishtar_domain::ports::Guard;
+    let rules_only = LocalGuard::rules_only(Arc::new(LocalEmbedder));
     let guard = LocalGuard::default();
     let chaperone = Chaperone::new(Arc::new(LocalGuard::default()), Arc::new(NoLog));
     let denylist = Denylist::default();
     for t in texts {
+        std::hint::black_box(rules_only.classify(t).await.expect("local guard answers"));
         std::hint::black_box(guard.classify(t).await.expect("local guard answers"));
         std::hint::black_box(chaperone.screen(Surface::Gambit, t, &denylist).await);
     }
     let n = (rounds * texts.len()) as f64;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for t in texts {
+            std::hint::black_box(rules_only.classify(t).await.expect("local guard answers"));
+        }
+    }
+    let rules_us = started.elapsed().as_secs_f64() * 1e6 / n;
     let started = Instant::now();
     for _ in 0..rounds {
         for t in texts {
@@ -503,7 +664,11 @@ async fn speed(texts: &[String], rounds: usize) -> (f64, f64) {
             std::hint::black_box(chaperone.screen(Surface::Gambit, t, &denylist).await);
         }
     }
-    (guard_us, started.elapsed().as_secs_f64() * 1e6 / n)
+    (
+        rules_us,
+        guard_us,
+        started.elapsed().as_secs_f64() * 1e6 / n,
+    )
 }
 
 /// Speed on texts of about 200 characters: ordinary dating prose (the exemplars' and the
@@ -533,14 +698,14 @@ async fn speed_on_texts_of_200_characters() {
     for (name, texts) in [("ordinary prose", &ordinary), ("red-team mix", &mix)] {
         let mean = texts.iter().map(String::len).sum::<usize>() / texts.len().max(1);
         // the best of three runs: the machine is shared
-        let mut best = (f64::MAX, f64::MAX);
+        let mut best = (f64::MAX, f64::MAX, f64::MAX);
         for _ in 0..3 {
-            let (g, w) = speed(texts, 10).await;
-            best = (best.0.min(g), best.1.min(w));
+            let (r, g, w) = speed(texts, 10).await;
+            best = (best.0.min(r), best.1.min(g), best.2.min(w));
         }
-        let (g, w) = best;
+        let (r, g, w) = best;
         println!(
-            "speed, {name}: {} texts of {mean} characters: guard {g:.1} µs a text, whole chaperone {w:.1} µs",
+            "speed, {name}: {} texts of {mean} characters: guard without the classifier {r:.1} µs a text, guard {g:.1} µs, whole chaperone {w:.1} µs",
             texts.len()
         );
     }

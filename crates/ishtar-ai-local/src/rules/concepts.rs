@@ -316,7 +316,7 @@ const LEXICON: &[(C, &str)] = &[
     ),
     (
         C::ThreatStrong,
-        "make you sorry|make u sorry|make you pay|make u pay|make you regret|make you suffer|make you bleed|make you beg|teach you a lesson|teach u a lesson|you'll regret this|you'll regret it|you'll regret the day|you will regret this|you will regret it|you'll be sorry|you will be sorry|u will be sorry|watch your back|watch ur back|sleep with one eye open|your days are numbered|ur days are numbered|won't see it coming|be a shame if|shame if something happened|you've been warned|last warning|final warning|get what's coming|what's coming to you|coming for you|coming for u|comin for you|i know where you live|i know where u live|i know where you work|i know where you sleep|i know where you park|i know where your|find out where you live|find out where you sleep|find out where you work|hunt you down|track you down|you're dead|ur dead|you're a dead man|you're finished|count your days|pray i don't find you|you'll pay for this|you will pay for this|pay for what you did|i'll get you|i will get you|make them pay|make her pay|make him pay|you won't get away with|nobody will find you|no one will find you|nobody will hear you|no one will hear you|see what happens to your|see what happens to you|see what happens to that|don't make me come over there|you won't like what i bring|you won't like what happens|what real pain is|make sure you never|make sure you can't|you'll be next|you're next|your turn is coming|you'll get yours|you will get yours|i'll find out where|i will find out where|sleep tight|i'm watching you|i am watching you|i know what car you drive|i know your routine|i know your schedule|i know where your kids|i know where your family|remember i know where|if i can't have you nobody will|if i can't have you no one will|nobody else will have you|no one else will have you|make your life a living hell|make your life hell|living hell|until you stop moving|till you stop moving|until you stop breathing|you'll be eating through|eating through a tube|through a tube|deserve a beating|deserve to be hurt|deserve to suffer|deserve to be beaten|you deserve pain|won't get here in time|won't save you|nobody can save you|no one can save you|no one can help you|nobody can help you|after i'm done with you|when i'm done with you|won't be smiling|wipe that smile|don't sleep too|lock your doors tonight|sleep with the lights on",
+        "make you sorry|make u sorry|make you pay|make u pay|make you regret|make you suffer|make you bleed|make you beg|teach you a lesson|teach u a lesson|you'll regret this|you'll regret it|you'll regret the day|you will regret this|you will regret it|you'll be sorry|you will be sorry|u will be sorry|watch your back|watch ur back|sleep with one eye open|your days are numbered|ur days are numbered|won't see it coming|be a shame if|shame if something happened|last warning|final warning|get what's coming|what's coming to you|coming for you|coming for u|comin for you|i know where you live|i know where u live|i know where you work|i know where you sleep|i know where you park|i know where your|find out where you live|find out where you sleep|find out where you work|hunt you down|track you down|you're dead|ur dead|you're a dead man|you're finished|count your days|pray i don't find you|you'll pay for this|you will pay for this|pay for what you did|i'll get you|i will get you|make them pay|make her pay|make him pay|you won't get away with|nobody will find you|no one will find you|nobody will hear you|no one will hear you|see what happens to your|see what happens to you|see what happens to that|don't make me come over there|you won't like what i bring|you won't like what happens|what real pain is|make sure you never|make sure you can't|you'll be next|you're next|your turn is coming|you'll get yours|you will get yours|i'll find out where|i will find out where|sleep tight|i'm watching you|i am watching you|i know what car you drive|i know your routine|i know your schedule|i know where your kids|i know where your family|remember i know where|if i can't have you nobody will|if i can't have you no one will|nobody else will have you|no one else will have you|make your life a living hell|make your life hell|living hell|until you stop moving|till you stop moving|until you stop breathing|you'll be eating through|eating through a tube|through a tube|deserve a beating|deserve to be hurt|deserve to suffer|deserve to be beaten|you deserve pain|won't get here in time|won't save you|nobody can save you|no one can save you|no one can help you|nobody can help you|after i'm done with you|when i'm done with you|won't be smiling|wipe that smile|don't sleep too|lock your doors tonight|sleep with the lights on",
     ),
     (
         C::ThreatWeak,
@@ -1399,6 +1399,32 @@ impl Found {
             .copied()
             .filter(|c| self.positions(*c).any(|j| j == i))
             .collect()
+    }
+}
+
+/// The concepts of each token (their numbers in [`ALL`]): the word families the trained
+/// classifier uses as features (`crate::classifier::features`), beside the words.
+pub fn token_concepts(n: &Normalised) -> Vec<Vec<u8>> {
+    find(n, &[], &[], &[]).per_token(n.tokens.len())
+}
+
+impl Found {
+    /// [`token_concepts`] of the text this was found in (`len` tokens). The sums of money
+    /// and minors' ages the parent module adds are left out, so this is the same whether
+    /// `find` was given them or not.
+    pub fn per_token(&self, len: usize) -> Vec<Vec<u8>> {
+        let mut out = vec![Vec::new(); len];
+        for c in ALL {
+            if matches!(c, C::Amount | C::MinorAge) {
+                continue;
+            }
+            for j in self.positions(*c) {
+                if let Some(t) = out.get_mut(j) {
+                    t.push(*c as u8);
+                }
+            }
+        }
+        out
     }
 }
 
