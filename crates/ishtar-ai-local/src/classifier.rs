@@ -386,6 +386,87 @@ mod experiments {
         println!("{} texts, {mean} features a text on average", texts.len());
     }
 
+    /// Writes, for every training text, its source, label, category, out-of-fold
+    /// `p(unsafe)` (the build's folds and settings), the rules' scores and the whole
+    /// rules-only chaperone's reason, as TSV to `$ISHTAR_OOF` (run by hand, release): the
+    /// data the combination of rules and classifier is chosen on (training data only).
+    #[tokio::test]
+    #[ignore = "an experiment, run by hand"]
+    #[expect(clippy::print_stdout, reason = "an experiment")]
+    async fn out_of_fold_dump() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = std::env::var("ISHTAR_OOF").expect("ISHTAR_OOF names the output file");
+        let data = training_texts(dir).expect("reads");
+        let guard = std::sync::Arc::new(LocalGuard::rules_only(std::sync::Arc::new(
+            crate::LocalEmbedder,
+        )));
+        let chaperone = Chaperone::new(guard.clone(), std::sync::Arc::new(NoLog));
+        let (examples, info) = train::prepare(
+            data.texts.iter().map(|(_, t)| t),
+            &crate::rules::token_concepts,
+        );
+        let oof = train::out_of_fold(&examples, 5, &train::Params::default());
+        let scored: Vec<(f32, bool)> = oof
+            .iter()
+            .zip(&examples)
+            .map(|(p, e)| (*p, e.unsafe_))
+            .collect();
+        let (hold, _) = train::thresholds(&scored);
+        // (unsafe, refused by the contact screen, by the rules, weak rules, p) per text
+        let mut judged = Vec::new();
+        let mut tsv = String::new();
+        for (k, e) in examples.iter().enumerate() {
+            let (src, t) = &data.texts[info.kept[k]];
+            let a = guard.assess(&t.text).await.expect("assesses");
+            let v = chaperone
+                .screen(Surface::Turn, &t.text, &Denylist::default())
+                .await;
+            let weak = a.total.iter().all(|x| *x < crate::guard::RULES_WEAK_BELOW)
+                && crate::guard::FINAL_CATEGORIES
+                    .iter()
+                    .all(|c| a.total[*c] < crate::guard::UNSURE_AT);
+            judged.push((
+                e.unsafe_,
+                v.reason().starts_with("pii"),
+                v.reason().starts_with("guard"),
+                weak,
+                oof[k],
+            ));
+            let rules: Vec<String> = a.total.iter().map(|x| format!("{x:.2}")).collect();
+            tsv.push_str(&format!(
+                "{src}\t{}\t{}\t{:.4}\t{}\t{}\t{}\n",
+                u8::from(e.unsafe_),
+                t.category,
+                oof[k],
+                rules.join(","),
+                v.reason().replace(['\t', '\n'], " "),
+                t.text.replace(['\t', '\n'], " "),
+            ));
+        }
+        std::fs::write(out, tsv).expect("writes");
+        // The whole chaperone out of fold, for each threshold below which a confident-safe
+        // classifier overrules a weak rules refusal (`guard::MODEL_SAFE_BELOW`).
+        println!("hold {hold:.2}; overrule below -> recall, false refusals (all training texts)");
+        for t in [0.0_f32, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3] {
+            let (mut u, mut ur, mut s, mut sr) = (0, 0, 0, 0);
+            for (unsafe_, pii, rules, weak, p) in &judged {
+                let refused = *pii || *p >= hold || (*rules && !(*weak && *p < t));
+                if *unsafe_ {
+                    u += 1;
+                    ur += usize::from(refused);
+                } else {
+                    s += 1;
+                    sr += usize::from(refused);
+                }
+            }
+            println!(
+                "  {t:.2}: {:.2} % ({ur}/{u}), {:.2} % ({sr}/{s})",
+                100.0 * ur as f64 / u as f64,
+                100.0 * sr as f64 / s as f64
+            );
+        }
+    }
+
     #[tokio::test]
     #[ignore = "an experiment, run by hand"]
     #[expect(clippy::print_stdout, reason = "an experiment")]

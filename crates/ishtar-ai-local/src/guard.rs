@@ -26,8 +26,11 @@
 //! [`GuardVerdict::Unsure`], which the chaperone holds for the console's review (never an
 //! allow). The classifier adds its own: `p(unsafe)` at or above its deny threshold is
 //! unsafe, at or above its hold threshold unsure, with the category its second head names
-//! (`contact` for contact details the contact screen missed). The rules' unsafe is never
-//! lifted by the classifier, nor is their unsure. Figures and method: `docs/safety.md`.
+//! (`contact` for contact details the contact screen missed). The rules' unsafe or unsure is
+//! lifted by the classifier only when it is weak (every category below
+//! [`RULES_WEAK_BELOW`], not self-harm) and the classifier is confident the
+//! text is safe (`p(unsafe)` below [`MODEL_SAFE_BELOW`]). Figures and method:
+//! `docs/safety.md`.
 
 use std::sync::{Arc, OnceLock};
 
@@ -49,6 +52,18 @@ pub const UNSURE_AT: f32 = 0.5;
 pub const SIM_FLOOR: f32 = 0.25;
 /// How much nearer the unsafe exemplar must be than the nearest safe one.
 pub const SIM_MARGIN: f32 = 0.10;
+/// A rules refusal is *weak* when every category totals less than this (one signal, at
+/// most a hint besides it): a confident-safe classifier may overrule it
+/// ([`MODEL_SAFE_BELOW`]).
+pub const RULES_WEAK_BELOW: f32 = 1.5;
+/// `p(unsafe)` below which the classifier overrules a weak rules refusal (the text is
+/// allowed). Chosen on the training data's out-of-fold scores against the rules (the
+/// ignored test `out_of_fold_dump` and `docs/safety.md`), never on an evaluation set.
+pub const MODEL_SAFE_BELOW: f32 = 0.10;
+/// Categories whose rules refusal is final however weak: self-harm (S11), where a miss
+/// costs a life and a hold costs a review (a policy choice: cross-validation showed no
+/// unsafe text of it that the override would have let through).
+pub const FINAL_CATEGORIES: [usize; 1] = [11];
 /// What the similarity signal adds to its category.
 pub const SIM_WEIGHT: f32 = 0.5;
 /// Texts longer than this (in tokens) are not compared with the exemplars: the exemplars
@@ -144,9 +159,24 @@ pub struct Assessment {
 }
 
 impl Assessment {
-    /// The rules' unsafe categories first; else the classifier's deny; else the unsure
-    /// categories of both (held); else safe.
+    /// True when the classifier is confident the text is safe and the rules' refusal (if
+    /// any) is weak: no category at [`RULES_WEAK_BELOW`], none of the
+    /// [`FINAL_CATEGORIES`] at [`UNSURE_AT`]. A strong rules signal always stands.
+    pub fn model_overrules_weak_rules(&self) -> bool {
+        self.model
+            .as_ref()
+            .is_some_and(|j| j.p_unsafe < MODEL_SAFE_BELOW)
+            && self.total.iter().all(|t| *t < RULES_WEAK_BELOW)
+            && FINAL_CATEGORIES.iter().all(|k| self.total[*k] < UNSURE_AT)
+    }
+
+    /// A weak rules refusal that the classifier overrules ([`Self::model_overrules_weak_rules`])
+    /// is safe; otherwise the rules' unsafe categories first; else the classifier's deny;
+    /// else the unsure categories of both (held); else safe.
     pub fn verdict(&self) -> GuardVerdict {
+        if self.model_overrules_weak_rules() {
+            return GuardVerdict::Safe;
+        }
         let over = |t: f32| -> Vec<String> {
             (1..SLOTS)
                 .filter(|k| self.total[*k] >= t)
@@ -553,8 +583,13 @@ mod tests {
 
     #[test]
     fn the_verdict_combines_the_rules_and_the_classifier() {
+        // p(unsafe) in each band: Allow is not confident (above MODEL_SAFE_BELOW)
         let judged = |band: Band| Judgement {
-            p_unsafe: 0.0,
+            p_unsafe: match band {
+                Band::Allow => 0.5,
+                Band::Hold => 0.85,
+                Band::Deny => 0.95,
+            },
             band,
             category: "S2".into(),
         };
@@ -582,17 +617,62 @@ mod tests {
         // either one unsure holds, with the categories of both
         assert_eq!(with(&[], Some(Band::Hold)), unsure(&["S2"]));
         assert_eq!(with(&[(4, 0.5)], Some(Band::Hold)), unsure(&["S2", "S4"]));
-        // the rules' unsure is never lifted by a confident classifier
+        // the rules' unsure is not lifted by a classifier that is merely below its hold
         assert_eq!(with(&[(4, 0.5)], Some(Band::Allow)), unsure(&["S4"]));
+        assert_eq!(with(&[(2, 0.5)], Some(Band::Allow)), unsure(&["S2"]));
         assert_eq!(with(&[], Some(Band::Allow)), GuardVerdict::Safe);
         assert_eq!(with(&[], None), GuardVerdict::Safe);
     }
 
+    #[test]
+    fn a_confident_safe_classifier_overrules_only_weak_rules() {
+        let with = |rules: &[(usize, f32)], p: Option<f32>| {
+            let mut total = [0.0; SLOTS];
+            for (k, v) in rules {
+                total[*k] = *v;
+            }
+            Assessment {
+                rules: total,
+                nearest: [0.0; SLOTS],
+                total,
+                similarity_used: false,
+                model: p.map(|p_unsafe| Judgement {
+                    p_unsafe,
+                    band: Band::Allow,
+                    category: "S2".into(),
+                }),
+            }
+            .verdict()
+        };
+        let confident = Some(MODEL_SAFE_BELOW - 0.01);
+        // one signal (a deny of 1.0, or a hold) and a confident-safe classifier: allowed
+        assert_eq!(with(&[(2, 1.0)], confident), GuardVerdict::Safe);
+        assert_eq!(with(&[(3, 0.5)], confident), GuardVerdict::Safe);
+        assert_eq!(with(&[(2, 1.0), (3, 0.5)], confident), GuardVerdict::Safe);
+        // strong rules evidence stands
+        assert_eq!(with(&[(2, RULES_WEAK_BELOW)], confident), unsafe_(&["S2"]));
+        assert_eq!(with(&[(12, 2.0)], confident), unsafe_(&["S12"]));
+        // self-harm is final, however weak
+        assert_eq!(with(&[(11, 1.0)], confident), unsafe_(&["S11"]));
+        assert_eq!(
+            with(&[(11, 0.5)], confident),
+            GuardVerdict::Unsure(vec!["S11".into()])
+        );
+        // a classifier at the threshold, or none: the rules decide
+        assert_eq!(with(&[(2, 1.0)], Some(MODEL_SAFE_BELOW)), unsafe_(&["S2"]));
+        assert_eq!(with(&[(2, 1.0)], None), unsafe_(&["S2"]));
+    }
+
     #[tokio::test]
     async fn a_weak_signal_alone_is_unsure_never_safe() {
-        // A bare accusation without a name or a call to spread it: held, not allowed.
+        // A bare accusation without a name or a call to spread it: the rules hold it, not
+        // allow it (the trained classifier may overrule a weak signal: tested above).
+        let rules = LocalGuard::rules_only(Arc::new(LocalEmbedder));
         assert!(matches!(
-            verdict("he is a known fraud").await,
+            rules
+                .classify("he is a known fraud")
+                .await
+                .expect("classifies"),
             GuardVerdict::Unsure(_)
         ));
     }

@@ -6,8 +6,8 @@
 //! Trained on: the red-team sets the rules were tuned on (`tests/fixtures/redteam.jsonl`,
 //! `redteam-holdout.jsonl` and `redteam-holdout2…7.jsonl`), the similarity exemplars
 //! (`src/exemplars.tsv`) and every `*.jsonl` file in `data/train/`. **Never** trained on:
-//! `redteam-holdout8.jsonl`, `redteam-blind.jsonl`, `redteam-blind2.jsonl` — the sets that
-//! measure it ([`EVALUATION_ONLY`]).
+//! `redteam-holdout8.jsonl`, `redteam-blind.jsonl`, `redteam-blind2.jsonl`,
+//! `redteam-blind3.jsonl` — the sets that measure it ([`EVALUATION_ONLY`]).
 //!
 //! **Decontamination.** A training text that is the same as an evaluation text, or a near
 //! copy of one ([`near_copy`]: the same words, or word uni- and bigrams with a cosine of
@@ -38,6 +38,7 @@ pub const EVALUATION_ONLY: &[&str] = &[
     "tests/fixtures/redteam-holdout8.jsonl",
     "tests/fixtures/redteam-blind.jsonl",
     "tests/fixtures/redteam-blind2.jsonl",
+    "tests/fixtures/redteam-blind3.jsonl",
 ];
 
 /// One labelled text.
