@@ -2,7 +2,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Setup, TestApp, persona, reference_fields, spawn_app, spawn_app_with};
 
-/// `body` naming `owner` (a persona needs an owner and its token: design.md §3 step 0).
+/// `body` naming `owner` (a persona needs an owner and its token: docs/rules.md#admission-order).
 fn of(owner: i64, mut body: Value) -> Value {
     body["ownerId"] = json!(owner);
     body
@@ -238,7 +238,7 @@ async fn a_persona_needs_an_owner_and_its_token() {
     let app = spawn_app().await;
     let (owner, token) = app.new_owner().await;
     let (_, other_token) = app.new_owner().await;
-    // No owner named (the reference allows it; Ishtar does not: design.md §3 step 0),
+    // No owner named (the reference allows it; Ishtar does not: docs/rules.md#admission-order),
     // with or without a token: 401, nothing stored, no slot taken.
     for bearer in [None, Some(token.as_str()), Some("garbage")] {
         assert_eq!(

@@ -1,4 +1,4 @@
-//! Erasure (`DELETE /api/owners/me`, design.md §5, docs/erasure.md): everything of the
+//! Erasure (`DELETE /api/owners/me`, docs/rules.md#erasure, docs/erasure.md): everything of the
 //! owner's goes, found by id; nobody else's text changes by a byte; partners hear that
 //! their couples ended.
 

@@ -224,7 +224,7 @@ impl TestApp {
     }
 
     /// Posts `body` as a persona of a new owner (its `ownerId` and token): a persona needs
-    /// an owner (design.md §3 step 0).
+    /// an owner (docs/rules.md#admission-order, step 0).
     pub async fn post_owned_persona(&self, body: &Value) -> (StatusCode, Value) {
         let (owner, token) = self.new_owner().await;
         let mut body = body.clone();

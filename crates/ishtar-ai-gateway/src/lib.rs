@@ -1,5 +1,5 @@
 //! reqwest adapters for Ishtar's AI ports against an OpenAI-compatible gateway
-//! (design.md §2, §3 "Chaperone" and "Matchmaker", §7).
+//! (docs/ai.md; docs/rules.md#the-chaperone, #the-beat and #configuration).
 //!
 //! - [`GatewayEmbedder`] (`Embedder`): `POST {base}/embeddings`, batched, L2-normalised.
 //! - [`GatewayWriter`] (`Writer`): `POST {base}/chat/completions` for gambits and reports.

@@ -1,4 +1,4 @@
-//! No-network defaults for Ishtar's AI ports (design.md §2, §3 "Chaperone", "Matchmaker").
+//! No-network defaults for Ishtar's AI ports (docs/ai.md; docs/rules.md#the-chaperone, #the-beat).
 //!
 //! - [`LocalGuard`]: the chaperone's `Guard` port with no model gateway: a scored rule
 //!   engine per Llama Guard 3 category over normalised text, plus similarity to labelled

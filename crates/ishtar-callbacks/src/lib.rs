@@ -1,4 +1,5 @@
-//! Calls to agents' callback URLs (design.md §5), as the domain's [`CallbackClient`] port.
+//! Calls to agents' callback URLs (docs/rules.md#callback-urls), as the domain's
+//! [`CallbackClient`] port.
 //!
 //! Rules: https only; the host is resolved first and every resolved address must be public
 //! (no loopback, private, link-local, site-local, CGNAT or metadata ranges, and no IPv6

@@ -1,4 +1,4 @@
-//! Didit identity and age verification (wire-formats.md §2), as the domain's
+//! Didit identity and age verification (docs/identity.md, docs/wire-formats.md), as the domain's
 //! [`IdentityProvider`] port.
 //!
 //! - [`DiditClient::create_session`]: `POST {base}/v3/session/` with `x-api-key`, a body of
@@ -6,13 +6,13 @@
 //!   reads `session_id` and `url` from the answer. No API key or workflow → `Unavailable`
 //!   without any request. Time is bounded; 5xx/timeouts are `Unavailable`, other refusals
 //!   `Rejected`, unreadable answers `Malformed`.
-//! - [`DiditClient::verify_webhook`] (design.md §5): fail closed without a secret; require
+//! - [`DiditClient::verify_webhook`] (docs/rules.md#webhooks): fail closed with no secret; require
 //!   `X-Signature` and an `X-Timestamp` within ±300 s of `now`; HMAC-SHA256 of the **exact
 //!   raw body** compared in constant time; only then parse the JSON. The decision's
 //!   document data is reduced to one bit (`age_over_18`) and never kept.
 //!
 //! Only the raw-body `X-Signature` is accepted: `X-Signature-V2` and `X-Signature-Simple`
-//! have unconfirmed or weaker definitions (wire-formats.md §2.3, §5 Didit 2–3).
+//! have unconfirmed or weaker definitions (docs/wire-formats.md#didit-webhooks).
 
 use std::fmt;
 use std::time::Duration;
@@ -32,7 +32,7 @@ use ishtar_domain::ports::{IdentityEvent, IdentityProvider, IdentitySession};
 /// Didit's API base (`ISHTAR_DIDIT_BASE_URL` default).
 pub const DEFAULT_BASE_URL: &str = "https://verification.didit.me";
 
-/// The session-creation path, trailing slash included (wire-formats.md §2.1).
+/// The session-creation path, trailing slash included (docs/wire-formats.md#didit-sessions).
 pub const SESSION_PATH: &str = "/v3/session/";
 
 /// How far `X-Timestamp` may be from `now`, either way, in seconds.
@@ -432,7 +432,7 @@ mod tests {
         at.to_string()
     }
 
-    /// A body shaped like Didit's `status.updated` (wire-formats.md §2.3), with a v2-style
+    /// Shaped like Didit's `status.updated` (docs/wire-formats.md#didit-webhooks), with a v2-style
     /// decision. Spacing and a float as a Python sender writes them: re-serialising would
     /// change the bytes and break the HMAC.
     fn approved_body(dob: &str) -> Vec<u8> {

@@ -1,4 +1,5 @@
-//! Admission (design.md §3): adult gate → chaperone → atomic capacity cap, in that order.
+//! Admission (docs/rules.md#admission-order): adult gate → chaperone → atomic capacity cap,
+//! in that order.
 
 use std::sync::Arc;
 
@@ -138,8 +139,8 @@ impl Admission {
         bearer: Option<&str>,
     ) -> Result<PersonaId, AdmitError> {
         // 0. Owner: who may act comes before any gate, and a persona needs an owner and
-        //    that owner's token (design.md §3 step 0): an ownerless persona could take a cap
-        //    slot but never court or escalate. A stranger learns nothing about the door.
+        //    that owner's token (docs/rules.md#admission-order): an ownerless persona could
+        //    take a cap slot but never court or escalate. A stranger learns nothing about the door.
         //    One read answers both "is this the owner's token?" and "what is its latest doc?".
         let owner = cmd.owner_id.ok_or(AuthError::TokenRequired)?;
         let (actual, latest) = self

@@ -1,4 +1,4 @@
-//! Owner tokens (design.md §5): random, shown once, stored only as a SHA-256 hash.
+//! Owner tokens (docs/rules.md#owner-tokens): random, shown once, stored only as a SHA-256 hash.
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};

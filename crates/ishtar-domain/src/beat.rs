@@ -1,4 +1,4 @@
-//! The matchmaker's beat (design.md §3 "Matchmaker"; docs/matcher.md).
+//! The matchmaker's beat (docs/rules.md#the-beat; docs/matcher.md).
 //!
 //! One beat at a time across every instance (the store's advisory lock). A beat:
 //! 1. screens held personas and held dating-doc versions again, and admits pending

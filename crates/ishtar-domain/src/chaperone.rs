@@ -1,4 +1,4 @@
-//! The chaperone (design.md §3): every write that can be published passes here.
+//! The chaperone (docs/rules.md#the-chaperone): every write that can be published passes here.
 //!
 //! Pure rules first — the operator's denylist, then personal-data screening — then the
 //! [`Guard`] port (a safety classifier). Fail-closed: a guard that errors, times out or

@@ -1,5 +1,6 @@
-//! The operator console (design.md §4): the venue's state at a glance, live settings,
-//! brokering committed intros, and the record of what the operator did (the `events` table).
+//! The operator console (docs/rules.md#the-operator-console): the venue's state at a glance,
+//! live settings, brokering committed intros, and the record of what the operator did (the
+//! `events` table).
 //!
 //! The console reads through [`ConsoleStore`]; nothing here formats HTML or JSON. Two
 //! views are built from the same numbers: [`Snapshot`] (the stable keys of `/admin.json`)

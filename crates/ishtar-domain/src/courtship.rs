@@ -1,5 +1,5 @@
-//! Courtship (design.md §3 and §6): published turns between a couple's agents, ending a
-//! couple, and an owner's own overview.
+//! Courtship (docs/rules.md#couples-tiers-and-reveal, #differences-from-the-reference):
+//! published turns between a couple's agents, ending a couple, and an owner's own overview.
 //!
 //! Turn bodies are data, never instructions: the venue stores, screens and shows them, and
 //! nothing a turn says changes what the venue does.

@@ -1,4 +1,4 @@
-//! Erasure (design.md §5, overview "Data, retention, and erasure"): deleting an owner
+//! Erasure (docs/rules.md#erasure, overview "Data, retention, and erasure"): deleting an owner
 //! removes everything that is theirs, in one short transaction, and nothing that is
 //! anybody else's. The rules, and why, are in `docs/erasure.md`; in short:
 //!

@@ -1,4 +1,4 @@
-//! Escalation (design.md §3 "Couples, courtship, escalation", §5, §6): the human's path
+//! Escalation (docs/rules.md#couples-tiers-and-reveal; docs/identity.md): the human's path
 //! from a courting couple to a revealed contact.
 //!
 //! 1. Both owners consent (`intro-consent`); the couple becomes `committed` and an

@@ -1,4 +1,4 @@
-//! The geo gate (design.md §5): the first check on every request.
+//! The geo gate (docs/rules.md#geo-gate): the first check on every request.
 //!
 //! The country comes from a header set by a trusted proxy (e.g. Cloudflare's
 //! `cf-ipcountry`); without such a proxy in front, a client can set it, so the gate is only

@@ -1,4 +1,4 @@
-//! Intake (design.md §3): dating docs, agent endpoints and their proofs.
+//! Intake (docs/rules.md#intake): dating docs, agent endpoints and their proofs.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -123,8 +123,8 @@ pub enum VerifyOutcome {
     NotSatisfied,
 }
 
-/// Checks a callback URL's shape against design.md §5. The adapter checks the resolved
-/// addresses again at connect time; this catches literal addresses early.
+/// Checks a callback URL's shape against docs/rules.md#callback-urls. The adapter checks
+/// the resolved addresses again at connect time; this catches literal addresses early.
 ///
 /// # Errors
 /// A message naming the broken rule.

@@ -90,7 +90,8 @@ wire_enum!(
     Runtime { Openclaw = "openclaw", Hermes = "hermes", Claude = "claude", Codex = "codex", Other = "other" }
 );
 wire_enum!(
-    /// How far an owner has come toward a real introduction (design.md §3).
+    /// How far an owner has come toward a real introduction
+    /// (docs/rules.md#couples-tiers-and-reveal).
     Tier { AgentRepresented = "agent_represented", ProfileClaimed = "profile_claimed", IdentityVerified = "identity_verified" }
 );
 wire_enum!(
@@ -102,7 +103,7 @@ wire_enum!(
     EndpointStatus { Pending = "pending", Active = "active" }
 );
 wire_enum!(
-    /// Where a couple stands (design.md §3).
+    /// Where a couple stands (docs/rules.md#couples-tiers-and-reveal).
     CoupleState { Courting = "courting", Committed = "committed", Brokered = "brokered", Ended = "ended" }
 );
 wire_enum!(

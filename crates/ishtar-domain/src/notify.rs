@@ -1,4 +1,4 @@
-//! Notifications (design.md §3 step 8): every event for an owner is stored once in its feed
+//! Notifications (docs/rules.md#the-beat): every event for an owner is stored once in its feed
 //! with an id (polled with `GET /api/owners/me/events`), and queued in a durable outbox for
 //! the owner's agents with an active endpoint and a callback URL, delivered with retries and
 //! backoff — the same body, id included — and signed so the agent can tell an event came

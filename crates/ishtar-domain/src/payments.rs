@@ -1,4 +1,4 @@
-//! Payments (design.md §3 "Payments (x402)"): the compatibility report, paid once.
+//! Payments (docs/rules.md#payments): the compatibility report, paid once.
 //!
 //! Order of effects: local pre-checks → facilitator verify → settle → persist the receipt,
 //! mark the order fulfilled and accrue the buyback (one transaction) → compose the report

@@ -225,8 +225,8 @@ pub trait ProofVerifier: Send + Sync {
 }
 
 /// Calls to an agent's callback URL. Implementations MUST apply the callback rules of
-/// design.md §5 at connect time (resolve, refuse non-public addresses unless allowed, pin
-/// the checked address), bound time and response size, and follow no redirects.
+/// docs/rules.md#callback-urls at connect time (resolve, refuse non-public addresses unless
+/// allowed, pin the checked address), bound time and response size, and follow no redirects.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait CallbackClient: Send + Sync {

@@ -1,4 +1,4 @@
-//! Text sanitation for everything the venue stores (design.md §5, "Input").
+//! Text sanitation for everything the venue stores (docs/rules.md#input).
 //!
 //! Strips C0/C1 control characters (keeping tab and newline), bidi overrides and isolates,
 //! zero-width and other invisible characters (tag characters, variation selectors, line and

@@ -1,4 +1,5 @@
-//! Live operating settings (design.md §4): a fixed allow-list of keys, each value validated.
+//! Live operating settings (docs/rules.md#the-operator-console): a fixed allow-list of keys,
+//! each value validated.
 //!
 //! The store keeps the raw strings; [`Settings`] is the parsed, validated snapshot the use
 //! cases read. [`SettingsService`] caches the snapshot in memory so hot paths (the geo gate,

@@ -62,7 +62,7 @@ pub struct VenuePorts {
 /// Options the venue's rules read that are not live settings.
 #[derive(Debug, Clone, Default)]
 pub struct VenueOptions {
-    /// design.md §5: lift the callback address rule (local development and tests).
+    /// docs/rules.md#callback-urls: lift the callback address rule (local development and tests).
     pub allow_private_callbacks: bool,
     /// How the venue asks to be paid.
     pub payment: crate::payments::PaymentOptions,

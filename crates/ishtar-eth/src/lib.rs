@@ -1,5 +1,6 @@
 //! Ethereum signature checks, behind two small functions so `ethers-core` (deprecated
-//! upstream in favour of alloy) lives in this one crate (design.md §9).
+//! upstream in favour of alloy) lives in this one crate
+//! (docs/rules.md#dependency-pitfalls).
 //!
 //! [`EthProofs`] implements the domain's [`ProofVerifier`] port.
 

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use ishtar_domain::Venue;
 
-/// design.md §5: the first check on every request; generic 403, daily counts only.
+/// docs/rules.md#geo-gate: the first check on every request; generic 403, daily counts only.
 pub async fn geo_gate(
     header_name: String,
     req: ServiceRequest,

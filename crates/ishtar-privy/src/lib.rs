@@ -1,5 +1,5 @@
-//! Privy access-token verification (wire-formats.md §3), as the domain's [`AuthVerifier`]
-//! port.
+//! Privy access-token verification (docs/wire-formats.md#privy-access-tokens), as the
+//! domain's [`AuthVerifier`] port.
 //!
 //! A Privy access token is an ES256 (ECDSA P-256) JWT. [`PrivyVerifier`] accepts one only
 //! when all of these hold:
@@ -223,7 +223,7 @@ impl PrivyVerifier {
         let c = data.claims;
 
         // jsonwebtoken checked these too; the exact comparisons are repeated here so the
-        // rule does not rest on its option semantics (wire-formats.md §5 Privy 2).
+        // rule does not rest on its option semantics (docs/wire-formats.md#privy-access-tokens).
         if c.iss.as_deref() != Some(PRIVY_ISSUER) {
             return Err("wrong issuer".into());
         }
@@ -308,7 +308,7 @@ mod tests {
         .unwrap()
     }
 
-    /// Claims shaped like a real Privy access token (wire-formats.md §3.2).
+    /// Claims shaped like a real Privy access token (docs/wire-formats.md#privy-access-tokens).
     fn claims() -> serde_json::Value {
         json!({
             "sid": "cm-session-1",

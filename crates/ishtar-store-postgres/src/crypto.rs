@@ -1,5 +1,5 @@
-//! `contactRef` at rest (design.md §5): AES-256-GCM, a fresh random 96-bit nonce per value,
-//! stored as `nonce ‖ ciphertext ‖ tag`.
+//! `contactRef` at rest (docs/rules.md#secrets-at-rest): AES-256-GCM, a fresh random 96-bit
+//! nonce per value, stored as `nonce ‖ ciphertext ‖ tag`.
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
 use aes_gcm::{Aes256Gcm, Key, Nonce};

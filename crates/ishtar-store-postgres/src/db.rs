@@ -114,7 +114,7 @@ pub async fn ensure_database(url: &str, timeout: Duration) -> Result<(), DbError
 }
 
 /// Applies pending migrations. The harness is synchronous, so it runs on the blocking pool
-/// through the async connection wrapper (design.md §9).
+/// through the async connection wrapper (docs/rules.md#dependency-pitfalls).
 ///
 /// # Errors
 /// [`DbError::Migrate`].

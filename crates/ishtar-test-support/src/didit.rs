@@ -1,5 +1,5 @@
 //! A stand-in for Didit's session API on a loopback port we bind ourselves
-//! (`POST /v3/session/` → 201 with `session_id` and `url`, wire-formats.md §2.1), and
+//! (`POST /v3/session/` → 201, `session_id` and `url`: docs/wire-formats.md#didit-sessions), and
 //! webhook signing as Didit does it (`X-Signature`: hex HMAC-SHA256 of the raw body).
 
 use std::sync::{Arc, Mutex};

@@ -47,7 +47,7 @@ fn usdc_extra() -> Value {
 }
 
 /// Why `body` is not a well-formed verify/settle request of the version it declares, if
-/// it is not (v1: wire-formats.md §1.3–§1.6; v2: coinbase/x402
+/// it is not (v1: docs/wire-formats.md#x402-v1-over-http; v2: coinbase/x402
 /// `specs/x402-specification-v2.md` §5, §7).
 pub fn version_problem(body: &Value) -> Option<String> {
     let payload = &body["paymentPayload"];

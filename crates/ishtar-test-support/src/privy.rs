@@ -1,6 +1,6 @@
 //! A stand-in for Privy: a P-256 key generated for the test signs ES256 access tokens
-//! with Privy's claims (wire-formats.md §3.2), and hands out the SPKI PEM the venue is
-//! configured with. Real cryptography, no network.
+//! with Privy's claims (docs/wire-formats.md#privy-access-tokens), and hands out the SPKI PEM
+//! the venue is configured with. Real cryptography, no network.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,5 +1,5 @@
-//! CDP API-key authentication (wire-formats.md §1.7): a fresh, short-lived JWT per request,
-//! sent as `Authorization: Bearer <jwt>`.
+//! CDP API-key authentication (docs/wire-formats.md#cdp-api-key-jwt): a fresh, short-lived
+//! JWT per request, sent as `Authorization: Bearer <jwt>`.
 //!
 //! The JWT is signed here with `p256` (ES256, for EC PEM secrets, SEC1 or PKCS#8) or
 //! `ed25519-dalek` (EdDSA, for base64 64-byte Ed25519 secrets) rather than with

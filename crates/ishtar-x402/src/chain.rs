@@ -1,6 +1,6 @@
 //! Pinned constants for USDC on Base mainnet, and the two names of the network.
 //!
-//! Sources: wire-formats.md §1.1 (x402 legacy `evm/config.ts`, x402-rs `networks.rs`). The
+//! Sources: docs/wire-formats.md#base-mainnet-constants (x402 `evm/config.ts`, x402-rs). The
 //! EIP-712 domain is pinned, never taken from a payload or a requirement's `extra`: a wrong
 //! `name` still yields a well-formed signature that recovers to someone else.
 

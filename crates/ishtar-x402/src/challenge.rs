@@ -1,4 +1,4 @@
-//! The 402 challenge: the v1 body (design.md §3 "Payments", the reference's "Payments
+//! The 402 challenge: the v1 body (docs/rules.md#payments, the reference's "Payments
 //! (x402)") and the v2 `PAYMENT-REQUIRED` header (coinbase/x402
 //! `specs/transports-v2/http.md`).
 

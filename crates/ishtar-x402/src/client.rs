@@ -1,9 +1,8 @@
 //! The facilitator client: the domain's [`Facilitator`] port over `POST {base}/verify` and
-//! `POST {base}/settle` (wire-formats.md §1.6; coinbase/x402 `specs/x402-specification-v2.md`
-//! §7), in the version the client paid in: `{"x402Version":1|2, "paymentPayload",
-//! "paymentRequirements"}` with the requirement in that version's shape (v1: `base`,
-//! `maxAmountRequired`, …; v2: `eip155:8453`, `amount`, …). The answers have one shape in
-//! both versions.
+//! `POST {base}/settle` (docs/wire-formats.md#facilitator-verify-and-settle), in the version
+//! the client paid in: `{"x402Version":1|2, "paymentPayload", "paymentRequirements"}` with the
+//! requirement in that version's shape (v1: `base`, `maxAmountRequired`, …; v2: `eip155:8453`,
+//! `amount`, …). The answers have one shape in both versions.
 //!
 //! Fail-closed: anything but a clear yes is an error. Neither call is retried by this
 //! adapter: settle because a retry can charge twice, verify because a second try buys
@@ -34,7 +33,7 @@ use crate::wire::{
 /// The most bytes read from a facilitator answer.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
-/// Facilitator settings (design.md §7).
+/// Facilitator settings (docs/payments.md#settings).
 #[derive(Debug, Clone)]
 pub struct FacilitatorConfig {
     /// `ISHTAR_X402_FACILITATOR_URL`, e.g. `https://api.cdp.coinbase.com/platform/v2/x402`.

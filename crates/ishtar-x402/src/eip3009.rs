@@ -1,5 +1,6 @@
-//! EIP-712 over the EIP-3009 `TransferWithAuthorization` of USDC on Base (wire-formats.md
-//! §1.5), with ethers-core's `Eip712` machinery kept inside this module (design.md §9).
+//! EIP-712 over the EIP-3009 `TransferWithAuthorization` of USDC on Base
+//! (docs/wire-formats.md#eip-3009-authorization), with ethers-core's `Eip712` machinery kept
+//! inside this module (docs/rules.md#dependency-pitfalls).
 
 use ethers_core::abi::{Token, encode};
 use ethers_core::k256::ecdsa::SigningKey;
@@ -139,7 +140,7 @@ pub fn address_of_key(secret_key: &[u8; 32]) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    /// wire-formats.md §1.1, computed locally there and again by eth-account in
+    /// docs/wire-formats.md#base-mainnet-constants, computed locally and by eth-account in
     /// `tests/precheck.rs`' vector.
     #[test]
     fn pinned_constants() {

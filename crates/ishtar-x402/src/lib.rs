@@ -1,5 +1,5 @@
-//! x402 payments for Ishtar, versions 1 and 2 side by side (design.md §3 "Payments (x402)",
-//! wire-formats.md §1; v2: coinbase/x402 `specs/x402-specification-v2.md`,
+//! x402 payments for Ishtar, versions 1 and 2 side by side (docs/rules.md#payments,
+//! docs/wire-formats.md; v2: coinbase/x402 `specs/x402-specification-v2.md`,
 //! `specs/transports-v2/http.md`).
 //!
 //! - [`challenge_body`]: the v1 402 body, the reference's `eip155:8453` entry first, then the
@@ -16,7 +16,8 @@
 //!
 //! Header names and the HTTP wiring live in `ishtar-http` (`routes/payments.rs`); this crate
 //! owns the JSON shapes and their base64 encoding.
-//! ethers-core (deprecated upstream) is used only in [`eip3009`] (design.md §9).
+//! ethers-core (deprecated upstream) is used only in [`eip3009`]
+//! (docs/rules.md#dependency-pitfalls).
 //! Operator and agent documentation: `docs/payments.md`.
 
 pub mod cdp;

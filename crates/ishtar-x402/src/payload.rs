@@ -1,5 +1,5 @@
 //! Decoding `X-PAYMENT` (x402 v1) and `PAYMENT-SIGNATURE` (v2), and the local pre-checks
-//! (design.md §3 "Payments"), run before any network call. Every failure is
+//! (docs/rules.md#payments), run before any network call. Every failure is
 //! [`PaymentError::Invalid`] with a reason an agent can act on. The authorization checks
 //! (payTo, amount, time window, signature) are the same in both versions; v2 also checks
 //! that `accepted` is the requirement the venue offered.

@@ -1,5 +1,5 @@
-//! x402 wire types, field names exactly as on the wire: version 1 (wire-formats.md
-//! §1.2–§1.6) and version 2 (coinbase/x402 `specs/x402-specification-v2.md` §5 and §7,
+//! x402 wire types, field names exactly as on the wire: version 1 (docs/wire-formats.md,
+//! "x402 v1 over HTTP") and version 2 (coinbase/x402 `specs/x402-specification-v2.md` §5 and §7,
 //! `specs/transports-v2/http.md`; the SDK types `typescript/packages/core/src/types/
 //! payments.ts` and `python/x402/schemas/payments.py`).
 //!

@@ -224,7 +224,7 @@ fn a_payment_signed_by_eth_account_passes() {
     assert_eq!(
         v["domainSeparator"].as_str().unwrap(),
         "0x02fa7265e7c5d81118673727957699e4d68f74cd74b7db77da710fe8a2c7834f",
-        "wire-formats.md §1.1"
+        "docs/wire-formats.md#base-mainnet-constants"
     );
     assert_eq!(
         hex0x(msg.struct_hash().unwrap()),

@@ -1,4 +1,4 @@
-//! The mutual hard filters of design.md §3 "Matchmaker" step 4.
+//! The mutual hard filters of docs/rules.md#the-beat, step 4.
 //!
 //! Two forms of the same rules:
 //! - [`compatible`]: the readable one, over [`Candidate`]s and their parsed [`Prefs`]. It is
@@ -18,7 +18,7 @@ use crate::prefs::Prefs;
 
 use super::{Candidate, Span};
 
-/// The market that is compatible with every market (design.md §3).
+/// The market that is compatible with every market (docs/rules.md#the-beat, step 4).
 pub const REMOTE: &str = "remote";
 
 /// Trims and lower-cases, so `" Woman"` and `"woman"` are the same word.

@@ -1,4 +1,4 @@
-//! The reciprocity matcher: design.md §3 "Matchmaker", steps 4–6, as one pure function.
+//! The reciprocity matcher: docs/rules.md#the-beat, steps 4–6, as one pure function.
 //!
 //! [`match_beat`] takes the beat's eligible personas ([`Candidate`]), their embeddings (or
 //! none) and the set of pairs that were ever a couple, and returns the new couples:
@@ -374,7 +374,7 @@ impl<'v> Prepared<'v> {
     }
 }
 
-/// The new couples of one beat (design.md §3 "Matchmaker", steps 4–6).
+/// The new couples of one beat (docs/rules.md#the-beat, steps 4–6).
 ///
 /// `vectors`: one row of `dims` per candidate, in the order of `candidates`, or `None`
 /// when embeddings are unavailable (then the adjacency fallback runs). A row that is all

@@ -1,6 +1,6 @@
 //! Shared test helpers: a requirement, signed payloads (v1 and v2), and a fake facilitator
 //! on loopback that speaks the real `/verify` and `/settle` formats of both versions
-//! (wire-formats.md §1.6, §1.7; coinbase/x402 `specs/x402-specification-v2.md` §7).
+//! (docs/wire-formats.md#facilitator-verify-and-settle and #cdp-api-key-jwt).
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
@@ -227,7 +227,7 @@ fn b64url_json(part: &str) -> Result<Value, String> {
     serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))
 }
 
-/// What a CDP-like server checks on the bearer JWT (wire-formats.md §1.7).
+/// What a CDP-like server checks on the bearer JWT (docs/wire-formats.md#cdp-api-key-jwt).
 fn check_jwt(
     auth: Option<&str>,
     cdp: &CdpCheck,
