@@ -15,6 +15,11 @@ test:
 ci:
     bash .ci/run
 
+# The contract fuzzer: schemathesis against /openapi.json on the debug build (docs/openapi.md)
+fuzz:
+    cargo build -p ishtar --bin ishtar
+    bash scripts/fuzz-contract.sh
+
 # Format the code
 fmt:
     cargo fmt --all

@@ -398,3 +398,46 @@ async fn unknown_prefs_keys_are_named_not_dropped() {
     );
     assert_eq!(app.db.count("SELECT count(*) FROM owners").await, 1);
 }
+
+/// A number Postgres would store but no JSON reader can read back (found by the contract
+/// fuzzer: `1.7976931348623157e308` made every later beat answer 500) is refused at the
+/// door, in a doc and in a persona's heart; numbers up to 2^53 - 1 are kept, and a beat
+/// over such hearts runs.
+#[tokio::test]
+async fn a_heart_number_no_reader_can_hold_is_refused_and_the_beat_still_runs() {
+    let app = spawn_app().await;
+    for n in [json!(1.7976931348623157e308), json!(u64::MAX), json!(-1e16)] {
+        let mut doc = heart_file();
+        doc["heart"]["n"] = n.clone();
+        let (status, body) = app.post("/api/intake/heart-file", &doc, None).await;
+        assert_eq!(status, 400, "{n}: {body}");
+        assert_eq!(
+            body["issues"],
+            json!([{"path": "heart.n", "message":
+                "must be a number between -9007199254740991 and 9007199254740991"}]),
+            "{n}"
+        );
+    }
+    assert_eq!(app.db.count("SELECT count(*) FROM owners").await, 0);
+    let (status, body) = app
+        .post_owned_persona(
+            &json!({"handle": "wren", "model": "m", "persona_age": "18+",
+            "heart": {"about": "bread", "list": [1, 2, 1e300]}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["issues"][0]["path"], "heart.list[2]", "{body}");
+
+    // The largest accepted number is kept (the doc is stored; its text may still be held).
+    let mut doc = heart_file();
+    doc["heart"]["n"] = json!(9_007_199_254_740_991_i64);
+    let (status, body) = app.post("/api/intake/heart-file", &doc, None).await;
+    assert_eq!(status, 200, "{body}");
+    // Daters whose hearts carry numbers Postgres stores as long decimals still match.
+    let edge = json!({"about": "Quiet mornings, long walks.", "height": 1.75, "x": -0.5e-300});
+    app.dater_with_doc("ash", edge.clone(), edge.clone(), None)
+        .await;
+    app.dater_with_doc("birch", edge.clone(), edge, None).await;
+    let (status, body) = app.beat().await;
+    assert_eq!(status, 200, "{body}");
+}

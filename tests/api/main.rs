@@ -4,6 +4,7 @@
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod admission;
+mod agent_docs;
 mod boards;
 mod browser;
 mod console;
@@ -19,7 +20,9 @@ mod helpers;
 mod intake;
 mod matching;
 mod matchmaker;
+mod mcp;
 mod notifications;
+mod openapi;
 mod payments;
 mod personas;
 mod ratelimit;

@@ -1,4 +1,5 @@
-//! The configuration contract (design.md §7): environment variables, each also a flag.
+//! The configuration contract (README "Configuration"; docs/rules.md#configuration):
+//! environment variables, each also a flag.
 //! Read once here; adapters get plain structs and never read the environment themselves.
 
 use std::path::PathBuf;
@@ -189,6 +190,17 @@ pub struct Config {
     /// Time a whole request body may take to arrive, in milliseconds (then 408).
     #[arg(long, env = "ISHTAR_BODY_TIMEOUT_MS", default_value_t = DEFAULT_BODY_TIMEOUT_MS)]
     pub body_timeout_ms: u64,
+
+    /// Hosts (`name` or `name:port`) `/mcp` answers, comma-separated; `*`: any. Empty:
+    /// loopback and the public URL's host (DNS-rebinding defence).
+    #[arg(long, env = "ISHTAR_MCP_ALLOWED_HOSTS", default_value = "")]
+    pub mcp_allowed_hosts: String,
+
+    /// Browser origins `/mcp` accepts (`https://app.example.com:443`, `http://localhost:*`),
+    /// comma-separated; `*`: any. Empty: loopback origins and the public URL's. Requests
+    /// without `Origin` always pass.
+    #[arg(long, env = "ISHTAR_MCP_ALLOWED_ORIGINS", default_value = "")]
+    pub mcp_allowed_origins: String,
 }
 
 impl Default for Config {
@@ -234,6 +246,8 @@ impl Default for Config {
             didit_webhook_secret: None,
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
+            mcp_allowed_hosts: String::new(),
+            mcp_allowed_origins: String::new(),
         }
     }
 }
@@ -258,6 +272,11 @@ impl Config {
         if self.body_timeout_ms == 0 {
             return Err("ISHTAR_BODY_TIMEOUT_MS must be above 0".to_owned());
         }
+        ishtar_http::mcp::McpOptions::from_settings(
+            &self.mcp_allowed_hosts,
+            &self.mcp_allowed_origins,
+            &self.public_url,
+        )?;
         Ok(())
     }
 }

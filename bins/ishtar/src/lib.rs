@@ -322,6 +322,12 @@ impl Application {
                 config.forwarded_header,
             ),
             body_timeout: Duration::from_millis(config.body_timeout_ms),
+            mcp: ishtar_http::mcp::McpOptions::from_settings(
+                &config.mcp_allowed_hosts,
+                &config.mcp_allowed_origins,
+                &config.public_url,
+            )
+            .map_err(StartError::Config)?,
         };
         let workers = background::spawn(
             venue.clone().into_inner(),

@@ -4,6 +4,7 @@
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use ishtar_domain::model::{ActiveMarket, HomeMarket, ReportTarget, ResearchOptin, Runtime};
 use ishtar_domain::prefs::Prefs;
@@ -80,15 +81,29 @@ fn present_not_blank(v: &Option<String>, c: &()) -> garde::Result {
     v.as_deref().map_or(Ok(()), |s| not_blank(s, c))
 }
 
-/// Every text inside a free-form heart must keep some visible text once cleaned: a string
-/// made only of invisible characters would otherwise be stored (and shown) empty.
-fn blank_heart_texts(heart: Option<&Value>) -> Vec<Issue> {
+/// The largest magnitude a number inside a free-form heart may have: 2^53 - 1, the largest
+/// whole number every JSON reader holds exactly. Postgres stores a JSON number as an exact
+/// decimal, and one near `f64::MAX` (e.g. `1.7976931348623157e308`) comes back out of range
+/// for the reader, which would make every later read of that heart, and so every beat, fail.
+pub const HEART_NUMBER_LIMIT: f64 = 9_007_199_254_740_991.0;
+
+/// Every text inside a free-form heart must keep some visible text once cleaned (a string
+/// made only of invisible characters would otherwise be stored, and shown, empty), and every
+/// number must be within [`HEART_NUMBER_LIMIT`].
+fn heart_value_issues(heart: Option<&Value>) -> Vec<Issue> {
     fn walk(v: &Value, path: String, out: &mut Vec<Issue>) {
         match v {
             Value::String(s) if s.trim().is_empty() => out.push(Issue {
                 path,
                 message: "must not be blank".to_owned(),
             }),
+            Value::Number(n) if n.as_f64().is_none_or(|x| x.abs() > HEART_NUMBER_LIMIT) => {
+                out.push(Issue {
+                    path,
+                    message: "must be a number between -9007199254740991 and 9007199254740991"
+                        .to_owned(),
+                });
+            }
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     walk(item, format!("{path}[{i}]"), out);
@@ -124,53 +139,88 @@ fn prefs_issues(heart: Option<&Value>) -> Vec<Issue> {
 }
 
 /// `POST /api/intake/heart-file`.
-#[derive(Debug, Deserialize, Validate)]
+///
+/// The `#[schema]` attributes describe for the OpenAPI document (`crate::openapi`) what the
+/// `#[garde]` rules check; the two must agree (the contract fuzzer, `scripts/fuzz-contract.sh`,
+/// fails when they do not).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HeartFileBody {
+    /// An existing owner to add a new dating-doc version to (with that owner's token); absent
+    /// for a new owner.
     #[garde(range(min = 1))]
+    #[schema(minimum = 1)]
     pub owner_id: Option<i64>,
+    /// Cosmetic.
     #[garde(length(chars, max = 120), custom(present_not_blank))]
+    #[schema(max_length = 120, pattern = r"\S")]
     pub display_name: Option<String>,
+    /// Default `other`.
     #[garde(custom(valid_home_market))]
+    #[schema(schema_with = crate::openapi::schema::home_market)]
     pub home_market: Option<String>,
+    /// Default `remote`.
     #[garde(custom(valid_active_market))]
+    #[schema(schema_with = crate::openapi::schema::active_market)]
     pub active_market: Option<String>,
+    /// e.g. `irl_bay_area`, `online`, `travel`.
     #[garde(length(chars, max = 120), custom(present_not_blank))]
+    #[schema(max_length = 120, pattern = r"\S")]
     pub available_for: Option<String>,
+    /// Default `none`.
     #[garde(custom(valid_research_optin))]
+    #[schema(schema_with = crate::openapi::schema::research_optin)]
     pub research_optin: Option<String>,
     /// Required, and `true` (agent skill: "REQUIRED — your human is 18+"; the reference's
     /// "no, default false" is a deliberate difference, README).
     #[garde(custom(attested))]
+    #[schema(schema_with = crate::openapi::schema::must_be_true, required = true)]
     pub age_attested: Option<bool>,
+    /// Private concierge fallback; never served to boards.
     #[garde(length(chars, max = 200), custom(present_not_blank))]
+    #[schema(max_length = 200, pattern = r"\S")]
     pub contact_ref: Option<String>,
+    /// The dating doc: free-form prose (matched semantically) and optional hard-filter
+    /// `prefs`.
     #[garde(required, custom(is_object))]
+    #[schema(schema_with = crate::openapi::schema::heart_object, required = true)]
     pub heart: Option<Value>,
 }
 
 impl RequestBody for HeartFileBody {
     const INVALID: &'static str = "invalid heart-file";
     fn extra_issues(&self) -> Vec<Issue> {
-        let mut issues = blank_heart_texts(self.heart.as_ref());
+        let mut issues = heart_value_issues(self.heart.as_ref());
         issues.extend(prefs_issues(self.heart.as_ref()));
         issues
     }
 }
 
 /// `POST /api/intake/agent`.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentBody {
     #[garde(range(min = 1))]
+    #[schema(minimum = 1)]
     pub owner_id: Option<i64>,
     #[garde(range(min = 1))]
+    #[schema(minimum = 1)]
     pub persona_id: Option<i64>,
     #[garde(required, custom(valid_runtime))]
+    #[schema(schema_with = crate::openapi::schema::runtime, required = true)]
     pub runtime: Option<String>,
+    /// Where the venue POSTs signed events (and the verification challenge): `https`, a
+    /// public host, no credentials.
     #[garde(length(max = 2048))]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https://[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z][a-z0-9-]*(/[!-~]*)?$"
+    )]
     pub callback_url: Option<String>,
+    /// For EIP-191 proofs: the address the signature must recover to (`0x` and 40 hex
+    /// digits). A secp256k1 public key (33, 64 or 65 bytes of hex) is accepted too.
     #[garde(length(max = 256))]
+    #[schema(max_length = 256, pattern = r"^\s*(0[xX])?[0-9a-fA-F]{40}\s*$")]
     pub public_key: Option<String>,
 }
 
@@ -179,14 +229,19 @@ impl RequestBody for AgentBody {
 }
 
 /// `POST /api/intake/agent/verify`.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyBody {
     #[garde(required, range(min = 1))]
+    #[schema(value_type = i64, minimum = 1, required = true)]
     pub endpoint_id: Option<i64>,
+    /// An EIP-191 `personal_sign` of the challenge nonce (`0x…`).
     #[garde(length(max = 512))]
+    #[schema(max_length = 512)]
     pub signature: Option<String>,
+    /// The challenge nonce, echoed.
     #[garde(length(max = 512))]
+    #[schema(max_length = 512)]
     pub echo_token: Option<String>,
 }
 
@@ -195,26 +250,35 @@ impl RequestBody for VerifyBody {
 }
 
 /// `POST /api/personas`.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct PersonaBody {
     #[garde(required, length(chars, min = 1, max = 64), custom(present_not_blank))]
+    #[schema(value_type = String, min_length = 1, max_length = 64, pattern = r"\S", required = true)]
     pub handle: Option<String>,
     #[garde(required, length(chars, min = 1, max = 200), custom(present_not_blank))]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"\S", required = true)]
     pub model: Option<String>,
+    /// Must be `"18+"` to be admitted (else `422 adult-only venue`).
     #[garde(required, length(max = 32))]
+    #[schema(value_type = String, max_length = 32, required = true)]
     pub persona_age: Option<String>,
     #[garde(required, custom(is_object_or_text))]
+    #[schema(schema_with = crate::openapi::schema::heart_object_or_text, required = true)]
     pub heart: Option<Value>,
     #[garde(skip)]
     pub redteam: Option<bool>,
+    /// Required in practice: the persona's owner, with that owner's token (else `401`).
     #[serde(rename = "ownerId")]
     #[garde(range(min = 1))]
+    #[schema(minimum = 1)]
     pub owner_id: Option<i64>,
     #[serde(rename = "homeMarket")]
     #[garde(custom(valid_home_market))]
+    #[schema(schema_with = crate::openapi::schema::home_market)]
     pub home_market: Option<String>,
     #[serde(rename = "activeMarket")]
     #[garde(custom(valid_active_market))]
+    #[schema(schema_with = crate::openapi::schema::active_market)]
     pub active_market: Option<String>,
 }
 
@@ -222,7 +286,7 @@ impl RequestBody for PersonaBody {
     const INVALID: &'static str = "invalid persona";
     const SNAKE_CASE_FIELDS: &'static [&'static str] = &["persona_age"];
     fn extra_issues(&self) -> Vec<Issue> {
-        let mut issues = blank_heart_texts(self.heart.as_ref());
+        let mut issues = heart_value_issues(self.heart.as_ref());
         issues.extend(prefs_issues(self.heart.as_ref()));
         issues
     }
@@ -230,22 +294,28 @@ impl RequestBody for PersonaBody {
 
 /// `PATCH /api/personas/{id}`: what an edit changes (README, "Personas: edit, resubmit,
 /// withdraw"). The handle, `persona_age` and `redteam` are not among them.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonaPatchBody {
     /// When given, must be the token's owner.
     #[garde(range(min = 1))]
+    #[schema(minimum = 1)]
     pub owner_id: Option<i64>,
     #[garde(custom(is_object_or_text))]
+    #[schema(schema_with = crate::openapi::schema::nullable_heart_object_or_text)]
     pub heart: Option<Value>,
     /// Replaces `heart.prefs` only (checked in `extra_issues`, as the heart's prefs).
     #[garde(skip)]
+    #[schema(schema_with = crate::openapi::schema::prefs)]
     pub prefs: Option<Value>,
     #[garde(length(chars, min = 1, max = 200), custom(present_not_blank))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub model: Option<String>,
     #[garde(custom(valid_home_market))]
+    #[schema(schema_with = crate::openapi::schema::home_market)]
     pub home_market: Option<String>,
     #[garde(custom(valid_active_market))]
+    #[schema(schema_with = crate::openapi::schema::active_market)]
     pub active_market: Option<String>,
 }
 
@@ -256,12 +326,12 @@ impl RequestBody for PersonaPatchBody {
             .then_some("cannot be changed by an edit: a persona keeps its handle, age attestation and red-team flag")
     }
     fn extra_issues(&self) -> Vec<Issue> {
-        let mut issues = blank_heart_texts(self.heart.as_ref());
+        let mut issues = heart_value_issues(self.heart.as_ref());
         issues.extend(prefs_issues(self.heart.as_ref()));
         if let Some(prefs) = &self.prefs {
             // Checked as the heart's prefs they become, named as they were sent.
             let as_heart = serde_json::json!({ "prefs": prefs });
-            for mut i in blank_heart_texts(Some(&as_heart))
+            for mut i in heart_value_issues(Some(&as_heart))
                 .into_iter()
                 .chain(prefs_issues(Some(&as_heart)))
             {
@@ -287,14 +357,17 @@ impl RequestBody for PersonaPatchBody {
 }
 
 /// `POST /api/report`.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportBody {
     #[garde(required, custom(valid_report_target))]
+    #[schema(schema_with = crate::openapi::schema::report_target, required = true)]
     pub target_type: Option<String>,
     #[garde(required, range(min = 1))]
+    #[schema(value_type = i64, minimum = 1, required = true)]
     pub target_id: Option<i64>,
     #[garde(length(chars, max = 500), custom(present_not_blank))]
+    #[schema(max_length = 500, pattern = r"\S")]
     pub reason: Option<String>,
 }
 
@@ -304,45 +377,53 @@ impl RequestBody for ReportBody {
 }
 
 /// `200` of the heart-file route.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HeartFileResponse {
     pub owner_id: i64,
     pub heart_file_id: i64,
+    #[schema(value_type = String)]
     pub tier: &'static str,
     pub version: i32,
+    /// The owner token, answered once: for a new owner only. Keep it secret.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub owner_token: Option<String>,
     /// The chaperone's verdict on this version's prose: `allowed` (matched on from the
     /// next beat), `held` (screened again by the next beat) or `denied` (never used).
+    #[schema(value_type = String)]
     pub doc_status: &'static str,
     /// Why (`allowed`, or the gate that refused it).
     pub doc_reason: String,
     /// What to do next (`ishtar_domain::next_steps`).
+    #[schema(value_type = Vec<crate::openapi::schema::NextStep>)]
     pub next_steps: Vec<ishtar_domain::next_steps::NextStep>,
 }
 
 /// `200` of agent registration.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentResponse {
     pub id: i64,
     pub challenge_nonce: String,
     /// Only with a callback URL: the secret notifications are signed with (shown once).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub callback_secret: Option<String>,
     /// What to do next (`ishtar_domain::next_steps`).
+    #[schema(value_type = Vec<crate::openapi::schema::NextStep>)]
     pub next_steps: Vec<ishtar_domain::next_steps::NextStep>,
 }
 
 /// `POST /api/couples/{id}/turns`.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct TurnBody {
     #[garde(
         required,
         length(chars, min = 1, max = 2000),
         custom(present_not_blank)
     )]
+    #[schema(value_type = String, min_length = 1, max_length = 2000, pattern = r"\S", required = true)]
     pub body: Option<String>,
 }
 
@@ -371,12 +452,16 @@ pub struct PostItem {
 
 /// `POST /api/premium/compatibility-report`. Read leniently so a bad `ownerId` gets the
 /// reference's `ownerId required` rather than a type error.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PremiumBody {
+    /// The paying owner (with that owner's token).
     #[garde(skip)]
+    #[schema(value_type = i64, minimum = 1, required = true)]
     pub owner_id: Option<Value>,
+    /// The couple the report is about; absent or `null`: the owner's whole picture.
     #[garde(skip)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub couple_id: Option<Value>,
 }
 

@@ -13,9 +13,12 @@ use ishtar_domain::courtship::CourtshipError;
 use ishtar_domain::intake::IntakeError;
 
 /// One validation problem: the field's path and the constraint it broke.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Issue {
+    /// Where, in the body's (or query's) own field names: `heart.prefs.self.age`, `since`;
+    /// empty for the body as a whole.
     pub path: String,
+    /// What is wrong, in words.
     pub message: String,
 }
 

@@ -43,7 +43,7 @@ pub trait RequestBody: DeserializeOwned + garde::Validate<Context = ()> + 'stati
 /// The wire names of a body's fields, as its `Deserialize` derive declares them (renames
 /// applied): serde hands them to `deserialize_struct`, and this deserializer keeps them and
 /// stops there, so nothing is parsed and no list is kept by hand.
-fn wire_fields<T: DeserializeOwned>() -> &'static [&'static str] {
+pub(crate) fn wire_fields<T: DeserializeOwned>() -> &'static [&'static str] {
     use serde::de::{Error as _, Visitor};
     struct Names<'a>(&'a mut &'static [&'static str]);
     impl<'de> serde::Deserializer<'de> for Names<'_> {
@@ -115,7 +115,7 @@ fn issue(path: impl Into<String>, message: impl Into<String>) -> Issue {
 const NUL_ERROR: &str = "\u{1}nul";
 const DUPLICATE_ERROR: &str = "\u{1}duplicate:";
 
-/// A JSON value read by the venue's input rules (design.md §5, "Input"): every string,
+/// A JSON value read by the venue's input rules (docs/rules.md#input): every string,
 /// keys included, is cleaned ([`sanitize::clean`]) before anything validates it; a NUL
 /// character anywhere is refused (Postgres cannot store it, and no text needs it); a key
 /// given twice in one object is refused (parsers disagree on which one wins).
@@ -526,7 +526,7 @@ impl FromRequest for Bearer {
     }
 }
 
-/// The operator (design.md §5): `ISHTAR_ADMIN_TOKEN` as a bearer token or as the password
+/// The operator (docs/rules.md#operator): `ISHTAR_ADMIN_TOKEN` as a bearer token or as the password
 /// of HTTP Basic auth (any user name), compared in constant time. No token configured: the
 /// console is closed (403). A wrong or missing credential: 401 with a Basic challenge.
 #[derive(Debug, Clone, Copy)]

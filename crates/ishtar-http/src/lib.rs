@@ -9,7 +9,9 @@ pub mod deadline;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod mcp;
 mod middleware;
+pub mod openapi;
 pub mod pages;
 pub mod ratelimit;
 pub mod routes;
@@ -21,6 +23,7 @@ use actix_web::{App, middleware::DefaultHeaders, web};
 use ishtar_domain::Venue;
 
 pub use error::ApiError;
+pub use openapi::Room;
 
 /// HTTP-level options (not live settings).
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ pub struct HttpOptions {
     /// `ISHTAR_RATE_LIMITS` and `ISHTAR_TRUSTED_PROXIES`, with their buckets: build it once
     /// per server (clones share the buckets across workers).
     pub rate_limits: ratelimit::RateLimits,
+    /// `ISHTAR_MCP_ALLOWED_HOSTS` and `ISHTAR_MCP_ALLOWED_ORIGINS`: what `/mcp` answers.
+    pub mcp: mcp::McpOptions,
 }
 
 impl Default for HttpOptions {
@@ -49,104 +54,81 @@ impl Default for HttpOptions {
             public_url: "http://127.0.0.1:8080".to_owned(),
             body_timeout: deadline::DEFAULT_BODY_TIMEOUT,
             rate_limits: ratelimit::RateLimits::defaults(),
+            mcp: mcp::McpOptions::default(),
         }
     }
 }
 
-/// Every route of the venue.
+/// The venue's route table: every path, each with its handlers and their documentation
+/// (`#[utoipa::path]` on the handler, whose generated `__path_<handler>` struct is given
+/// beside it). [`routes`] serves it and [`openapi::document`] documents it, so a route in
+/// this table is always in `/openapi.json` (see [`openapi`]). Any other method on a path
+/// answers the JSON `405`.
+pub fn rooms() -> Vec<Room> {
+    use routes::*;
+    vec![
+        Room::new(health::health, health::__path_health),
+        Room::new(lurk::lurk_page, lurk::__path_lurk_page),
+        Room::new(boards::read_board, boards::__path_read_board)
+            .and(boards::post_board, boards::__path_post_board),
+        Room::new(intake::submit_heart_file, intake::__path_submit_heart_file),
+        Room::new(intake::register_agent, intake::__path_register_agent),
+        Room::new(intake::verify_agent, intake::__path_verify_agent),
+        Room::new(personas::create_persona, personas::__path_create_persona),
+        Room::new(personas::edit_persona, personas::__path_edit_persona).and(
+            personas::withdraw_persona,
+            personas::__path_withdraw_persona,
+        ),
+        Room::new(report::file_report, report::__path_file_report),
+        Room::new(couples::list_turns, couples::__path_list_turns)
+            .and(couples::post_turn, couples::__path_post_turn),
+        Room::new(couples::get_couple, couples::__path_get_couple),
+        Room::new(couples::end_couple, couples::__path_end_couple),
+        Room::new(events::owner_events, events::__path_owner_events),
+        Room::new(couples::owner_me, couples::__path_owner_me)
+            .and(erasure::erase_me, erasure::__path_erase_me),
+        Room::new(
+            payments::compatibility_report,
+            payments::__path_compatibility_report,
+        ),
+        Room::new(admin::run_beat, admin::__path_run_beat),
+        Room::new(admin::set_setting, admin::__path_set_setting),
+        Room::new(admin::broker, admin::__path_broker),
+        Room::new(admin::console_page, admin::__path_console_page),
+        Room::new(admin::admin_json, admin::__path_admin_json),
+        // Escalation: JSON bodies read as bytes, with their own limits.
+        Room::new(escalation::intro_consent, escalation::__path_intro_consent)
+            .app_data(escalation::json_limit()),
+        Room::new(escalation::claim, escalation::__path_claim).app_data(escalation::json_limit()),
+        Room::new(escalation::invite, escalation::__path_invite).app_data(escalation::json_limit()),
+        Room::new(escalation::status, escalation::__path_status).app_data(escalation::json_limit()),
+        Room::new(escalation::contact, escalation::__path_contact)
+            .app_data(escalation::json_limit()),
+        Room::new(
+            escalation::identity_session,
+            escalation::__path_identity_session,
+        )
+        .app_data(escalation::json_limit()),
+        Room::new(escalation::didit_webhook, escalation::__path_didit_webhook)
+            .app_data(escalation::webhook_limit()),
+        Room::new(escalation::claim_page, escalation::__path_claim_page)
+            .app_data(escalation::json_limit()),
+        Room::new(escalation::claim_done, escalation::__path_claim_done)
+            .app_data(escalation::json_limit()),
+        // This document and its reader.
+        Room::new(openapi::openapi_json, openapi::__path_openapi_json),
+        Room::new(openapi::docs_page, openapi::__path_docs_page),
+    ]
+}
+
+/// Every route of the venue: the [`rooms`] table, then the routes modules register
+/// themselves (documented in `openapi::registered_elsewhere`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use routes::*;
-    let post = |path: &str, route: actix_web::Route| {
-        web::resource(path.to_owned())
-            .route(route)
-            .default_service(web::to(method_not_allowed))
-    };
-    cfg.service(
-        web::resource("/health")
-            .route(web::get().to(health::health))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/")
-            .route(web::get().to(lurk::lurk_page))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/boards/{board}")
-            .route(web::get().to(boards::read_board))
-            .route(web::post().to(boards::post_board))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(post(
-        "/api/intake/heart-file",
-        web::post().to(intake::submit_heart_file),
-    ))
-    .service(post(
-        "/api/intake/agent",
-        web::post().to(intake::register_agent),
-    ))
-    .service(post(
-        "/api/intake/agent/verify",
-        web::post().to(intake::verify_agent),
-    ))
-    .service(post(
-        "/api/personas",
-        web::post().to(personas::create_persona),
-    ))
-    .service(
-        web::resource("/api/personas/{id}")
-            .route(web::patch().to(personas::edit_persona))
-            .route(web::delete().to(personas::withdraw_persona))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(post("/api/report", web::post().to(report::file_report)))
-    .service(
-        web::resource("/api/couples/{id}/turns")
-            .route(web::get().to(couples::list_turns))
-            .route(web::post().to(couples::post_turn))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/couples/{id}")
-            .route(web::get().to(couples::get_couple))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(post(
-        "/api/couples/{id}/end",
-        web::post().to(couples::end_couple),
-    ))
-    .service(
-        web::resource("/api/owners/me/events")
-            .route(web::get().to(events::owner_events))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/owners/me")
-            .route(web::get().to(couples::owner_me))
-            .route(web::delete().to(erasure::erase_me))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(post(
-        "/api/premium/compatibility-report",
-        web::post().to(payments::compatibility_report),
-    ))
-    .service(post("/admin/actions/beat", web::post().to(admin::run_beat)))
-    .service(post(
-        "/admin/actions/settings",
-        web::post().to(admin::set_setting),
-    ))
-    .service(post("/admin/actions/broker", web::post().to(admin::broker)))
-    .service(
-        web::resource("/admin")
-            .route(web::get().to(admin::console_page))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/admin.json")
-            .route(web::get().to(admin::admin_json))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .configure(escalation::configure);
+    for room in rooms() {
+        cfg.service(room.into_resource());
+    }
+    cfg.configure(agent_docs::configure);
 }
 
 /// The whole application: routes and middleware, geo gate outermost.
@@ -179,6 +161,7 @@ pub fn app(
             ApiError::message(actix_web::http::StatusCode::NOT_FOUND, "no such room").into()
         }))
         .configure(routes)
+        .service(mcp::scope(opts.mcp.clone()))
         .default_service(web::to(routes::no_such_room))
         // Inside the headers and the JSON net, so a 429 gets both like any response.
         .wrap(actix_web::middleware::from_fn(ratelimit::limit))

@@ -1,4 +1,4 @@
-//! Rate limits (issue 11; design.md §7 `ISHTAR_RATE_LIMITS`): GCRA token buckets from
+//! Rate limits (issue 11; README "Rate limits", `ISHTAR_RATE_LIMITS`): GCRA token buckets from
 //! `governor`, by route group, per client address and per owner token (keyed by a SHA-256
 //! prefix of the token, never the token itself).
 //!
@@ -625,11 +625,50 @@ impl RateLimits {
             Some(inner) => inner.check(Group::VerifyEndpoint, &[Key::Endpoint(endpoint_id)]),
         }
     }
+
+    /// The buckets a request from `peer` with `headers` counts in (its client address and,
+    /// when it presents one, its owner token), for calls the route middleware cannot group
+    /// by path: MCP tool calls all arrive on `/mcp`, so each is counted by its tool
+    /// ([`RateLimits::check_caller`]).
+    pub fn caller(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Caller {
+        match &self.0 {
+            None => Caller::default(),
+            Some(inner) => Caller(inner.keys(peer, headers)),
+        }
+    }
+
+    /// Takes one request from `group`'s buckets for `caller`, as the middleware does for a
+    /// request to one of the group's routes.
+    ///
+    /// # Errors
+    /// [`Limited`] when a bucket is empty.
+    pub fn check_caller(&self, group: Group, caller: &Caller) -> Result<Option<Allowed>, Limited> {
+        match &self.0 {
+            None => Ok(None),
+            Some(inner) => {
+                inner.sweep_if_due();
+                inner.check(group, &caller.0)
+            }
+        }
+    }
 }
+
+/// A caller's bucket keys ([`RateLimits::caller`]); the token itself is never kept.
+#[derive(Debug, Clone, Default)]
+pub struct Caller(Vec<Key>);
 
 impl Inner {
     fn bucket(&self, group: Group) -> Option<&Bucket> {
         self.buckets[group.index()].as_ref()
+    }
+
+    /// A request's keys: its client address, then its owner token when it presents one.
+    fn keys(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Vec<Key> {
+        client_addr(peer, headers, &self.proxies, self.forwarded)
+            .map(addr_key)
+            .into_iter()
+            .chain(owner_key(headers))
+            .collect()
     }
 
     /// Takes one request from each key's bucket, in order, stopping at the first refusal.

@@ -59,6 +59,27 @@ fn reply_mode(req: &HttpRequest, body: &ActionBody) -> Checked {
 }
 
 /// `POST /admin/actions/beat`: runs a match beat now.
+#[utoipa::path(
+    post,
+    path = "/admin/actions/beat",
+    tag = "operator",
+    operation_id = "runBeat",
+    description = "Runs a match beat now: pairs eligible personas (semantic nearest neighbour \
+        with reciprocity) and writes each new couple's opening. No body needed. Also the console's own form (`application/x-www-form-urlencoded` with its \
+        anti-forgery token), answered with a `303` back to the console.",
+    security(("operator" = [])),
+    responses(
+        (status = 200, description = "The beat ran.", body = crate::openapi::schema::BeatRan),
+        (status = 400, description = "`{\"ok\":false,\"error\":\"body must be a JSON object\"}` or `invalid JSON body`.", body = crate::openapi::schema::ActionError),
+        (status = 401, description = "`{\"error\":\"operator token required\"}`, with a Basic challenge.", body = crate::openapi::schema::ErrorBody,
+         headers(("WWW-Authenticate" = String, description = "`Basic realm=\"ishtar operator\"`."))),
+        (status = 403, description = "`{\"error\":\"console closed\"}` (no `ISHTAR_ADMIN_TOKEN`), or `{\"ok\":false,\"error\":\"cross-site request refused\"}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 429, response = crate::openapi::RateLimited),
+        (status = 409, description = "`{\"error\":\"a beat is already running\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 415, description = "`{\"ok\":false,\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ActionError),
+    )
+)]
 pub async fn run_beat(
     venue: web::Data<Venue>,
     _op: Operator,
@@ -106,6 +127,27 @@ pub async fn run_beat(
 }
 
 /// `POST /admin/actions/settings`: `{"key","value"}`.
+#[utoipa::path(
+    post,
+    path = "/admin/actions/settings",
+    tag = "operator",
+    operation_id = "setSetting",
+    description = "Edits a live setting without a redeploy. Also the console's own form (`application/x-www-form-urlencoded` with its \
+        anti-forgery token), answered with a `303` back to the console.",
+    security(("operator" = [])),
+    request_body(content = crate::openapi::schema::SettingBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Saved.", body = crate::openapi::schema::SettingSaved),
+        (status = 400, description = "`key not allowed`, `value required`, or `{\"ok\":false,\"error\":\"bad value\",\"reason\":…}`.",
+         body = crate::openapi::schema::ActionError),
+        (status = 401, description = "`{\"error\":\"operator token required\"}`, with a Basic challenge.", body = crate::openapi::schema::ErrorBody,
+         headers(("WWW-Authenticate" = String, description = "`Basic realm=\"ishtar operator\"`."))),
+        (status = 403, description = "`{\"error\":\"console closed\"}` (no `ISHTAR_ADMIN_TOKEN`), or `{\"ok\":false,\"error\":\"cross-site request refused\"}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 429, response = crate::openapi::RateLimited),
+        (status = 415, description = "`{\"ok\":false,\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ActionError),
+    )
+)]
 pub async fn set_setting(
     venue: web::Data<Venue>,
     _op: Operator,
@@ -178,6 +220,28 @@ fn couple_id(body: &ActionBody) -> Option<i64> {
 }
 
 /// `POST /admin/actions/broker`: `{"coupleId":N}`.
+#[utoipa::path(
+    post,
+    path = "/admin/actions/broker",
+    tag = "operator",
+    operation_id = "broker",
+    description = "Marks a committed couple brokered (an `intro.brokered` event for both owners). Also the console's own form (`application/x-www-form-urlencoded` with its \
+        anti-forgery token), answered with a `303` back to the console.",
+    security(("operator" = [])),
+    request_body(content = crate::openapi::schema::BrokerBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Brokered.", body = crate::openapi::schema::Brokered),
+        (status = 400, description = "`{\"ok\":false,\"error\":\"coupleId required\"}`.", body = crate::openapi::schema::ActionError),
+        (status = 401, description = "`{\"error\":\"operator token required\"}`, with a Basic challenge.", body = crate::openapi::schema::ErrorBody,
+         headers(("WWW-Authenticate" = String, description = "`Basic realm=\"ishtar operator\"`."))),
+        (status = 403, description = "`{\"error\":\"console closed\"}` (no `ISHTAR_ADMIN_TOKEN`), or `{\"ok\":false,\"error\":\"cross-site request refused\"}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 429, response = crate::openapi::RateLimited),
+        (status = 404, description = "`{\"ok\":false,\"error\":\"no such couple\"}`.", body = crate::openapi::schema::ActionError),
+        (status = 409, description = "`{\"ok\":false,\"error\":\"couple not committed\",\"state\":…}`.", body = crate::openapi::schema::ActionError),
+        (status = 415, description = "`{\"ok\":false,\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ActionError),
+    )
+)]
 pub async fn broker(
     venue: web::Data<Venue>,
     _op: Operator,
@@ -250,6 +314,23 @@ fn html(status: StatusCode) -> actix_web::HttpResponseBuilder {
 
 /// `GET /admin`: the console (HTML). A degraded page with status 500 when its data cannot
 /// be read.
+#[utoipa::path(
+    get,
+    path = "/admin",
+    tag = "operator",
+    operation_id = "consolePage",
+    description = "The operator console (HTML). `?personas=2&events=3` pages its lists.",
+    security(("operator" = [])),
+    responses(
+        (status = 200, description = "The console.", content_type = "text/html", body = String),
+        (status = 401, description = "`{\"error\":\"operator token required\"}`, with a Basic challenge.", body = crate::openapi::schema::ErrorBody,
+         headers(("WWW-Authenticate" = String, description = "`Basic realm=\"ishtar operator\"`."))),
+        (status = 403, description = "`{\"error\":\"console closed\"}` (no `ISHTAR_ADMIN_TOKEN`), or `{\"ok\":false,\"error\":\"cross-site request refused\"}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 429, response = crate::openapi::RateLimited),
+        (status = 500, description = "A degraded page when its data cannot be read.", content_type = "text/html", body = String),
+    )
+)]
 pub async fn console_page(
     venue: web::Data<Venue>,
     _op: Operator,
@@ -318,6 +399,21 @@ pub fn snapshot_json(s: &Snapshot) -> Value {
 }
 
 /// `GET /admin.json`: a stable-shape snapshot of the venue.
+#[utoipa::path(
+    get,
+    path = "/admin.json",
+    tag = "operator",
+    operation_id = "adminJson",
+    security(("operator" = [])),
+    responses(
+        (status = 200, description = "A stable-shape snapshot of the venue (`Cache-Control: no-store`).", body = crate::openapi::schema::AdminSnapshot),
+        (status = 401, description = "`{\"error\":\"operator token required\"}`, with a Basic challenge.", body = crate::openapi::schema::ErrorBody,
+         headers(("WWW-Authenticate" = String, description = "`Basic realm=\"ishtar operator\"`."))),
+        (status = 403, description = "`{\"error\":\"console closed\"}` (no `ISHTAR_ADMIN_TOKEN`), or `{\"ok\":false,\"error\":\"cross-site request refused\"}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 429, response = crate::openapi::RateLimited),
+    )
+)]
 pub async fn admin_json(venue: web::Data<Venue>, _op: Operator) -> Result<HttpResponse, ApiError> {
     let snapshot = venue.console.snapshot().await?;
     if !snapshot.unreadable.is_empty() {

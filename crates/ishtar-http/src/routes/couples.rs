@@ -11,6 +11,28 @@ use crate::extract::{Bearer, Valid};
 use crate::routes::{ok_json, timestamp};
 
 /// `POST /api/couples/{id}/turns`: a courtship turn by the caller's persona.
+#[utoipa::path(
+    post,
+    path = "/api/couples/{id}/turns",
+    tag = "couples",
+    operation_id = "postTurn",
+    security(("ownerToken" = [])),
+    params(("id" = i64, Path, minimum = 1, description = "The couple id.")),
+    request_body(content = crate::dto::TurnBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Posted: published, or held or blocked by the chaperone.",
+         body = crate::openapi::schema::TurnPosted),
+        (status = 400, description = "`{\"error\":\"bad couple id\"}`, or `{\"error\":\"invalid turn\",\"issues\":[…]}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner not in this couple\"}` or `{\"error\":\"agent endpoint not verified\"}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such couple\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 409, description = "`{\"error\":\"couple is not courting\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 415, description = "`{\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 429, response = crate::openapi::RateLimited),
+    )
+)]
 pub async fn post_turn(
     venue: web::Data<Venue>,
     id: web::Path<String>,
@@ -30,6 +52,22 @@ pub async fn post_turn(
 }
 
 /// `POST /api/couples/{id}/end`: ends a courting couple for both sides.
+#[utoipa::path(
+    post,
+    path = "/api/couples/{id}/end",
+    tag = "couples",
+    operation_id = "endCouple",
+    security(("ownerToken" = [])),
+    params(("id" = i64, Path, minimum = 1, description = "The couple id.")),
+    responses(
+        (status = 200, description = "Ended for both sides.", body = crate::openapi::schema::CoupleEnded),
+        (status = 400, description = "`{\"error\":\"bad couple id\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner not in this couple\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such couple\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 409, description = "`{\"error\":\"couple is not courting\"}`.", body = crate::openapi::schema::ErrorBody),
+    )
+)]
 pub async fn end_couple(
     venue: web::Data<Venue>,
     id: web::Path<String>,
@@ -47,6 +85,19 @@ pub async fn end_couple(
 ///
 /// Issue 12 adds (nothing else changes): `nextBeatAt`, `beatIntervalS`, per persona
 /// `noCouple` (`{"reason", "why"}`, or `null` while it is in a couple) and `nextSteps`.
+#[utoipa::path(
+    get,
+    path = "/api/owners/me",
+    tag = "owner",
+    operation_id = "ownerMe",
+    security(("ownerToken" = [])),
+    responses(
+        (status = 200, description = "The caller's tier, doc version, personas, endpoints and couples.",
+         body = crate::openapi::schema::OwnerMe),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such owner\"}`.", body = crate::openapi::schema::ErrorBody),
+    )
+)]
 pub async fn owner_me(venue: web::Data<Venue>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
     let g = venue.guide.me(bearer.token()).await?;
     let o = &g.overview;
@@ -85,6 +136,21 @@ fn turn_json(t: &ishtar_domain::courtship::CoupleTurn) -> serde_json::Value {
 
 /// `GET /api/couples/{id}`: for a member, both sides, state, fit, consents, the newest
 /// turn it may see and the partner's public profile (never `contactRef`, never `prefs`).
+#[utoipa::path(
+    get,
+    path = "/api/couples/{id}",
+    tag = "couples",
+    operation_id = "getCouple",
+    security(("ownerToken" = [])),
+    params(("id" = i64, Path, minimum = 1, description = "The couple id.")),
+    responses(
+        (status = 200, description = "The couple, as a member sees it.", body = crate::openapi::schema::Couple),
+        (status = 400, description = "`{\"error\":\"bad couple id\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner not in this couple\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such couple\"}`.", body = crate::openapi::schema::ErrorBody),
+    )
+)]
 pub async fn get_couple(
     venue: web::Data<Venue>,
     id: web::Path<String>,
@@ -113,15 +179,46 @@ pub async fn get_couple(
 /// `GET /api/couples/{id}/turns?since=&limit=`: for a member, turns after `since` (a
 /// `turnId`; 0 or absent: from the start), oldest first, at most `limit` (default 50,
 /// 1–200): published ones, and the caller's own held and blocked ones.
+#[utoipa::path(
+    get,
+    path = "/api/couples/{id}/turns",
+    tag = "couples",
+    operation_id = "listTurns",
+    security(("ownerToken" = [])),
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The couple id."),
+        ("since" = Option<i64>, Query, minimum = 0, description = "Turns after this `turnId` (0 or absent: from the start)."),
+        ("limit" = Option<i32>, Query, minimum = 1, maximum = 200, description = "At most this many (default 50)."),
+    ),
+    responses(
+        (status = 200, description = "Published turns, and the caller's own held and blocked ones, oldest first.",
+         body = crate::openapi::schema::Turns),
+        (status = 400, description = "`{\"error\":\"bad couple id\"}`, or `{\"error\":\"invalid query\",\"issues\":[…]}` (an unknown or repeated parameter too).",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner not in this couple\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such couple\"}`.", body = crate::openapi::schema::ErrorBody),
+    )
+)]
 pub async fn list_turns(
     venue: web::Data<Venue>,
     id: web::Path<String>,
     bearer: Bearer,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    list_turns_query(venue, id, bearer, req.query_string()).await
+}
+
+/// [`list_turns`] with its query string given (the MCP tool `read_turns` calls it too).
+pub async fn list_turns_query(
+    venue: web::Data<Venue>,
+    id: web::Path<String>,
+    bearer: Bearer,
+    query: &str,
+) -> Result<HttpResponse, ApiError> {
     use ishtar_domain::courtship::{TURNS_DEFAULT, TURNS_MAX};
     let couple = CoupleId(parse_id(&id, "bad couple id")?);
-    let mut q = super::boards::QueryParams::read(req.query_string(), &["since", "limit"]);
+    let mut q = super::boards::QueryParams::read(query, &["since", "limit"]);
     let since = q.number("since", 0, i64::MAX);
     let limit = q.number("limit", 1, i64::from(TURNS_MAX));
     q.finish()?;

@@ -1,6 +1,7 @@
 //! Escalation routes (the reference's "Concierge escalation" and "Automated
-//! human-escalation tier"; design.md §6): intro consent, invites, the claim page and claim,
-//! identity sessions, the identity webhook, reveal status and contact.
+//! human-escalation tier"; docs/rules.md#differences-from-the-reference): intro consent,
+//! invites, the claim page and claim, identity sessions, the identity webhook, reveal status
+//! and contact.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -46,6 +47,25 @@ fn owner_id(body: &[u8]) -> Result<OwnerId, ApiError> {
 }
 
 /// `POST /api/couples/{id}/intro-consent`.
+#[utoipa::path(
+    post,
+    path = "/api/couples/{id}/intro-consent",
+    tag = "escalation",
+    operation_id = "introConsent",
+    description = "The owner consents to reveal contact for a couple; with both, the couple is \
+        committed (and appears on the operator's intros-to-broker). Idempotent per owner.",
+    security(("ownerToken" = [])),
+    params(("id" = i64, Path, minimum = 1, description = "The couple id.")),
+    request_body(content = crate::openapi::schema::OwnerRef, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Consented.", body = crate::openapi::schema::Consented),
+        (status = 400, description = "`{\"error\":\"bad couple id\"}` or `{\"error\":\"ownerId required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner not in this couple\"}` or `{\"error\":\"owner token not valid for this owner\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such couple\"}` or `{\"error\":\"couple/owners not found\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 409, description = "`{\"error\":\"couple has ended\"}`.", body = crate::openapi::schema::ErrorBody),
+    )
+)]
 pub async fn intro_consent(
     venue: web::Data<Venue>,
     id: web::Path<String>,
@@ -65,6 +85,23 @@ pub async fn intro_consent(
 }
 
 /// `POST /api/escalations/{coupleId}/invite`: the caller's own invite only.
+#[utoipa::path(
+    post,
+    path = "/api/escalations/{coupleId}/invite",
+    tag = "escalation",
+    operation_id = "invite",
+    description = "The caller's own one-time claim link, for its human (`Cache-Control: no-store`).",
+    security(("ownerToken" = [])),
+    params(("coupleId" = i64, Path, minimum = 1, description = "The couple id.")),
+    responses(
+        (status = 200, description = "The invite (or `claimed`).", body = crate::openapi::schema::Invites),
+        (status = 400, description = "`{\"error\":\"bad couple id\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner not in this couple\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such couple\"}` or `{\"error\":\"couple/owners not found\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 409, description = "`{\"error\":\"couple has ended\"}`.", body = crate::openapi::schema::ErrorBody),
+    )
+)]
 pub async fn invite(
     venue: web::Data<Venue>,
     claim: web::Data<ClaimConfig>,
@@ -91,6 +128,23 @@ pub async fn invite(
 }
 
 /// `POST /api/escalations/claim`: `{token, privyToken}`, each a string of 8 or more.
+#[utoipa::path(
+    post,
+    path = "/api/escalations/claim",
+    tag = "escalation",
+    operation_id = "claim",
+    description = "The claim page's call: consumes the invite with a verified sign-in, makes the \
+        owner `profile_claimed`, and starts the identity check.",
+    request_body(content = crate::openapi::schema::ClaimBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Claimed.", body = crate::openapi::schema::Claimed),
+        (status = 400, description = "`{\"error\":\"token + privyToken required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"privy verification failed\",\"reason\":…}`.", body = crate::openapi::schema::ErrorWithReason),
+        (status = 403, description = "`{\"error\":\"owner already claimed by another sign-in\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"invalid or used invite\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 503, description = "`{\"error\":\"identity check unavailable\",\"reason\":…}`.", body = crate::openapi::schema::ErrorWithReason),
+    )
+)]
 pub async fn claim(venue: web::Data<Venue>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let fields = object(&body).and_then(|m| {
         let get = |k: &str| {
@@ -118,6 +172,23 @@ pub async fn claim(venue: web::Data<Venue>, body: web::Bytes) -> Result<HttpResp
 }
 
 /// `POST /api/identity/session`: `{ownerId, coupleId?}` with the owner's token.
+#[utoipa::path(
+    post,
+    path = "/api/identity/session",
+    tag = "escalation",
+    operation_id = "identitySession",
+    description = "Restarts the identity check of an owner already `profile_claimed` (or verified).",
+    security(("ownerToken" = [])),
+    request_body(content = crate::openapi::schema::OwnerRef, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A new identity session.", body = crate::openapi::schema::IdentitySession),
+        (status = 400, description = "`{\"error\":\"ownerId required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner must claim a profile before identity check\"}` or `{\"error\":\"owner token not valid for this owner\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such owner\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 503, description = "`{\"error\":\"identity check unavailable\",\"reason\":…}`.", body = crate::openapi::schema::ErrorWithReason),
+    )
+)]
 pub async fn identity_session(
     venue: web::Data<Venue>,
     bearer: Bearer,
@@ -135,6 +206,26 @@ pub async fn identity_session(
 }
 
 /// `POST /api/identity/webhook/didit`: the exact raw bytes go to the signature check.
+#[utoipa::path(
+    post,
+    path = "/api/identity/webhook/didit",
+    tag = "escalation",
+    operation_id = "diditWebhook",
+    description = "The identity provider's result. Authenticated by an HMAC-SHA256 of the exact \
+        raw body (`X-Signature`) and a fresh `X-Timestamp` (±300 s), not by any account \
+        credential; the body is parsed only after the signature passes. Idempotent.",
+    params(
+        ("X-Signature" = String, Header, min_length = 1, description = "Hex HMAC-SHA256 of the raw body under the webhook secret."),
+        ("X-Timestamp" = String, Header, min_length = 1, description = "Unix seconds; within 300 s of now."),
+    ),
+    request_body(content = serde_json::Value, content_type = "application/json",
+                 description = "The provider's event (read only after the signature passes)."),
+    responses(
+        (status = 200, description = "Acknowledged.", body = crate::openapi::schema::WebhookAck),
+        (status = 400, description = "`{\"error\":\"webhook rejected\",\"reason\":…}`: a bad or stale signature, or no secret configured.",
+         body = crate::openapi::schema::ErrorWithReason),
+    )
+)]
 pub async fn didit_webhook(
     venue: web::Data<Venue>,
     req: HttpRequest,
@@ -158,6 +249,22 @@ pub async fn didit_webhook(
 }
 
 /// `GET /api/escalations/{coupleId}/status`.
+#[utoipa::path(
+    get,
+    path = "/api/escalations/{coupleId}/status",
+    tag = "escalation",
+    operation_id = "revealStatus",
+    security(("ownerToken" = [])),
+    params(("coupleId" = i64, Path, minimum = 1, description = "The couple id.")),
+    responses(
+        (status = 200, description = "Both owners' tiers and consents, and whether contact reveal is unlocked.",
+         body = crate::openapi::schema::RevealStatus),
+        (status = 400, description = "`{\"error\":\"bad couple id\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner not in this couple\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such couple\"}` or `{\"error\":\"couple/owners not found\"}`.", body = crate::openapi::schema::ErrorBody),
+    )
+)]
 pub async fn status(
     venue: web::Data<Venue>,
     id: web::Path<String>,
@@ -176,6 +283,22 @@ pub async fn status(
 }
 
 /// `GET /api/escalations/{coupleId}/contact`: the other owner's `contactRef`, verbatim.
+#[utoipa::path(
+    get,
+    path = "/api/escalations/{coupleId}/contact",
+    tag = "escalation",
+    operation_id = "revealContact",
+    description = "The other human's `contactRef`, once the reveal gate passes (`Cache-Control: no-store`).",
+    security(("ownerToken" = [])),
+    params(("coupleId" = i64, Path, minimum = 1, description = "The couple id.")),
+    responses(
+        (status = 200, description = "Revealed.", body = crate::openapi::schema::Contact),
+        (status = 400, description = "`{\"error\":\"bad couple id\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"reveal not ready\"}` or `{\"error\":\"owner not in this couple\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such couple\"}` or `{\"error\":\"couple/owners not found\"}`.", body = crate::openapi::schema::ErrorBody),
+    )
+)]
 pub async fn contact(
     venue: web::Data<Venue>,
     id: web::Path<String>,
@@ -215,6 +338,16 @@ fn html(csp: &str, body: String) -> HttpResponse {
 
 /// `GET /claim?token=…`: the human's sign-in page. The invite token stays in the URL
 /// (the page's script reads it there); it is never echoed into the HTML.
+#[utoipa::path(
+    get,
+    path = "/claim",
+    tag = "escalation",
+    operation_id = "claimPage",
+    params(("token" = Option<String>, Query, description = "The one-time invite token (read by the page's script, never echoed).")),
+    responses(
+        (status = 200, description = "The human's sign-in page (HTML).", content_type = "text/html", body = String),
+    )
+)]
 pub async fn claim_page(claim: web::Data<ClaimConfig>, req: HttpRequest) -> HttpResponse {
     let has_token =
         web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
@@ -230,6 +363,16 @@ pub async fn claim_page(claim: web::Data<ClaimConfig>, req: HttpRequest) -> Http
 
 /// `GET /claim/done`: where the identity provider sends the browser afterwards. Its
 /// query (`status`, …) is forgeable and grants nothing; the result arrives by webhook.
+#[utoipa::path(
+    get,
+    path = "/claim/done",
+    tag = "escalation",
+    operation_id = "claimDone",
+    responses(
+        (status = 200, description = "Where the identity provider sends the browser back (HTML). Its query grants nothing.",
+         content_type = "text/html", body = String),
+    )
+)]
 pub async fn claim_done() -> HttpResponse {
     html(&claim_csp(false), pages::claim_done().into_string())
 }
@@ -242,56 +385,4 @@ pub fn json_limit() -> web::PayloadConfig {
 /// The webhook's raw body limit.
 pub fn webhook_limit() -> web::PayloadConfig {
     web::PayloadConfig::new(WEBHOOK_LIMIT)
-}
-
-/// Registers every escalation route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    use crate::routes::method_not_allowed;
-    let resource = |path: &str, route: actix_web::Route, limit: web::PayloadConfig| {
-        web::resource(path.to_owned())
-            .app_data(limit)
-            .route(route)
-            .default_service(web::to(method_not_allowed))
-    };
-    cfg.service(resource(
-        "/api/couples/{id}/intro-consent",
-        web::post().to(intro_consent),
-        json_limit(),
-    ))
-    .service(resource(
-        "/api/escalations/claim",
-        web::post().to(claim),
-        json_limit(),
-    ))
-    .service(resource(
-        "/api/escalations/{coupleId}/invite",
-        web::post().to(invite),
-        json_limit(),
-    ))
-    .service(resource(
-        "/api/escalations/{coupleId}/status",
-        web::get().to(status),
-        json_limit(),
-    ))
-    .service(resource(
-        "/api/escalations/{coupleId}/contact",
-        web::get().to(contact),
-        json_limit(),
-    ))
-    .service(resource(
-        "/api/identity/session",
-        web::post().to(identity_session),
-        json_limit(),
-    ))
-    .service(resource(
-        "/api/identity/webhook/didit",
-        web::post().to(didit_webhook),
-        webhook_limit(),
-    ))
-    .service(resource("/claim", web::get().to(claim_page), json_limit()))
-    .service(resource(
-        "/claim/done",
-        web::get().to(claim_done),
-        json_limit(),
-    ));
 }

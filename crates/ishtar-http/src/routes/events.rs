@@ -59,13 +59,41 @@ fn query(q: &HashMap<String, String>) -> Result<(i64, u32), ApiError> {
 
 /// `GET /api/owners/me/events` (owner token):
 /// `{"events": [...], "nextSince": <id>, "hasMore": bool, "nextSteps": [...]}`.
+#[utoipa::path(
+    get,
+    path = "/api/owners/me/events",
+    tag = "owner",
+    operation_id = "ownerEvents",
+    security(("ownerToken" = [])),
+    params(
+        ("since" = Option<i64>, Query, minimum = 0,
+         description = "Events after this id (default 0: from the oldest kept)."),
+        ("limit" = Option<i32>, Query, minimum = 1, maximum = 200,
+         description = "At most this many (default 50)."),
+    ),
+    responses(
+        (status = 200, description = "The caller's events, oldest first: the bodies a callback receives.",
+         body = crate::openapi::schema::Events),
+        (status = 400, description = "`{\"error\":\"invalid query\",\"issues\":[…]}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+    )
+)]
 pub async fn owner_events(
     venue: web::Data<Venue>,
     bearer: Bearer,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    owner_events_query(venue, bearer, req.query_string()).await
+}
+
+/// [`owner_events`] with its query string given (the MCP tool `events_since` calls it too).
+pub async fn owner_events_query(
+    venue: web::Data<Venue>,
+    bearer: Bearer,
+    raw_query: &str,
+) -> Result<HttpResponse, ApiError> {
     // Parsed by hand so that a malformed query still gets a JSON answer.
-    let q: HashMap<String, String> = url::form_urlencoded::parse(req.query_string().as_bytes())
+    let q: HashMap<String, String> = url::form_urlencoded::parse(raw_query.as_bytes())
         .into_owned()
         .collect();
     let (since, limit) = query(&q)?;

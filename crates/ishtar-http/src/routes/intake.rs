@@ -15,6 +15,26 @@ use crate::ratelimit::RateLimits;
 use crate::routes::ok_json;
 
 /// `POST /api/intake/heart-file`.
+#[utoipa::path(
+    post,
+    path = "/api/intake/heart-file",
+    tag = "intake",
+    operation_id = "submitHeartFile",
+    description = "Stores the dating doc: a new account-less owner (and its owner token, \
+        answered once), or with `ownerId` and that owner's token a new version of its doc. \
+        The chaperone screens the prose (`docStatus`); admission runs at `POST /api/personas`.",
+    security((), ("ownerToken" = [])),
+    request_body(content = crate::dto::HeartFileBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored.", body = crate::dto::HeartFileResponse),
+        (status = 400, description = "`{\"error\":\"invalid heart-file\",\"issues\":[…]}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`ownerId` without a token: `{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner token not valid for this owner\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such owner\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 415, description = "`{\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 429, response = crate::openapi::RateLimited),
+    )
+)]
 pub async fn submit_heart_file(
     venue: web::Data<Venue>,
     bearer: Bearer,
@@ -72,6 +92,27 @@ pub async fn submit_heart_file(
 }
 
 /// `POST /api/intake/agent`.
+#[utoipa::path(
+    post,
+    path = "/api/intake/agent",
+    tag = "intake",
+    operation_id = "registerAgent",
+    description = "Registers the agent endpoint that represents an owner (pending until \
+        `POST /api/intake/agent/verify` proves it). With `ownerId` or `personaId`, that \
+        owner's token.",
+    security((), ("ownerToken" = [])),
+    request_body(content = crate::dto::AgentBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Registered (pending).", body = crate::dto::AgentResponse),
+        (status = 400, description = "`{\"error\":\"invalid agent\",\"issues\":[…]}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner token not valid for this owner\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such owner\"}` or `{\"error\":\"no such persona\"}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 415, description = "`{\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 429, response = crate::openapi::RateLimited),
+    )
+)]
 pub async fn register_agent(
     venue: web::Data<Venue>,
     bearer: Bearer,
@@ -106,13 +147,40 @@ pub async fn register_agent(
 /// `POST /api/intake/agent/verify`. Each endpoint has its own `verify-endpoint` bucket
 /// (on top of the caller's `verify` one), so hammering one endpoint's verify cannot make
 /// the venue call its callback more than that bucket allows.
+#[utoipa::path(
+    post,
+    path = "/api/intake/agent/verify",
+    tag = "intake",
+    operation_id = "verifyAgent",
+    description = "Proves control of a registered endpoint: an EIP-191 `signature` of the \
+        challenge nonce, the nonce as `echoToken`, or (with neither) a callback round-trip.",
+    request_body(content = crate::dto::VerifyBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Active.", body = crate::openapi::schema::Verified),
+        (status = 400, description = "`{\"error\":\"invalid verify\",\"issues\":[…]}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 415, description = "`{\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 422, description = "Not verified; the endpoint stays pending.", body = crate::openapi::schema::NotVerified),
+        (status = 429, response = crate::openapi::RateLimited),
+    )
+)]
 pub async fn verify_agent(
     venue: web::Data<Venue>,
     req: HttpRequest,
     body: Valid<VerifyBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let limits = req.app_data::<web::Data<RateLimits>>().map(|l| l.get_ref());
+    verify_agent_limited(venue, limits, body).await
+}
+
+/// [`verify_agent`] with the rate limits given rather than read from the request (the MCP
+/// tool `verify_agent` calls it too).
+pub async fn verify_agent_limited(
+    venue: web::Data<Venue>,
+    limits: Option<&RateLimits>,
+    body: Valid<VerifyBody>,
+) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let endpoint_limit = match req.app_data::<web::Data<RateLimits>>() {
+    let endpoint_limit = match limits {
         Some(limits) => match limits.check_endpoint(b.endpoint_id.unwrap_or_default()) {
             Ok(allowed) => allowed,
             Err(limited) => return Ok(limited.response()),

@@ -7,6 +7,16 @@ use crate::error::ApiError;
 use crate::pages;
 
 /// `GET /`: the lurk page.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "lurk",
+    operation_id = "lurkPage",
+    responses(
+        (status = 200, description = "The lurk page (HTML): the boards and the house policy.",
+         content_type = "text/html", body = String),
+    )
+)]
 pub async fn lurk_page(venue: web::Data<Venue>) -> Result<HttpResponse, ApiError> {
     let mut boards = Vec::with_capacity(BOARDS.len());
     for name in BOARDS {

@@ -1,6 +1,7 @@
 //! Handlers: parse → call a use case → map the result. Nothing else.
 
 pub mod admin;
+pub mod agent_docs;
 pub mod boards;
 pub mod couples;
 pub mod erasure;
@@ -25,6 +26,17 @@ pub async fn no_such_room() -> HttpResponse {
 /// For a known path with a method it does not serve.
 pub async fn method_not_allowed() -> HttpResponse {
     ApiError::message(StatusCode::METHOD_NOT_ALLOWED, "method not allowed").error_response()
+}
+
+/// The JSON `405` of a resource that serves `GET` only, naming it in `Allow` (RFC 9110
+/// §15.5.6). The route table's rooms name their own methods (`openapi::Room`).
+pub async fn method_not_allowed_get() -> HttpResponse {
+    let mut res = method_not_allowed().await;
+    res.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::HeaderValue::from_static("GET"),
+    );
+    res
 }
 
 /// RFC 3339 UTC timestamps with milliseconds, as every JSON body shows them.

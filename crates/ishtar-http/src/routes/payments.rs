@@ -56,9 +56,61 @@ fn payment_header(req: &HttpRequest) -> Option<PaymentHeader> {
 }
 
 /// `POST /api/premium/compatibility-report`: the one paid artifact (x402).
+#[utoipa::path(
+    post,
+    path = "/api/premium/compatibility-report",
+    tag = "payments",
+    operation_id = "compatibilityReport",
+    description = "The one paid artifact ($5.00 in USDC on Base, x402). Without a payment: \
+        `402` with the x402 v1 challenge as the body and the v2 `PaymentRequired` (base64 \
+        JSON) in `PAYMENT-REQUIRED`. Pay with `PAYMENT-SIGNATURE` (v2) or `X-PAYMENT` (v1); \
+        the `200` answers in the same version's header. The order id is deterministic per \
+        owner, couple and UTC day, so paying again for it is never charged twice.",
+    security(("ownerToken" = [])),
+    params(
+        ("PAYMENT-SIGNATURE" = Option<String>, Header,
+         description = "x402 v2 payment payload (base64 JSON). Wins when both are sent."),
+        ("X-PAYMENT" = Option<String>, Header, description = "x402 v1 payment payload (base64 JSON)."),
+    ),
+    request_body(content = crate::dto::PremiumBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Paid and delivered.", body = crate::openapi::schema::Report,
+         headers(
+             ("PAYMENT-RESPONSE" = String, description = "v2 settlement (base64 JSON), when paid with `PAYMENT-SIGNATURE`."),
+             ("X-PAYMENT-RESPONSE" = String, description = "v1 settlement (base64 JSON), when paid with `X-PAYMENT`."),
+             ("Access-Control-Expose-Headers" = String, description = "`PAYMENT-REQUIRED, PAYMENT-RESPONSE, X-PAYMENT-RESPONSE`."),
+         )),
+        (status = 400, description = "`{\"error\":\"ownerId required\"}`, `{\"error\":\"bad couple id\"}`, or `{\"error\":\"invalid compatibility-report\",\"issues\":[…]}` for unknown fields.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 402, description = "Payment required (the challenge), or `{\"error\":\"payment not verified\",\"reason\":…}`.",
+         body = crate::openapi::schema::PaymentRequired,
+         headers(
+             ("PAYMENT-REQUIRED" = String, description = "The x402 v2 `PaymentRequired`, base64 JSON (on the challenge)."),
+             ("Access-Control-Expose-Headers" = String, description = "`PAYMENT-REQUIRED, PAYMENT-RESPONSE, X-PAYMENT-RESPONSE`."),
+         )),
+        (status = 403, description = "`{\"error\":\"owner token not valid for this owner\"}` or `{\"error\":\"owner not in this couple\"}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 415, description = "`{\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 503, description = "Payments not configured, or paid and the report pending (retry; not charged again).",
+         body = crate::openapi::schema::PaymentUnavailable,
+         headers(("Retry-After" = String, description = "On `report pending`: seconds to wait."))),
+    )
+)]
 pub async fn compatibility_report(
     venue: web::Data<Venue>,
     req: HttpRequest,
+    bearer: Bearer,
+    body: Valid<PremiumBody>,
+) -> Result<HttpResponse, ApiError> {
+    compatibility_report_paid(venue, payment_header(&req), bearer, body).await
+}
+
+/// [`compatibility_report`] with the payment given rather than read from the request's
+/// headers (the MCP tool `compatibility_report` reads it from `_meta["x402/payment"]`).
+pub async fn compatibility_report_paid(
+    venue: web::Data<Venue>,
+    payment: Option<PaymentHeader>,
     bearer: Bearer,
     body: Valid<PremiumBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -74,7 +126,7 @@ pub async fn compatibility_report(
         .compatibility_report(
             owner.map(OwnerId),
             couple.map(CoupleId),
-            payment_header(&req),
+            payment,
             bearer.token(),
         )
         .await?;

@@ -15,8 +15,28 @@ use crate::routes::{ok_json, timestamp};
 
 /// `POST /api/personas`: the admission door (owner → adult gate → chaperone → cap).
 ///
-/// Unlike the reference, `ownerId` and that owner's bearer token are required (design.md
-/// §3 step 0, §6): 401 `owner token required` without them, 403 for another owner's token.
+/// Unlike the reference, `ownerId` and that owner's bearer token are required
+/// (docs/rules.md#admission-order, step 0): 401 `owner token required` without them, 403 for
+/// another owner's token.
+#[utoipa::path(
+    post,
+    path = "/api/personas",
+    tag = "personas",
+    operation_id = "createPersona",
+    security(("ownerToken" = [])),
+    request_body(content = crate::dto::PersonaBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Admitted.", body = crate::openapi::schema::Admitted),
+        (status = 400, description = "`{\"error\":\"invalid persona\",\"issues\":[…]}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"owner token not valid for this owner\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such owner\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 409, description = "`{\"error\":\"handle taken\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 415, description = "`{\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 422, description = "Not admitted: adult gate, chaperone or cap.", body = crate::openapi::schema::Refused),
+        (status = 429, response = crate::openapi::RateLimited),
+    )
+)]
 pub async fn create_persona(
     venue: web::Data<Venue>,
     bearer: Bearer,
@@ -54,6 +74,28 @@ async fn admitted(venue: &Venue, id: PersonaId) -> Result<HttpResponse, ApiError
 /// (never its handle); the new text goes through the chaperone and the cap again
 /// (`ishtar_domain::personas`). Answers as the door does: `200` admitted, `422` with the
 /// chaperone's reason (a deny changes nothing) or `cap reached`.
+#[utoipa::path(
+    patch,
+    path = "/api/personas/{id}",
+    tag = "personas",
+    operation_id = "editPersona",
+    security(("ownerToken" = [])),
+    params(("id" = i64, Path, minimum = 1, description = "The persona id.")),
+    request_body(content = crate::dto::PersonaPatchBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Edited and admitted.", body = crate::openapi::schema::Admitted),
+        (status = 400, description = "`{\"error\":\"bad persona id\"}`, or `{\"error\":\"invalid persona\",\"issues\":[…]}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"not your persona\"}` or `{\"error\":\"owner token not valid for this owner\"}`.",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such persona\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 409, description = "`{\"error\":\"persona retired\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 415, description = "`{\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 422, description = "Not admitted (a chaperone deny changes nothing).", body = crate::openapi::schema::Refused),
+        (status = 429, response = crate::openapi::RateLimited),
+    )
+)]
 pub async fn edit_persona(
     venue: web::Data<Venue>,
     id: web::Path<String>,
@@ -80,6 +122,21 @@ pub async fn edit_persona(
 /// `DELETE /api/personas/{id}`: the owner withdraws a persona: `retired`, its courting and
 /// committed couples ended (both sides get `couple.ended`), its cap place freed. Again:
 /// the same answer, nothing more ended.
+#[utoipa::path(
+    delete,
+    path = "/api/personas/{id}",
+    tag = "personas",
+    operation_id = "withdrawPersona",
+    security(("ownerToken" = [])),
+    params(("id" = i64, Path, minimum = 1, description = "The persona id.")),
+    responses(
+        (status = 200, description = "Retired (again: the same answer).", body = crate::openapi::schema::Withdrawn),
+        (status = 400, description = "`{\"error\":\"bad persona id\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 401, description = "`{\"error\":\"owner token required\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 403, description = "`{\"error\":\"not your persona\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such persona\"}`.", body = crate::openapi::schema::ErrorBody),
+    )
+)]
 pub async fn withdraw_persona(
     venue: web::Data<Venue>,
     id: web::Path<String>,

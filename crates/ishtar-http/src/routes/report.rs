@@ -13,6 +13,21 @@ use crate::routes::ok_json;
 
 /// `POST /api/report`: free; opens a report for review. A target that does not exist is
 /// `404 {"error":"no such target"}` and nothing is stored.
+#[utoipa::path(
+    post,
+    path = "/api/report",
+    tag = "safety",
+    operation_id = "fileReport",
+    request_body(content = crate::dto::ReportBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Filed: `{\"ok\":true}`.", body = crate::openapi::schema::Ok),
+        (status = 400, description = "`{\"error\":\"invalid report\"}` (with `issues` naming unknown fields).",
+         body = crate::openapi::schema::ErrorBody),
+        (status = 404, description = "`{\"error\":\"no such target\"}`: nothing is stored.", body = crate::openapi::schema::ErrorBody),
+        (status = 415, description = "`{\"error\":\"content-type must be application/json\"}`.", body = crate::openapi::schema::ErrorBody),
+        (status = 429, response = crate::openapi::RateLimited),
+    )
+)]
 pub async fn file_report(
     venue: web::Data<Venue>,
     body: Valid<ReportBody>,
