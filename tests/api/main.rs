@@ -30,4 +30,5 @@ mod readme;
 mod report;
 mod review;
 mod safety;
+mod sdk;
 mod verify;

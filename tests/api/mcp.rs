@@ -40,9 +40,14 @@ const TOOLS: [&str; 14] = [
     "compatibility_report",
 ];
 
-/// A venue that takes x402 payments through a fake facilitator.
+/// A venue that takes x402 payments through a fake facilitator that clears them.
 async fn paying_venue() -> (TestApp, FakeFacilitator) {
-    let fac = FakeFacilitator::start(FacilitatorMode::Valid, Duration::from_millis(50)).await;
+    paying_venue_with(FacilitatorMode::Valid).await
+}
+
+/// A venue that takes x402 payments through a fake facilitator answering as `mode` says.
+async fn paying_venue_with(mode: FacilitatorMode) -> (TestApp, FakeFacilitator) {
+    let fac = FakeFacilitator::start(mode, Duration::from_millis(50)).await;
     let app = spawn_app_with(Setup {
         facilitator_url: Some(fac.url().to_owned()),
         pay_to: Some(PAY_TO.to_owned()),
@@ -125,44 +130,11 @@ fn tool_error(result: &Value) -> (u16, Value) {
 
 mod interop {
     use super::*;
+    use crate::sdk::{python_venv, script};
 
     /// The pinned SDK.
     const PIP_MCP: &str = "mcp==2.3.*";
     const RUN_TIMEOUT: Duration = Duration::from_secs(120);
-
-    fn workspace() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .to_path_buf()
-    }
-
-    fn target_dir() -> PathBuf {
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| workspace().join("target"), PathBuf::from)
-    }
-
-    /// Runs `cmd` to the end; Ok(stdout) on exit 0, else Err(what it said).
-    fn run(cmd: &mut Command) -> Result<String, String> {
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("{cmd:?}: {e}"))?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(format!(
-                "{cmd:?} exited {}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .rev()
-                    .take(8)
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            ))
-        }
-    }
 
     static PYTHON: Mutex<Option<Result<PathBuf, String>>> = Mutex::new(None);
 
@@ -173,38 +145,19 @@ mod interop {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         guard
             .get_or_insert_with(|| {
-                let venv = target_dir().join("mcp-venv");
-                let python = venv.join("bin/python");
-                let probe = |p: &Path| {
-                    run(Command::new(p).args([
-                        "-c",
-                        "import importlib.metadata as m, httpx2, mcp.client.streamable_http; \
-                         assert m.version('mcp').startswith('2.3.'), m.version('mcp')",
-                    ]))
-                };
-                if probe(&python).is_ok() {
-                    return Ok(python);
-                }
-                run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-                run(Command::new(&python).args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--timeout",
-                    "30",
+                python_venv(
+                    "mcp-venv",
                     PIP_MCP,
-                ]))?;
-                probe(&python)?;
-                Ok(python)
+                    "import importlib.metadata as m, httpx2, mcp.client.streamable_http; \
+                     assert m.version('mcp').startswith('2.3.'), m.version('mcp')",
+                )
             })
             .clone()
     }
 
     /// Runs the client script with a time limit; its one JSON line.
     fn run_client(python: &Path, cfg: &Value) -> Result<Value, String> {
-        let script = workspace().join("tests/interop/mcp_client.py");
+        let script = script("mcp_client.py");
         let mut child = Command::new(python)
             .arg(script)
             .arg("flow")
@@ -355,6 +308,57 @@ mod interop {
         assert_ne!(modern["isError"], true, "{modern}");
         assert_eq!(modern["structuredContent"]["ownerId"], owner);
     }
+}
+
+/// x402's MCP transport: a payment that does not clear is answered with a fresh
+/// `PaymentRequired` whose `error` gives the reason, so the client can pay again; nothing
+/// settles.
+#[tokio::test]
+async fn a_refused_payment_gets_a_fresh_payment_required_with_the_reason() {
+    let (app, fac) = paying_venue_with(FacilitatorMode::Invalid).await;
+    let (owner, token) = app.new_owner().await;
+    let unpaid = call(
+        &app,
+        Some(&token),
+        "compatibility_report",
+        json!({"ownerId": owner}),
+    )
+    .await;
+    let required = &unpaid["structuredContent"];
+    assert_eq!(required["x402Version"], 2, "{unpaid}");
+    assert_eq!(required["error"], "payment required", "{required}");
+    let payment = json!({
+        "x402Version": 2,
+        "resource": required["resource"],
+        "accepted": required["accepts"][0],
+        "payload": signed_authorization(),
+    });
+    let auth = format!("Bearer {token}");
+    let (status, answer) = rpc_with(
+        &app,
+        &[("authorization", auth.as_str())],
+        "tools/call",
+        json!({"name": "compatibility_report", "arguments": {"ownerId": owner},
+               "_meta": {"x402/payment": payment}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let refused = &answer["result"];
+    assert_eq!(refused["isError"], true, "{refused}");
+    let again = &refused["structuredContent"];
+    assert_eq!(again["x402Version"], 2, "{again}");
+    assert_eq!(again["accepts"], required["accepts"], "{again}");
+    let reason = again["error"].as_str().expect("the reason");
+    assert!(
+        !reason.is_empty() && reason != "payment required",
+        "{again}"
+    );
+    assert_eq!(app.db.count("SELECT count(*) FROM receipts").await, 0);
+    assert!(
+        fac.versions().iter().all(|v| *v == 2),
+        "{:?}",
+        fac.versions()
+    );
 }
 
 /// A `Host` or `Origin` outside the allowed lists is refused before any MCP is read (the

@@ -761,6 +761,7 @@ mod interop {
     use ishtar_test_support::{FAKE_TX, FacilitatorMode};
 
     use super::venue;
+    use crate::sdk::{python_venv, run, script, target_dir};
 
     /// A throwaway payer key (nothing on chain; the fake facilitator settles anything).
     const KEY: &str = "0x4242424242424242424242424242424242424242424242424242424242424242";
@@ -769,44 +770,6 @@ mod interop {
     const NPM_PACKAGES: [&str; 3] = ["@x402/core@~2.27.0", "@x402/evm@~2.27.0", "viem@^2.48"];
     /// How long one client run may take (an SDK import is the slow part: ~1–2 s).
     const RUN_TIMEOUT: Duration = Duration::from_secs(90);
-
-    fn workspace() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .to_path_buf()
-    }
-
-    fn target_dir() -> PathBuf {
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| workspace().join("target"), PathBuf::from)
-    }
-
-    fn script(name: &str) -> PathBuf {
-        workspace().join("tests/interop").join(name)
-    }
-
-    /// Runs `cmd` to the end; Ok(stdout) on exit 0, else Err(what it said).
-    fn run(cmd: &mut Command) -> Result<String, String> {
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("{cmd:?}: {e}"))?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(format!(
-                "{cmd:?} exited {}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .rev()
-                    .take(8)
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            ))
-        }
-    }
 
     /// One set-up per test binary, however many tests ask at once.
     static PYTHON: Mutex<Option<Result<PathBuf, String>>> = Mutex::new(None);
@@ -824,31 +787,12 @@ mod interop {
 
     /// `target/x402-venv/bin/python` with x402 2.25 and its EVM extra, installed if missing.
     fn python_setup() -> Result<PathBuf, String> {
-        let venv = target_dir().join("x402-venv");
-        let python = venv.join("bin/python");
-        let probe = |p: &Path| {
-            run(Command::new(p).args([
-                "-c",
-                "import importlib.metadata as m, eth_account, x402.mechanisms.evm.exact; \
-                 assert m.version('x402').startswith('2.25.'), m.version('x402')",
-            ]))
-        };
-        if probe(&python).is_ok() {
-            return Ok(python);
-        }
-        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-        run(Command::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--timeout",
-            "30",
+        python_venv(
+            "x402-venv",
             PIP_X402,
-        ]))?;
-        probe(&python)?;
-        Ok(python)
+            "import importlib.metadata as m, eth_account, x402.mechanisms.evm.exact; \
+             assert m.version('x402').startswith('2.25.'), m.version('x402')",
+        )
     }
 
     /// `target/x402-node` with @x402/core, @x402/evm and viem, installed if missing.

@@ -108,14 +108,28 @@ async fn dispatch(
             events::owner_events_query(venue, bearer, &query).await
         }
         ToolName::CompatibilityReport => {
-            let body = args.body()?;
-            payments::compatibility_report_paid(
-                venue,
-                payment.and_then(payment_header),
-                bearer,
-                body,
+            let again = Args(args.0.clone());
+            let header = payment.and_then(payment_header);
+            let paid = header.is_some();
+            // x402's MCP transport: a payment that does not clear is answered with a fresh
+            // `PaymentRequired` whose `error` says why, so the client can pay again. The
+            // route's own challenge (asked for again without the payment: the same order)
+            // is that `PaymentRequired`. (A response is not `Send`: none is kept across
+            // the second call.)
+            let refused = match payments::compatibility_report_paid(
+                venue.clone(),
+                header,
+                bearer.clone(),
+                args.body()?,
             )
             .await
+            {
+                Err(e) if paid && e.status() == StatusCode::PAYMENT_REQUIRED => e.body().clone(),
+                other => return other,
+            };
+            let challenge =
+                payments::compatibility_report_paid(venue, None, bearer, again.body()?).await?;
+            Ok(with_payment_error(challenge, &refused))
         }
     }
 }
@@ -212,6 +226,29 @@ fn decode_header(headers: &HeaderMap, name: &str) -> Option<Value> {
         .decode(raw.trim())
         .ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+/// A `402` challenge whose `PAYMENT-REQUIRED` carries `error`: the refused payment's reason
+/// (the route's `402` body: `reason`, else `error`). Any other answer is returned as it is.
+fn with_payment_error(mut challenge: HttpResponse, refused: &Value) -> HttpResponse {
+    let reason = refused["reason"]
+        .as_str()
+        .or_else(|| refused["error"].as_str())
+        .unwrap_or("payment not verified");
+    if challenge.status() != StatusCode::PAYMENT_REQUIRED {
+        return challenge;
+    }
+    if let Some(mut required) = decode_header(challenge.headers(), payments::PAYMENT_REQUIRED) {
+        required["error"] = json!(reason);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(required.to_string());
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&encoded) {
+            challenge.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("payment-required"),
+                value,
+            );
+        }
+    }
+    challenge
 }
 
 /// The route's response as a tool result.

@@ -1054,7 +1054,15 @@ mod tests {
         let heart = serde_json::to_value(heart_value()).expect("serializes");
         assert_eq!(heart["anyOf"][0]["pattern"], r"\S");
         assert_eq!(
-            heart["anyOf"][3]["additionalProperties"]["$ref"],
+            heart["anyOf"][1]["maximum"],
+            json!(9_007_199_254_740_991_i64)
+        );
+        assert_eq!(
+            heart["anyOf"][1]["minimum"],
+            json!(-9_007_199_254_740_991_i64)
+        );
+        assert_eq!(
+            heart["anyOf"][4]["additionalProperties"]["$ref"],
             "#/components/schemas/HeartValue"
         );
     }
