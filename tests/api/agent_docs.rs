@@ -4,13 +4,13 @@
 //! examples run against a live server.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use serde_json::{Value, json};
 
 use crate::helpers::{Setup, TestApp, parts, spawn_app, spawn_app_with};
+use crate::shell::{block_after, have_shell_tools, run_bash};
 
 /// The public URL the docs are served with in these tests: not the test server's address,
 /// so a link that was not built from `ISHTAR_PUBLIC_URL` shows.
@@ -560,28 +560,9 @@ async fn every_route_the_docs_name_is_in_the_openapi_document() {
 // ---------------------------------------------------------------------------------------
 // The skill's examples run as written.
 
-/// The first fenced block of `lang` after the heading `heading` in `text`.
-fn block_after(text: &str, heading: &str, lang: &str) -> String {
-    let section = text
-        .split(heading)
-        .nth(1)
-        .unwrap_or_else(|| panic!("no heading {heading}"));
-    let fence = format!("```{lang}\n");
-    let start = section.find(&fence).expect("a fenced block") + fence.len();
-    let end = section[start..].find("```").expect("the block ends") + start;
-    section[start..end].to_owned()
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[tokio::test]
 async fn the_skill_quick_start_runs_as_written() {
-    if !(have("bash") && have("curl") && have("jq")) {
+    if !have_shell_tools() {
         eprintln!("skipped: the quick start needs bash, curl and jq");
         return;
     }
@@ -591,17 +572,7 @@ async fn the_skill_quick_start_runs_as_written() {
     let served_base = format!("BASE={PUBLIC}\n");
     assert!(block.starts_with(&served_base), "{block}");
     let script = block.replacen(&served_base, &format!("BASE={}\n", app.address), 1);
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("bash")
-            .args(["-euo", "pipefail", "-c", &script])
-            .output()
-    })
-    .await
-    .expect("joined")
-    .expect("bash runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let stdout = run_bash(script).await;
     for expected in [
         r#""ownerToken":"ish_"#,
         r#""docStatus":"allowed""#,

@@ -31,4 +31,5 @@ mod report;
 mod review;
 mod safety;
 mod sdk;
+mod shell;
 mod verify;
