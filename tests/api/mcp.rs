@@ -4,7 +4,7 @@
 //! route errors, rate limits) and measures a call.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -130,7 +130,7 @@ fn tool_error(result: &Value) -> (u16, Value) {
 
 mod interop {
     use super::*;
-    use crate::sdk::{python_venv, script};
+    use crate::sdk::{python_venv, run_client, script};
 
     /// The pinned SDK.
     const PIP_MCP: &str = "mcp==2.3.*";
@@ -156,33 +156,12 @@ mod interop {
     }
 
     /// Runs the client script with a time limit; its one JSON line.
-    fn run_client(python: &Path, cfg: &Value) -> Result<Value, String> {
-        let script = script("mcp_client.py");
-        let mut child = Command::new(python)
-            .arg(script)
+    fn run_flow(python: &Path, cfg: &Value) -> Result<Value, String> {
+        let mut cmd = Command::new(python);
+        cmd.arg(script("mcp_client.py"))
             .arg("flow")
-            .arg(cfg.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        while child.try_wait().map_err(|e| e.to_string())?.is_none() {
-            if started.elapsed() > RUN_TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("the client took longer than {RUN_TIMEOUT:?}"));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().map_err(|e| e.to_string())?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            return Err(format!("client failed ({}): {stderr}", out.status));
-        }
-        serde_json::from_str(stdout.trim()).map_err(|e| format!("{e}: {stdout} {stderr}"))
+            .arg(cfg.to_string());
+        run_client(cmd, RUN_TIMEOUT)
     }
 
     /// The official client initializes, lists the 14 tools, submits a dating doc, reads its
@@ -206,7 +185,7 @@ mod interop {
             "foreignCouple": foreign,
             "signed": signed_authorization(),
         });
-        let out = tokio::task::spawn_blocking(move || run_client(&python, &cfg))
+        let out = tokio::task::spawn_blocking(move || run_flow(&python, &cfg))
             .await
             .unwrap()
             .unwrap_or_else(|e| panic!("{e}"));

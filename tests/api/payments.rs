@@ -752,16 +752,16 @@ async fn v2_pre_check_failures_reach_no_facilitator() {
 /// (no network, no python3 or node).
 mod interop {
     use std::path::{Path, PathBuf};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     use std::sync::Mutex;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use serde_json::{Value, json};
 
     use ishtar_test_support::{FAKE_TX, FacilitatorMode};
 
     use super::venue;
-    use crate::sdk::{python_venv, run, script, target_dir};
+    use crate::sdk::{python_venv, run, run_client, script, target_dir};
 
     /// A throwaway payer key (nothing on chain; the fake facilitator settles anything).
     const KEY: &str = "0x4242424242424242424242424242424242424242424242424242424242424242";
@@ -828,35 +828,6 @@ mod interop {
         }
     }
 
-    /// Runs a client script with a time limit; its one JSON line on success.
-    fn run_client(mut cmd: Command) -> Result<Value, String> {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("{cmd:?}: {e}"))?;
-        let started = Instant::now();
-        loop {
-            if child.try_wait().map_err(|e| e.to_string())?.is_some() {
-                break;
-            }
-            if started.elapsed() > RUN_TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("{cmd:?} took longer than {RUN_TIMEOUT:?}"));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().map_err(|e| e.to_string())?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            return Err(format!("client failed ({}): {stderr}", out.status));
-        }
-        serde_json::from_str(stdout.trim()).map_err(|e| format!("{e}: {stdout} {stderr}"))
-    }
-
     enum Sdk {
         Python,
         Node,
@@ -909,7 +880,7 @@ mod interop {
                 c
             }
         };
-        let out = tokio::task::spawn_blocking(move || run_client(cmd))
+        let out = tokio::task::spawn_blocking(move || run_client(cmd, RUN_TIMEOUT))
             .await
             .unwrap()
             .unwrap_or_else(|e| panic!("{name}, v{version}: {e}"));

@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -67,4 +70,30 @@ pub fn python_venv(name: &str, pip_spec: &str, probe: &str) -> Result<PathBuf, S
     ]))?;
     probed(&python)?;
     Ok(python)
+}
+
+/// Runs a client script within `limit`; its one JSON line on success.
+pub fn run_client(mut cmd: Command, limit: Duration) -> Result<Value, String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    let started = Instant::now();
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{cmd:?} took longer than {limit:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("client failed ({}): {stderr}", out.status));
+    }
+    serde_json::from_str(stdout.trim()).map_err(|e| format!("{e}: {stdout} {stderr}"))
 }

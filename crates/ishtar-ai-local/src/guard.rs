@@ -581,6 +581,22 @@ mod tests {
         );
     }
 
+    /// An assessment with these rule scores (category slot, score), no exemplar signal, and
+    /// the classifier's `model` judgement.
+    fn rules_only(rules: &[(usize, f32)], model: Option<Judgement>) -> Assessment {
+        let mut total = [0.0; SLOTS];
+        for (k, v) in rules {
+            total[*k] = *v;
+        }
+        Assessment {
+            rules: total,
+            nearest: [0.0; SLOTS],
+            total,
+            similarity_used: false,
+            model,
+        }
+    }
+
     #[test]
     fn the_verdict_combines_the_rules_and_the_classifier() {
         // p(unsafe) in each band: Allow is not confident (above MODEL_SAFE_BELOW)
@@ -594,18 +610,7 @@ mod tests {
             category: "S2".into(),
         };
         let with = |rules: &[(usize, f32)], band: Option<Band>| {
-            let mut total = [0.0; SLOTS];
-            for (k, v) in rules {
-                total[*k] = *v;
-            }
-            Assessment {
-                rules: total,
-                nearest: [0.0; SLOTS],
-                total,
-                similarity_used: false,
-                model: band.map(judged),
-            }
-            .verdict()
+            rules_only(rules, band.map(judged)).verdict()
         };
         let unsure = |c: &[&str]| GuardVerdict::Unsure(c.iter().map(|x| (*x).into()).collect());
         // the rules' deny stands whatever the classifier says
@@ -627,22 +632,12 @@ mod tests {
     #[test]
     fn a_confident_safe_classifier_overrules_only_weak_rules() {
         let with = |rules: &[(usize, f32)], p: Option<f32>| {
-            let mut total = [0.0; SLOTS];
-            for (k, v) in rules {
-                total[*k] = *v;
-            }
-            Assessment {
-                rules: total,
-                nearest: [0.0; SLOTS],
-                total,
-                similarity_used: false,
-                model: p.map(|p_unsafe| Judgement {
-                    p_unsafe,
-                    band: Band::Allow,
-                    category: "S2".into(),
-                }),
-            }
-            .verdict()
+            let model = p.map(|p_unsafe| Judgement {
+                p_unsafe,
+                band: Band::Allow,
+                category: "S2".into(),
+            });
+            rules_only(rules, model).verdict()
         };
         let confident = Some(MODEL_SAFE_BELOW - 0.01);
         // one signal (a deny of 1.0, or a hold) and a confident-safe classifier: allowed
