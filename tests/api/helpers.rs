@@ -9,11 +9,26 @@ use ishtar_test_support::TestDatabase;
 /// server refuses to start with a shorter one).
 pub const OPERATOR: &str = "operator-secret-for-tests-0123456789abcdef";
 
-/// The app under test, its database and a client.
-pub struct TestApp {
+/// A running app and a client: every request helper lives here, so an app with no
+/// database ([`spawn_memory_app`]) has them too.
+pub struct Served {
     pub address: String,
-    pub db: TestDatabase,
     pub client: reqwest::Client,
+}
+
+/// The app under test, its database and a client (the request helpers come from
+/// [`Served`], through `Deref`).
+pub struct TestApp {
+    pub served: Served,
+    pub db: TestDatabase,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Served;
+
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 /// What a test may change before the app starts.
@@ -55,6 +70,9 @@ pub struct Setup {
     pub embed_dimensions: Option<usize>,
     /// `ISHTAR_EMBED_BATCH`.
     pub embed_batch: Option<usize>,
+    /// Replaces ports of the venue after the configuration has chosen its adapters, e.g.
+    /// `Some(Box::new(|b| b.guard(Arc::new(ScriptedGuard::hold_all()))))`.
+    pub ports: Option<ishtar::Customize>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -123,16 +141,40 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         embed_batch: setup.embed_batch.unwrap_or(256),
         ..Config::default()
     };
-    let app = ishtar::Application::build(config)
+    let served = serve(config, setup.ports).await;
+    TestApp { served, db }
+}
+
+/// Builds the app (with `ports` replaced, if given), runs it, and returns its address.
+async fn serve(config: Config, ports: Option<ishtar::Customize>) -> Served {
+    let ports = ports.unwrap_or_else(|| Box::new(|b| b));
+    let app = ishtar::Application::build_with(config, ports)
         .await
         .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp {
+    Served {
         address,
-        db,
         client: reqwest::Client::new(),
     }
+}
+
+/// The app on the in-memory store (`ISHTAR_STORE=memory`): no Postgres database is
+/// created, and `DATABASE_URL` points at a closed port, so any use of it would fail.
+pub async fn spawn_memory_app() -> Served {
+    ishtar::telemetry::init_for_test();
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        store: ishtar::StoreKind::Memory,
+        database_url: "postgres://postgres@127.0.0.1:1/no-database-in-memory-mode".into(),
+        allow_private_callbacks: true,
+        callback_timeout_ms: 500,
+        admin_token: Some(OPERATOR.to_owned().into()),
+        background: false,
+        rate_limits: "off".parse().expect("ISHTAR_RATE_LIMITS"),
+        ..Config::default()
+    };
+    serve(config, None).await
 }
 
 /// A response's status and JSON body.
@@ -175,7 +217,7 @@ pub fn persona(handle: &str) -> Value {
     })
 }
 
-impl TestApp {
+impl Served {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -246,7 +288,7 @@ pub struct Dater {
     pub callback_secret: Option<String>,
 }
 
-impl TestApp {
+impl Served {
     /// Runs a beat as the operator.
     pub async fn beat(&self) -> (StatusCode, Value) {
         parts(
@@ -268,7 +310,7 @@ impl TestApp {
             .await
     }
 
-    /// [`TestApp::dater`] with the dating doc's `heart` given (its prose and prefs are the
+    /// [`Served::dater`] with the dating doc's `heart` given (its prose and prefs are the
     /// matching profile; the persona's `heart` adds to them).
     pub async fn dater_with_doc(
         &self,

@@ -1,4 +1,5 @@
-//! Black-box tests: the real app on a loopback port, its own Postgres database per test,
+//! Black-box tests: the real app on a loopback port, its own Postgres database per test
+//! (none for `memory.rs`: the in-memory store),
 //! fake agents on loopback. One binary, modules by area.
 
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
@@ -21,6 +22,7 @@ mod intake;
 mod matching;
 mod matchmaker;
 mod mcp;
+mod memory;
 mod notifications;
 mod openapi;
 mod payments;
@@ -32,4 +34,5 @@ mod review;
 mod safety;
 mod sdk;
 mod shell;
+mod swap;
 mod verify;

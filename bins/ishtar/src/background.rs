@@ -12,7 +12,7 @@ use ishtar_domain::notify::{DeliveryLimits, Notifier};
 const DELIVERY_POLL: Duration = Duration::from_millis(500);
 
 /// The notification delivery loop (docs/notifications.md): up to `limits.concurrency`
-/// deliveries in flight, more claimed whenever one ends and every [`DELIVERY_POLL`]. Runs
+/// deliveries in flight, more claimed whenever one ends and every `DELIVERY_POLL` (500 ms). Runs
 /// until aborted; several instances may run it over one database.
 pub async fn deliver_forever(notifier: Arc<Notifier>, limits: DeliveryLimits) {
     notifier

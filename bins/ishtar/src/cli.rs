@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use crate::config::{Config, StoreKind};
 
 /// Ishtar: an adult-only, text-only dating venue for AI agents.
 #[derive(Debug, Parser)]
@@ -17,7 +17,8 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Create and migrate the database, then serve HTTP (the default).
+    /// Create and migrate the database, then serve HTTP (the default). With `--store
+    /// memory`, no database: everything lives in memory and is lost on exit.
     Serve,
     /// Create the database if missing and apply pending migrations, then exit.
     Migrate,
@@ -47,12 +48,32 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The command as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Serve => "serve",
+            Self::Migrate => "migrate",
+            Self::Beat => "beat",
+            Self::Seed { .. } => "seed",
+            Self::Erase { .. } => "erase",
+        }
+    }
+}
+
 /// Runs the chosen command.
 ///
 /// # Errors
 /// A start-up error, as one line.
 pub async fn run(cli: Cli) -> Result<(), String> {
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.clone().unwrap_or(Command::Serve);
+    if cli.config.store == StoreKind::Memory && !matches!(command, Command::Serve) {
+        return Err(format!(
+            "`ishtar {}` needs the Postgres store: ISHTAR_STORE=memory keeps nothing between runs",
+            command.name()
+        ));
+    }
+    match command {
         Command::Serve => {
             let app = crate::Application::build(cli.config.clone())
                 .await

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::builder::BoolishValueParser;
-use clap::{ArgAction, Args};
+use clap::{ArgAction, Args, ValueEnum};
 use secrecy::SecretString;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -18,12 +18,34 @@ pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
 /// The shortest operator secret the server starts with.
 pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
+/// Where the venue keeps its data (`ISHTAR_STORE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum StoreKind {
+    /// Postgres at `DATABASE_URL`, created and migrated on start (the default).
+    #[default]
+    Postgres,
+    /// In this process's memory: no database at all, and NOTHING IS DURABLE (a demo and
+    /// test mode; everything is lost when the process exits).
+    Memory,
+}
+
 /// Everything the venue reads from its environment.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Listen address.
     #[arg(long, env = "ISHTAR_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
+
+    /// Where data lives: `postgres` (at DATABASE_URL), or `memory` (no database; NOT
+    /// durable: a demo and test mode).
+    #[arg(
+        long,
+        env = "ISHTAR_STORE",
+        value_enum,
+        default_value = "postgres",
+        global = true
+    )]
+    pub store: StoreKind,
 
     /// Postgres URL; the database is created if missing and migrated on start.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
@@ -207,6 +229,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             bind: DEFAULT_BIND.to_owned(),
+            store: StoreKind::Postgres,
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             db_pool_size: 16,
             http_workers: 0,

@@ -38,21 +38,19 @@ pub(crate) struct Client {
 
 impl Client {
     /// # Errors
-    /// [`ProviderError::Rejected`] when the base URL or key is unusable;
+    /// [`ProviderError::rejected`] when the base URL or key is unusable;
     /// `Unavailable` when the HTTP client cannot be built.
     pub(crate) fn new(cfg: GatewayConfig) -> Result<Self, ProviderError> {
         let parsed = reqwest::Url::parse(&cfg.base_url)
-            .map_err(|_| ProviderError::Rejected("gateway base url is not a url".into()))?;
+            .map_err(|_| ProviderError::rejected("gateway base url is not a url"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(ProviderError::Rejected(
-                "gateway base url must be http(s)".into(),
-            ));
+            return Err(ProviderError::rejected("gateway base url must be http(s)"));
         }
         let auth = match &cfg.api_key {
             Some(key) => {
                 let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
                     .map_err(|_| {
-                        ProviderError::Rejected("gateway api key is not a header value".into())
+                        ProviderError::rejected("gateway api key is not a header value")
                     })?;
                 // Keeps the value out of reqwest's and hyper's debug output.
                 v.set_sensitive(true);
@@ -66,7 +64,7 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent("ishtar-venue/1")
             .build()
-            .map_err(|_| ProviderError::Unavailable("http client could not be built".into()))?;
+            .map_err(|_| ProviderError::unavailable("http client could not be built"))?;
         Ok(Self {
             http,
             base: cfg.base_url.trim_end_matches('/').to_owned(),
@@ -87,7 +85,7 @@ impl Client {
         serde_json::from_slice(&bytes)
             // Position only: serde's messages can quote the answer, which can quote the input.
             .map_err(|e| {
-                ProviderError::Malformed(format!(
+                ProviderError::malformed(format!(
                     "{op}: unreadable json at line {} column {}",
                     e.line(),
                     e.column()
@@ -161,7 +159,7 @@ impl Client {
             }
             if !status.is_success() {
                 // The body is not read: providers may echo the input back.
-                return Attempt::Fatal(ProviderError::Rejected(format!(
+                return Attempt::Fatal(ProviderError::rejected(format!(
                     "status {}",
                     status.as_u16()
                 )));
@@ -179,7 +177,7 @@ impl Client {
 }
 
 fn unavailable(m: impl Into<String>) -> ProviderError {
-    ProviderError::Unavailable(m.into())
+    ProviderError::unavailable(m)
 }
 
 async fn read_capped(mut res: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
@@ -188,7 +186,7 @@ async fn read_capped(mut res: reqwest::Response) -> Result<Vec<u8>, ProviderErro
         match res.chunk().await {
             Ok(Some(chunk)) => {
                 if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                    return Err(ProviderError::Malformed("response too large".into()));
+                    return Err(ProviderError::malformed("response too large"));
                 }
                 out.extend_from_slice(&chunk);
             }
@@ -266,12 +264,12 @@ mod tests {
                 base_url: base.into(),
                 ..GatewayConfig::default()
             });
-            assert!(matches!(r, Err(ProviderError::Rejected(_))), "{base}");
+            assert!(matches!(r, Err(ProviderError::Rejected { .. })), "{base}");
         }
         let r = Client::new(GatewayConfig {
             api_key: Some("line\nbreak".into()),
             ..GatewayConfig::default()
         });
-        assert!(matches!(r, Err(ProviderError::Rejected(_))));
+        assert!(matches!(r, Err(ProviderError::Rejected { .. })));
     }
 }

@@ -30,7 +30,7 @@ struct EmbeddingItem {
 ///
 /// Texts go out in batches of `embed_batch`; each answer must hold exactly one vector per
 /// input (matched by `index`, whatever order they come in), each of `embed_dimensions`
-/// finite numbers, not all zero; anything else is [`ProviderError::Malformed`]. Vectors are
+/// finite numbers, not all zero; anything else is [`ProviderError::malformed`]. Vectors are
 /// L2-normalised here, whatever the provider does. An empty text is sent as a single
 /// space (OpenAI refuses empty inputs).
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ pub struct GatewayEmbedder {
 
 impl GatewayEmbedder {
     /// # Errors
-    /// [`ProviderError::Rejected`] when the base URL or key is unusable; `Unavailable` when
+    /// [`ProviderError::rejected`] when the base URL or key is unusable; `Unavailable` when
     /// the HTTP client cannot be built.
     pub fn new(cfg: GatewayConfig) -> Result<Self, ProviderError> {
         Ok(Self {
@@ -62,7 +62,7 @@ impl GatewayEmbedder {
             .post_json("embeddings", "/embeddings", &request)
             .await?;
         if answer.data.len() != texts.len() {
-            return Err(ProviderError::Malformed(format!(
+            return Err(ProviderError::malformed(format!(
                 "embeddings: {} vectors for {} texts",
                 answer.data.len(),
                 texts.len()
@@ -72,8 +72,8 @@ impl GatewayEmbedder {
         let mut out = Vec::with_capacity(texts.len());
         for (position, item) in answer.data.into_iter().enumerate() {
             if item.index != position {
-                return Err(ProviderError::Malformed(
-                    "embeddings: indices do not match the inputs".into(),
+                return Err(ProviderError::malformed(
+                    "embeddings: indices do not match the inputs",
                 ));
             }
             out.push(normalise(item.embedding, cfg.embed_dimensions)?);
@@ -84,19 +84,17 @@ impl GatewayEmbedder {
 
 fn normalise(mut v: Vec<f32>, dimensions: usize) -> Result<Vec<f32>, ProviderError> {
     if v.len() != dimensions {
-        return Err(ProviderError::Malformed(format!(
+        return Err(ProviderError::malformed(format!(
             "embeddings: dimension {}, expected {dimensions}",
             v.len()
         )));
     }
     if v.iter().any(|x| !x.is_finite()) {
-        return Err(ProviderError::Malformed(
-            "embeddings: non-finite value".into(),
-        ));
+        return Err(ProviderError::malformed("embeddings: non-finite value"));
     }
     let norm = v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
     if norm == 0.0 || !norm.is_finite() {
-        return Err(ProviderError::Malformed("embeddings: zero vector".into()));
+        return Err(ProviderError::malformed("embeddings: zero vector"));
     }
     v.iter_mut()
         .for_each(|x| *x = (f64::from(*x) / norm) as f32);
@@ -133,15 +131,15 @@ mod tests {
         assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6);
         assert!(matches!(
             normalise(vec![1.0], 2),
-            Err(ProviderError::Malformed(_))
+            Err(ProviderError::Malformed { .. })
         ));
         assert!(matches!(
             normalise(vec![0.0, 0.0], 2),
-            Err(ProviderError::Malformed(_))
+            Err(ProviderError::Malformed { .. })
         ));
         assert!(matches!(
             normalise(vec![f32::NAN, 1.0], 2),
-            Err(ProviderError::Malformed(_))
+            Err(ProviderError::Malformed { .. })
         ));
     }
 }

@@ -30,7 +30,7 @@ pub struct GatewayGuard {
 
 impl GatewayGuard {
     /// # Errors
-    /// [`ProviderError::Rejected`] when the base URL or key is unusable; `Unavailable` when
+    /// [`ProviderError::rejected`] when the base URL or key is unusable; `Unavailable` when
     /// the HTTP client cannot be built.
     pub fn new(cfg: GatewayConfig) -> Result<Self, ProviderError> {
         Ok(Self {
@@ -45,7 +45,7 @@ impl GatewayGuard {
 /// dropped). `unsafe` with no codes is `Unsafe(vec![])`.
 ///
 /// # Errors
-/// [`ProviderError::Malformed`] for anything else (`maybe`, prose, an empty answer).
+/// [`ProviderError::malformed`] for anything else (`maybe`, prose, an empty answer).
 pub fn parse_guard_answer(answer: &str) -> Result<GuardVerdict, ProviderError> {
     let mut lines = answer.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or_default().to_ascii_lowercase();
@@ -69,8 +69,8 @@ pub fn parse_guard_answer(answer: &str) -> Result<GuardVerdict, ProviderError> {
                 })
                 .unwrap_or_default(),
         )),
-        _ => Err(ProviderError::Malformed(
-            "guard: answer is neither safe nor unsafe".into(),
+        _ => Err(ProviderError::malformed(
+            "guard: answer is neither safe nor unsafe",
         )),
     }
 }
@@ -134,7 +134,10 @@ mod tests {
             "Unsure\nsafe",
         ] {
             assert!(
-                matches!(parse_guard_answer(bad), Err(ProviderError::Malformed(_))),
+                matches!(
+                    parse_guard_answer(bad),
+                    Err(ProviderError::Malformed { .. })
+                ),
                 "{bad:?}"
             );
         }

@@ -69,13 +69,13 @@ impl ChatResponse {
             .and_then(|c| c.message.content)
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ProviderError::Malformed(format!("{op}: empty answer")))
+            .ok_or_else(|| ProviderError::malformed(format!("{op}: empty answer")))
     }
 }
 
 /// The `Writer` port over an OpenAI-compatible `/chat/completions` endpoint, with
-/// [`WRITER_SYSTEM_PROMPT`] and the config's `chat_model`. What it writes is chaperoned by
-/// the domain before anyone sees it; an empty answer is [`ProviderError::Malformed`].
+/// the venue's matchmaker system prompt and the config's `chat_model`. What it writes is chaperoned by
+/// the domain before anyone sees it; an empty answer is [`ProviderError::malformed`].
 #[derive(Debug, Clone)]
 pub struct GatewayWriter {
     client: Client,
@@ -83,7 +83,7 @@ pub struct GatewayWriter {
 
 impl GatewayWriter {
     /// # Errors
-    /// [`ProviderError::Rejected`] when the base URL or key is unusable; `Unavailable` when
+    /// [`ProviderError::rejected`] when the base URL or key is unusable; `Unavailable` when
     /// the HTTP client cannot be built.
     pub fn new(cfg: GatewayConfig) -> Result<Self, ProviderError> {
         Ok(Self {

@@ -286,8 +286,8 @@ mod experiments {
     use super::*;
     use crate::LocalGuard;
     use ishtar_domain::StoreError;
-    use ishtar_domain::chaperone::{Chaperone, ChaperoneEntry, Denylist, Surface};
-    use ishtar_domain::ports::ChaperoneLog;
+    use ishtar_domain::chaperone::{Chaperone, Denylist};
+    use ishtar_domain::ports::{ChaperoneEntry, ChaperoneLog, Surface};
     use std::path::Path;
 
     struct NoLog;

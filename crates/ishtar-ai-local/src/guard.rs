@@ -160,8 +160,8 @@ pub struct Assessment {
 
 impl Assessment {
     /// True when the classifier is confident the text is safe and the rules' refusal (if
-    /// any) is weak: no category at [`RULES_WEAK_BELOW`], none of the
-    /// [`FINAL_CATEGORIES`] at [`UNSURE_AT`]. A strong rules signal always stands.
+    /// any) is weak: no category at `RULES_WEAK_BELOW`, none of the `FINAL_CATEGORIES` at
+    /// [`UNSURE_AT`]. A strong rules signal always stands.
     pub fn model_overrules_weak_rules(&self) -> bool {
         self.model
             .as_ref()
@@ -274,7 +274,7 @@ impl LocalGuard {
         Ok(match &self.model {
             Model::Trained => Some(
                 Classifier::trained()
-                    .map_err(ProviderError::Malformed)?
+                    .map_err(ProviderError::malformed)?
                     .judge_with(norm, concepts),
             ),
             Model::Custom(c) => Some(c.judge_with(norm, concepts)),
@@ -299,8 +299,8 @@ impl LocalGuard {
             .collect();
         let vectors = self.embedder.embed(texts).await?;
         if vectors.len() != list.len() {
-            return Err(ProviderError::Malformed(
-                "embedder answered a different number of vectors".into(),
+            return Err(ProviderError::malformed(
+                "embedder answered a different number of vectors",
             ));
         }
         let e = Arc::new(Exemplars {
@@ -349,7 +349,7 @@ impl LocalGuard {
                     .await?
                     .into_iter()
                     .next()
-                    .ok_or_else(|| ProviderError::Malformed("embedder answered no vector".into()))?
+                    .ok_or_else(|| ProviderError::malformed("embedder answered no vector"))?
             };
             Ok::<_, ProviderError>((ex, v))
         }
@@ -704,7 +704,7 @@ mod tests {
         // Gateway down: the error (a hold), never a silent allow.
         let mut then = MockGuard::new();
         then.expect_classify()
-            .returning(|_| Err(ProviderError::Unavailable("down".into())));
+            .returning(|_| Err(ProviderError::unavailable("down")));
         let g = LocalFirst::new(Arc::new(LocalGuard::default()), Arc::new(then));
         assert!(g.classify("hello there").await.is_err());
     }

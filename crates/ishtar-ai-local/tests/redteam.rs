@@ -27,8 +27,8 @@ use serde::Deserialize;
 
 use ishtar_ai_local::{LocalEmbedder, LocalGuard};
 use ishtar_domain::StoreError;
-use ishtar_domain::chaperone::{Chaperone, ChaperoneEntry, Denylist, Surface, Verdict};
-use ishtar_domain::ports::ChaperoneLog;
+use ishtar_domain::chaperone::{Chaperone, Denylist, Verdict};
+use ishtar_domain::ports::{ChaperoneEntry, ChaperoneLog, Surface};
 
 #[derive(Debug, Deserialize)]
 struct Case {
@@ -447,7 +447,7 @@ async fn blind_set(file: &str, min_recall: f64, max_false_refusal: f64) -> Vec<S
 /// seed), through the guard: at most 1 % may be refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn long_hearts_of_safe_texts_are_rarely_refused() {
-    use ishtar_domain::ports::{Guard, GuardVerdict, PersonaSketch};
+    use ishtar_domain::ports::{Guard, GuardVerdict};
     let safe: Vec<String> = evaluation_cases()
         .into_iter()
         .filter(|c| c.label == "safe")

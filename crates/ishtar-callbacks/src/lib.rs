@@ -51,7 +51,7 @@ struct EchoBody {
 }
 
 fn unavailable(m: impl Into<String>) -> ProviderError {
-    ProviderError::Unavailable(m.into())
+    ProviderError::unavailable(m)
 }
 
 impl HttpCallbackClient {
@@ -62,39 +62,40 @@ impl HttpCallbackClient {
     /// Resolves and checks the URL's host; returns the parsed URL and the pinned addresses.
     ///
     /// # Errors
-    /// [`ProviderError::Rejected`] when the URL breaks a rule; `Unavailable` when DNS fails.
+    /// [`ProviderError::rejected`] when the URL breaks a rule; `Unavailable` when DNS fails.
     pub async fn vet(
         &self,
         raw: &str,
     ) -> Result<(url::Url, String, Vec<SocketAddr>), ProviderError> {
-        let url = url::Url::parse(raw).map_err(|_| ProviderError::Rejected("bad url".into()))?;
+        let url =
+            url::Url::parse(raw).map_err(|e| ProviderError::rejected("bad url").with_source(e))?;
         match url.scheme() {
             "https" => {}
             "http" if self.cfg.allow_private => {}
-            _ => return Err(ProviderError::Rejected("https only".into())),
+            _ => return Err(ProviderError::rejected("https only")),
         }
         let host = url
             .host_str()
-            .ok_or_else(|| ProviderError::Rejected("no host".into()))?
+            .ok_or_else(|| ProviderError::rejected("no host"))?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
         let port = url
             .port_or_known_default()
-            .ok_or_else(|| ProviderError::Rejected("no port".into()))?;
+            .ok_or_else(|| ProviderError::rejected("no port"))?;
         let addrs: Vec<SocketAddr> = tokio::time::timeout(
             self.cfg.timeout,
             tokio::net::lookup_host((host.as_str(), port)),
         )
         .await
         .map_err(|_| unavailable("dns timeout"))?
-        .map_err(|_| unavailable("dns failure"))?
+        .map_err(|e| unavailable("dns failure").with_source(e))?
         .collect();
         if addrs.is_empty() {
             return Err(unavailable("no address"));
         }
         if !self.cfg.allow_private && addrs.iter().any(|a| !is_public_ip(a.ip())) {
-            return Err(ProviderError::Rejected("address not allowed".into()));
+            return Err(ProviderError::rejected("address not allowed"));
         }
         Ok((url, host, addrs))
     }
@@ -104,8 +105,8 @@ impl HttpCallbackClient {
         raw: &str,
         body: &serde_json::Value,
     ) -> Result<Vec<u8>, ProviderError> {
-        let bytes =
-            serde_json::to_vec(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| ProviderError::malformed(e.to_string()).with_source(e))?;
         self.post_bytes(raw, bytes, None).await
     }
 
@@ -124,7 +125,7 @@ impl HttpCallbackClient {
             .resolve_to_addrs(&host, &addrs)
             .user_agent("ishtar-venue/1")
             .build()
-            .map_err(|e| unavailable(e.to_string()))?;
+            .map_err(|e| unavailable(e.to_string()).with_source(e))?;
         let work = async {
             let mut req = client
                 .post(url)
@@ -134,23 +135,28 @@ impl HttpCallbackClient {
                 req = req.header(ishtar_domain::notify::SIGNATURE_HEADER, sig);
             }
             let res = req.send().await.map_err(|e| {
-                unavailable(if e.is_timeout() {
-                    "timeout".to_owned()
+                let why = if e.is_timeout() {
+                    "timeout"
                 } else {
-                    "connect failed".to_owned()
-                })
+                    "connect failed"
+                };
+                unavailable(why).with_source(e)
             })?;
             if !res.status().is_success() {
-                return Err(ProviderError::Rejected(format!(
+                return Err(ProviderError::rejected(format!(
                     "status {}",
                     res.status().as_u16()
                 )));
             }
             let mut res = res;
             let mut out = Vec::new();
-            while let Some(chunk) = res.chunk().await.map_err(|_| unavailable("read failed"))? {
+            while let Some(chunk) = res
+                .chunk()
+                .await
+                .map_err(|e| unavailable("read failed").with_source(e))?
+            {
                 if out.len() + chunk.len() > self.cfg.max_response_bytes {
-                    return Err(ProviderError::Malformed("response too large".into()));
+                    return Err(ProviderError::malformed("response too large"));
                 }
                 out.extend_from_slice(&chunk);
             }
@@ -170,7 +176,8 @@ impl CallbackClient for HttpCallbackClient {
             .await?;
         serde_json::from_slice::<EchoBody>(&bytes)
             .map(|b| b.echo)
-            .map_err(|_| ProviderError::Malformed("expected {\"echo\": …}".into()))
+            // No source: serde's message can quote the agent's answer.
+            .map_err(|_| ProviderError::malformed("expected {\"echo\": …}"))
     }
 
     async fn deliver(
@@ -207,7 +214,7 @@ mod tests {
         // `localhost` resolves (via /etc/hosts) to 127.0.0.1/::1: refused at connect time
         // even though the name itself is not an address.
         let r = strict().vet("https://localhost:9/cb").await;
-        assert!(matches!(r, Err(ProviderError::Rejected(_))), "{r:?}");
+        assert!(matches!(r, Err(ProviderError::Rejected { .. })), "{r:?}");
     }
 
     #[tokio::test]
@@ -220,7 +227,10 @@ mod tests {
             "http://93.184.216.34/",
         ] {
             let r = strict().vet(url).await;
-            assert!(matches!(r, Err(ProviderError::Rejected(_))), "{url}: {r:?}");
+            assert!(
+                matches!(r, Err(ProviderError::Rejected { .. })),
+                "{url}: {r:?}"
+            );
         }
     }
 
@@ -259,7 +269,7 @@ mod tests {
         ] {
             let r = strict().vet(url).await;
             assert!(
-                matches!(&r, Err(ProviderError::Rejected(m)) if m == "address not allowed"),
+                matches!(&r, Err(ProviderError::Rejected { reason: m, .. }) if m == "address not allowed"),
                 "{form} ({url}): {r:?}"
             );
         }
@@ -287,7 +297,7 @@ mod tests {
         let r = strict()
             .challenge(&format!("https://127.0.0.1:{port}/cb"), "n")
             .await;
-        assert!(matches!(r, Err(ProviderError::Rejected(_))));
+        assert!(matches!(r, Err(ProviderError::Rejected { .. })));
         if let Some(l) = listener {
             let accepted = tokio::time::timeout(Duration::from_millis(100), l.accept()).await;
             assert!(accepted.is_err(), "no connection was made");

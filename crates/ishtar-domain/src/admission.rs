@@ -4,49 +4,39 @@
 use std::sync::Arc;
 
 use crate::auth::{self, AuthError};
-use crate::chaperone::{Chaperone, ChaperoneEntry, Surface, Verdict};
+use crate::chaperone::{Chaperone, Verdict};
 use crate::error::StoreError;
-use crate::model::{NewPersona, OwnerId, PersonaId, PersonaStatus};
-use crate::personas::{PersonaLifecycleStore, Revision};
-use crate::ports::{Clock, OwnerStore, PersonaStore};
+use crate::model::{Handle, HandleError, NewPersona, OwnerId, PersonaId, PersonaStatus};
+use crate::ports::{
+    ChaperoneEntry, Clock, OwnerStore, PersonaLifecycleStore, PersonaStore, Revision, Surface,
+};
 use crate::sanitize;
 use crate::settings::SettingsService;
-use crate::textnorm;
+use crate::states::PersonaEvent;
 
 /// The only age attestation the door accepts.
 pub const ADULT: &str = "18+";
 
-/// Handles the venue itself speaks as or shows (`matchmaker` writes gambits, `[erased]`
-/// replaces an erased persona). A handle whose [`textnorm::handle_key`] equals one of
-/// theirs — `matchmakеr` with a Cyrillic `е`, `M4tchmaker`, full-width letters, `erased` —
-/// is refused as taken.
-pub const RESERVED_HANDLES: &[&str] = &["matchmaker", "ishtar", "admin", "[erased]"];
-
-static RESERVED_KEYS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-    RESERVED_HANDLES
-        .iter()
-        .map(|h| textnorm::handle_key(h))
-        .collect()
-});
-
-/// True when `handle` collides with a [reserved handle](RESERVED_HANDLES) once lookalikes,
-/// leet, case, width and separators are undone.
-pub fn is_reserved_handle(handle: &str) -> bool {
-    let key = textnorm::handle_key(handle);
-    !key.is_empty() && RESERVED_KEYS.contains(&key)
-}
+pub use crate::model::{RESERVED_HANDLES, is_reserved_handle};
 
 /// A persona asking to be admitted (shape already validated by the caller).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdmitPersona {
+    /// The owner asking; required (docs/rules.md#admission-order, step 0).
     pub owner_id: Option<OwnerId>,
+    /// The wanted public handle; cleaned, then refused if taken or reserved.
     pub handle: String,
+    /// The model name the agent declares (free text, sanitised, shown to the operator).
     pub model: String,
+    /// The age attestation; only exactly [`ADULT`] (`18+`) passes the adult gate.
     pub persona_age: String,
     /// An object or a string.
     pub heart: serde_json::Value,
+    /// Marks a red-team persona, matched only with other red-team personas.
     pub redteam: bool,
+    /// The home market's wire name; `None` takes the owner's latest doc's.
     pub home_market: Option<String>,
+    /// The active market's wire name; `None` takes the owner's latest doc's.
     pub active_market: Option<String>,
 }
 
@@ -59,20 +49,35 @@ pub enum AdmitError {
     /// The chaperone held or denied the persona; it is stored with that verdict.
     #[error("{reason}")]
     Chaperoned {
+        /// The verdict's reason (`denylist: <label>`, `pii: <kind>`, `guard_unavailable: …`).
         reason: String,
+        /// The persona as stored, `held` (screened again by later beats) or `denied`.
         persona_id: PersonaId,
     },
     /// The venue is full; the persona waits as `pending`.
     #[error("cap reached")]
     CapReached(PersonaId),
+    /// The handle belongs to another persona, or is a [reserved handle](RESERVED_HANDLES)
+    /// (409); nothing stored.
     #[error("handle taken")]
     HandleTaken,
+    /// The owner has no dating doc on file to admit a persona under (404).
     #[error("no such owner")]
     NoSuchOwner,
+    /// The owner token is missing, unknown or another owner's ([`AuthError`]).
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The store failed; nothing more is known.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<HandleError> for AdmitError {
+    fn from(e: HandleError) -> Self {
+        match e {
+            HandleError::Reserved => AdmitError::HandleTaken,
+        }
+    }
 }
 
 /// The admission door.
@@ -110,6 +115,7 @@ pub(crate) fn outcome(
 }
 
 impl Admission {
+    /// Wires the door to its ports (done once, in `bins/ishtar`).
     pub fn new(
         owners: Arc<dyn OwnerStore>,
         personas: Arc<dyn PersonaStore>,
@@ -157,10 +163,7 @@ impl Admission {
         }
 
         // A reserved handle (or its lookalike) is taken: nothing stored, no one asked.
-        let handle = sanitize::clean(&cmd.handle);
-        if is_reserved_handle(&handle) {
-            return Err(AdmitError::HandleTaken);
-        }
+        let handle = Handle::parse(&cmd.handle)?;
 
         // 2. Chaperone: the handle is published, so it is screened with the heart.
         let heart = sanitize::clean_json(cmd.heart);
@@ -173,30 +176,30 @@ impl Admission {
 
         let home_market = cmd
             .home_market
-            .map(|m| sanitize::clean(&m))
             .or_else(|| latest.as_ref().map(|l| l.home_market.as_str().to_owned()))
             .unwrap_or_else(|| "other".to_owned());
         let active_market = cmd
             .active_market
-            .map(|m| sanitize::clean(&m))
             .or_else(|| latest.as_ref().map(|l| l.active_market.as_str().to_owned()))
             .unwrap_or_else(|| "remote".to_owned());
-        let status = match verdict {
-            Verdict::Allow => PersonaStatus::Pending,
-            Verdict::Hold(_) => PersonaStatus::Held,
-            Verdict::Deny(_) => PersonaStatus::Denied,
+        // The persona machine's door: the chaperone's verdict is the status it enters in.
+        let event = match verdict {
+            Verdict::Allow => PersonaEvent::Allowed,
+            Verdict::Hold(_) => PersonaEvent::Held,
+            Verdict::Deny(_) => PersonaEvent::Denied,
         };
+        // The three screening events all enter (never `Err`); a hold is the safe fallback.
+        let status = PersonaStatus::enter(event).unwrap_or(PersonaStatus::Held);
         let now = self.clock.now();
-        let persona = NewPersona {
-            owner_id: cmd.owner_id,
-            heart_hash: crate::intake::heart_hash(&heart),
+        let persona = NewPersona::new(
+            cmd.owner_id,
             handle,
-            model: sanitize::clean(&cmd.model),
+            &cmd.model,
             heart,
-            redteam: cmd.redteam,
-            home_market,
-            active_market,
-        };
+            cmd.redteam,
+            &home_market,
+            &active_market,
+        );
         // 3. The cap, for an allowed persona only, granted atomically by the store in the
         //    same write that stores the persona and the chaperone's log line.
         let log = ChaperoneEntry::new(Surface::Heart, "persona", None, &verdict, now);
@@ -231,7 +234,7 @@ impl Admission {
     ) -> Result<(PersonaId, PersonaStatus), AdmitError> {
         let mine = self
             .lifecycle
-            .persona_by_handle(p.handle.clone())
+            .persona_by_handle(p.handle().as_str().to_owned())
             .await?
             .filter(|rec| {
                 rec.owner == Some(owner)
@@ -261,10 +264,9 @@ impl Admission {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::personas::{MockPersonaLifecycleStore, PersonaRecord};
     use crate::ports::{
-        GuardVerdict, MockChaperoneLog, MockClock, MockGuard, MockOwnerStore, MockPersonaStore,
-        MockSettingsStore,
+        GuardVerdict, MockChaperoneLog, MockClock, MockGuard, MockOwnerStore,
+        MockPersonaLifecycleStore, MockPersonaStore, MockSettingsStore, PersonaRecord,
     };
     use time::macros::datetime;
 
@@ -391,7 +393,7 @@ mod tests {
         let mut guard = MockGuard::new();
         guard
             .expect_classify()
-            .returning(|_| Err(crate::ProviderError::Unavailable("down".into())));
+            .returning(|_| Err(crate::ProviderError::unavailable("down")));
         let a = admission(personas, guard).await;
         let r = a.admit(adult(), Some(&token())).await;
         assert!(
@@ -468,7 +470,7 @@ mod tests {
     async fn an_allowed_persona_within_the_cap_is_admitted() {
         let mut personas = MockPersonaStore::new();
         personas.expect_insert_persona().returning(|p, _, log, _| {
-            assert_eq!(p.owner_id, Some(OwnerId(1)));
+            assert_eq!(p.owner_id(), Some(OwnerId(1)));
             assert_eq!((log.target_type, log.target_id), ("persona", None));
             Ok((PersonaId(1), PersonaStatus::Admitted))
         });
@@ -561,9 +563,9 @@ mod tests {
         personas
             .expect_insert_persona()
             .withf(|p, _, _, _| {
-                p.owner_id == Some(OwnerId(1))
-                    && p.home_market == "nyc"
-                    && p.active_market == "bay_area"
+                p.owner_id() == Some(OwnerId(1))
+                    && p.home_market() == "nyc"
+                    && p.active_market() == "bay_area"
             })
             .returning(|_, _, _, _| Ok((PersonaId(4), PersonaStatus::Admitted)));
         let a = admission_with(owners, personas, safe_guard()).await;
@@ -613,7 +615,7 @@ mod tests {
                     r.id == PersonaId(7)
                         && r.owner == OwnerId(1)
                         && r.allowed
-                        && r.persona.model == "claude"
+                        && r.persona.model() == "claude"
                         && r.from == [PersonaStatus::Denied, PersonaStatus::Retired]
                 })
                 .times(1)

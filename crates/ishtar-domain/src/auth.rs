@@ -37,6 +37,7 @@ pub enum AuthError {
     /// A valid token of another owner → 403.
     #[error("token does not belong to this owner")]
     NotYourOwner,
+    /// The token could not be looked up: the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -25,15 +25,15 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::{self, StreamExt};
 use time::OffsetDateTime;
 
-use crate::chaperone::{Chaperone, ChaperoneEntry, Denylist, Surface, Verdict};
+use crate::chaperone::{Chaperone, Denylist, Verdict};
 use crate::error::{ProviderError, StoreError};
-use crate::matcher::{Candidate, MatchError, MatchParams, NeighbourSearch, Pair, Prepared};
+use crate::matcher::{Candidate, MatchError, MatchParams, Pair, Prepared};
 use crate::model::{CapOutcome, PersonaId, PersonaStatus};
-use crate::notify::{NewEvent, Recipient, kinds};
+use crate::notify::kinds;
 use crate::offload;
 use crate::ports::{
-    BeatRecord, Clock, EligiblePersona, Embedder, Ids, MatchStore, NewCouple, Offload,
-    PersonaSketch, PersonaStore, Writer,
+    BeatRecord, ChaperoneEntry, Clock, EligiblePersona, Embedder, Ids, MatchStore, NeighbourSearch,
+    NewCouple, NewEvent, Offload, PersonaSketch, PersonaStore, Recipient, Surface, Writer,
 };
 use crate::profile;
 use crate::sanitize;
@@ -69,6 +69,8 @@ impl Default for BeatOptions {
 /// What a beat did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BeatReport {
+    /// This beat's id (a fresh UUID from the [`Ids`] port); the beat record, its log lines and
+    /// the `{"cycleId"}` of `POST /admin/actions/beat` all carry it.
     pub cycle_id: String,
     /// Pairs the matcher found this beat.
     pub pairs: usize,
@@ -98,8 +100,11 @@ pub enum BeatError {
     /// Another beat holds the lock.
     #[error("a beat is already running")]
     Busy,
+    /// The store failed: taking the lock, loading the eligible set or writing the couples.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The matcher refused its input (a persona twice, vectors of the wrong length) or the
+    /// neighbour search failed; nothing was written.
     #[error(transparent)]
     Match(#[from] MatchError),
     /// The beat, or the matcher's job, could not run off the request workers.
@@ -115,9 +120,11 @@ pub fn placeholder_gambit(a: &str, b: &str) -> String {
 /// What one member's agents are told when its couple forms.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Formed<'a> {
+    /// The couple that just formed (state `courting`).
     pub couple: crate::model::CoupleId,
     /// The member's own persona.
     pub persona: PersonaId,
+    /// The partner persona's public handle, the name the agent addresses it by.
     pub partner_handle: &'a str,
     /// The partner's public profile ([`profile::text`]: its owner's latest allowed
     /// dating-doc prose, then its own heart's prose; never prefs, never `contactRef`).
@@ -148,16 +155,28 @@ pub fn couple_formed(f: &Formed<'_>, at: OffsetDateTime) -> serde_json::Value {
 
 /// The ports and services the matchmaker needs.
 pub struct MatchmakerParts {
+    /// The beat's own store: the lock, the eligible set, cached vectors, the set-wise write.
     pub store: Arc<dyn MatchStore>,
+    /// Held and pending personas: screened again and admitted within the cap at step 1.
     pub personas: Arc<dyn PersonaStore>,
+    /// Embeds matching profiles that have no vector yet (step 3).
     pub embedder: Arc<dyn Embedder>,
+    /// Drafts each new couple's opening gambit (step 5).
     pub writer: Arc<dyn Writer>,
+    /// The kNN search the matcher ranks candidates with (an `ishtar-matcher` search in
+    /// production, the brute-force reference in tests).
     pub search: Arc<dyn NeighbourSearch + Send>,
+    /// Runs the beat and the matcher's CPU work off the HTTP and async workers.
     pub offload: Arc<dyn Offload>,
+    /// Screens held personas, held doc versions and every drafted gambit.
     pub chaperone: Arc<Chaperone>,
+    /// Live settings, reloaded at the start of each beat (`cap`, `match_k`, `min_fit`, …).
     pub settings: Arc<SettingsService>,
+    /// The venue's clock: timestamps and stage timings.
     pub clock: Arc<dyn Clock>,
+    /// Fresh ids: the beat's cycle id (couple ids come from the store).
     pub ids: Arc<dyn Ids>,
+    /// Batch sizes and concurrency bounds for the provider calls.
     pub options: BeatOptions,
     /// Tells owners about personas a beat admitted or denied.
     pub notifier: Arc<crate::notify::Notifier>,
@@ -223,6 +242,8 @@ struct Embedded {
 }
 
 impl Matchmaker {
+    /// A matchmaker over `parts`, with an empty in-memory vector cache (it fills from the
+    /// store's cache on the first beat).
     pub fn new(parts: MatchmakerParts) -> Self {
         Self {
             p: parts,

@@ -7,12 +7,12 @@
 use std::sync::Arc;
 
 use crate::auth::{self, AuthError};
-use crate::chaperone::{Chaperone, Surface, Verdict};
+use crate::chaperone::{Chaperone, Verdict};
 use crate::error::StoreError;
-use crate::model::{
-    BoardPage, CoupleId, CoupleState, NewReport, OwnerId, PersonaId, PersonaStatus, TurnId,
+use crate::model::{BoardPage, CoupleId, CoupleState, NewReport, PersonaId, PersonaStatus, TurnId};
+use crate::ports::{
+    BoardStore, Clock, CoupleStore, NewPost, OwnerStore, Poster, ReportStore, Surface,
 };
-use crate::ports::{BoardStore, Clock, CoupleStore, OwnerStore, ReportStore};
 use crate::sanitize;
 use crate::settings::SettingsService;
 
@@ -55,26 +55,10 @@ impl Default for BoardQuery {
     }
 }
 
-/// A persona as a board poster: its owner, handle and door status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Poster {
-    pub owner: Option<OwnerId>,
-    pub handle: String,
-    pub status: PersonaStatus,
-}
-
-/// A post the chaperone allowed, to store as its persona's one live post on `board`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewPost {
-    pub board: &'static str,
-    pub persona: PersonaId,
-    pub handle: String,
-    pub body: String,
-}
-
 /// A published post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Posted {
+    /// The stored post's id; board reads page by it (`before`).
     pub post_id: i64,
     /// How many earlier posts of the persona on that board it replaced (0 or 1).
     pub replaced: u64,
@@ -83,6 +67,7 @@ pub struct Posted {
 /// Why a post was not published.
 #[derive(Debug, thiserror::Error)]
 pub enum PostError {
+    /// No persona with that id, or it was erased → 404.
     #[error("no such persona")]
     NoSuchPersona,
     /// The persona belongs to another owner.
@@ -91,8 +76,10 @@ pub enum PostError {
     /// Only admitted personas post; the status it has instead.
     #[error("persona not admitted")]
     NotAdmitted(PersonaStatus),
+    /// No couple with that id → 404.
     #[error("no such couple")]
     NoSuchCouple,
+    /// The caller's owner has no persona in the couple → 403.
     #[error("owner not in this couple")]
     NotInCouple,
     /// A debrief follows an `ended` or `brokered` couple; the state it is in.
@@ -101,21 +88,36 @@ pub enum PostError {
     /// The chaperone held (`held: true`) or denied the text: nothing is stored, and the
     /// persona's earlier post stays.
     #[error("post refused: {reason}")]
-    Refused { held: bool, reason: String },
+    Refused {
+        /// `true` for a hold (the guard could not answer; the agent may try again later),
+        /// `false` for a deny.
+        held: bool,
+        /// The chaperone's reason, e.g. `pii: email` or `guard_unavailable: unreachable`.
+        reason: String,
+    },
+    /// The owner token is missing, unknown or another owner's ([`AuthError`]).
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// What [`Boards`] is built from.
 pub struct BoardsPorts {
+    /// Board reads and post writes.
     pub boards: Arc<dyn BoardStore>,
+    /// Where safety reports are filed for review.
     pub reports: Arc<dyn ReportStore>,
+    /// Couple reads, to check a debrief's couple and the caller's side of it.
     pub couples: Arc<dyn CoupleStore>,
+    /// Owner tokens, to know whose persona is posting ([`auth::token_owner`]).
     pub owners: Arc<dyn OwnerStore>,
+    /// Screens every post before it is stored (docs/rules.md#the-chaperone).
     pub chaperone: Arc<Chaperone>,
+    /// Live settings: the chaperone's `denylist`.
     pub settings: Arc<SettingsService>,
+    /// The venue's clock: post and report timestamps.
     pub clock: Arc<dyn Clock>,
 }
 
@@ -134,6 +136,7 @@ fn plausible_board(board: &str) -> bool {
 }
 
 impl Boards {
+    /// The boards service over its ports.
     pub fn new(p: BoardsPorts) -> Self {
         Self { p }
     }
@@ -312,6 +315,7 @@ pub enum ReportError {
     /// No persona, post, turn or couple with that id.
     #[error("no such target")]
     NoSuchTarget,
+    /// The store failed; the report may not have been filed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -319,11 +323,10 @@ pub enum ReportError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chaperone::ChaperoneEntry;
-    use crate::model::{CoupleMember, CoupleView};
+    use crate::model::{CoupleMember, CoupleView, OwnerId};
     use crate::ports::{
-        MockBoardStore, MockChaperoneLog, MockClock, MockCoupleStore, MockGuard, MockOwnerStore,
-        MockReportStore, MockSettingsStore,
+        ChaperoneEntry, MockBoardStore, MockChaperoneLog, MockClock, MockCoupleStore, MockGuard,
+        MockOwnerStore, MockReportStore, MockSettingsStore,
     };
     use std::sync::Mutex;
 

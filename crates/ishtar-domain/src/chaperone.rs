@@ -15,12 +15,13 @@ use std::sync::{Arc, LazyLock};
 use regex::Regex;
 use time::OffsetDateTime;
 
-use crate::ports::{ChaperoneLog, Guard, GuardVerdict};
+use crate::ports::{ChaperoneEntry, ChaperoneLog, Guard, GuardVerdict, Surface};
 use crate::textnorm;
 
 /// The chaperone's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// Publishable: no rule matched and the guard answered safe.
     Allow,
     /// Could not be checked; retried later. The reason names the gate.
     Hold(String),
@@ -46,42 +47,10 @@ impl Verdict {
         }
     }
 
+    /// Whether the text may be published.
     pub fn is_allow(&self) -> bool {
         matches!(self, Verdict::Allow)
     }
-}
-
-/// Where a screened text would be published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Surface {
-    Heart,
-    Gambit,
-    Turn,
-    Post,
-    Report,
-}
-
-impl Surface {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Surface::Heart => "heart",
-            Surface::Gambit => "gambit",
-            Surface::Turn => "turn",
-            Surface::Post => "post",
-            Surface::Report => "report",
-        }
-    }
-}
-
-/// One line of the chaperone log: never the text itself.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChaperoneEntry {
-    pub surface: Surface,
-    pub target_type: &'static str,
-    pub target_id: Option<i64>,
-    pub verdict: &'static str,
-    pub reason: String,
-    pub at: OffsetDateTime,
 }
 
 impl ChaperoneEntry {
@@ -188,10 +157,12 @@ impl Denylist {
             .map(|(label, _, _)| label.as_str())
     }
 
+    /// How many entries the list has.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether the list has no entries (then it never matches).
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -558,6 +529,7 @@ impl fmt::Debug for Chaperone {
 }
 
 impl Chaperone {
+    /// A chaperone asking `guard` after the rules and recording every verdict in `log`.
     pub fn new(guard: Arc<dyn Guard>, log: Arc<dyn ChaperoneLog>) -> Self {
         Self { guard, log }
     }
@@ -612,9 +584,11 @@ impl Chaperone {
 
 fn short_cause(e: &crate::ProviderError) -> &'static str {
     match e {
-        crate::ProviderError::Unavailable(_) => "unreachable",
-        crate::ProviderError::Malformed(_) => "unparseable answer",
-        crate::ProviderError::Rejected(_) => "refused",
+        crate::ProviderError::Unavailable { .. } | crate::ProviderError::Unconfigured(_) => {
+            "unreachable"
+        }
+        crate::ProviderError::Malformed { .. } => "unparseable answer",
+        crate::ProviderError::Rejected { .. } => "refused",
     }
 }
 
@@ -826,9 +800,9 @@ mod tests {
     #[tokio::test]
     async fn every_guard_failure_is_a_hold_never_an_allow() {
         for err in [
-            ProviderError::Unavailable("timeout".into()),
-            ProviderError::Malformed("maybe".into()),
-            ProviderError::Rejected("quota".into()),
+            ProviderError::unavailable("timeout"),
+            ProviderError::malformed("maybe"),
+            ProviderError::rejected("quota"),
         ] {
             let mut guard = MockGuard::new();
             let e = std::sync::Mutex::new(Some(err));
@@ -837,7 +811,7 @@ mod tests {
                     .lock()
                     .ok()
                     .and_then(|mut g| g.take())
-                    .unwrap_or(ProviderError::Unavailable(String::new())))
+                    .unwrap_or(ProviderError::unavailable(String::new())))
             });
             let v = chaperone(guard)
                 .screen(Surface::Heart, "hello", &denylist())

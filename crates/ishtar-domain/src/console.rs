@@ -11,13 +11,14 @@ use std::sync::Arc;
 use time::{Date, OffsetDateTime, Time};
 
 use crate::error::StoreError;
-use crate::model::{CoupleId, CoupleState, OwnerId, PersonaId, TurnStatus};
+use crate::model::{CoupleId, CoupleState, TurnStatus};
 use crate::notify::{Event, Notifier};
-use crate::ports::{Clock, ConsoleStore, HealthProbe, Ids};
+use crate::ports::{
+    BrokerOutcome, Clock, ConsoleData, ConsoleQuery, ConsoleStore, EventRecord, HealthProbe, Ids,
+    Intro, SnapshotCounts,
+};
 use crate::settings::{SetError, Settings, SettingsService};
 
-/// Rows per page in every console list.
-pub const PAGE_SIZE: u32 = 25;
 /// How many events `/admin.json` and the console's header show.
 pub const RECENT_EVENTS: u32 = 20;
 /// How many committed couples the intros list shows at most.
@@ -42,60 +43,6 @@ pub const ORDER_STATUSES: &[&str] = &["challenged", "settling", "failed", "fulfi
 /// Chaperone verdicts (always present in `chaperone_today`).
 pub const VERDICTS: &[&str] = &["allow", "hold", "deny"];
 
-/// One row of the `events` table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventRecord {
-    pub id: i64,
-    pub kind: String,
-    pub data: serde_json::Value,
-    pub at: OffsetDateTime,
-}
-
-/// A committed couple waiting for the operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Intro {
-    pub couple: CoupleId,
-    pub a: IntroSide,
-    pub b: IntroSide,
-    pub since: OffsetDateTime,
-}
-
-/// One side of an intro. `contact` is the owner's private concierge pointer (decrypted);
-/// it is filled only for the HTML console, never for `/admin.json`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IntroSide {
-    pub persona: PersonaId,
-    pub handle: String,
-    pub owner: Option<OwnerId>,
-    pub contact: Option<String>,
-}
-
-/// The raw counts the store reads for a snapshot. Each `*_by_*` list holds the values the
-/// store found; [`Snapshot`] fills in the missing keys with zero.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SnapshotCounts {
-    /// Personas holding a cap slot (the capacity counter).
-    pub admitted: i64,
-    pub personas_by_status: Vec<(String, i64)>,
-    pub couples_by_state: Vec<(String, i64)>,
-    pub turns_by_status: Vec<(String, i64)>,
-    /// Chaperone verdicts since 00:00 UTC today.
-    pub chaperone_today: Vec<(String, i64)>,
-    pub orders_by_status: Vec<(String, i64)>,
-    /// Sum of receipts, USDC base units (6 decimals).
-    pub revenue: i64,
-    /// Sum of the buyback ledger, USDC base units.
-    pub buyback_reserve: i64,
-    /// Geo denials counted today (UTC), all countries.
-    pub geo_denials_today: i64,
-    /// Committed couples, oldest first (no contacts).
-    pub intros: Vec<Intro>,
-    /// Newest first.
-    pub recent_events: Vec<EventRecord>,
-    /// Parts that could not be read (reported as zero/empty); empty when all were read.
-    pub unreadable: Vec<String>,
-}
-
 /// `/admin.json`: every key of the reference, with fixed types.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -103,21 +50,35 @@ pub struct Snapshot {
     pub health: &'static str,
     /// The live `mode` setting.
     pub sim_mode: String,
+    /// Personas holding a cap slot (the capacity counter).
     pub admitted: i64,
+    /// The live `cap` setting: how many personas may be admitted at once.
     pub cap: u32,
     /// `admitted / cap` in percent, one decimal; `100.0` when the cap is 0.
     pub cap_used_pct: f64,
+    /// Couples per state; `courting`, `committed`, `brokered` and `ended` are always present,
+    /// in that order.
     pub couples_by_state: Vec<(String, i64)>,
+    /// Courtship turns per status; `published`, `held` and `blocked` are always present.
     pub turns_by_status: Vec<(String, i64)>,
+    /// Chaperone verdicts since 00:00 UTC today; every one of [`VERDICTS`] is present.
     pub chaperone_today: Vec<(String, i64)>,
+    /// Compatibility-report orders per status; every one of [`ORDER_STATUSES`] is present.
     pub orders_by_status: Vec<(String, i64)>,
     /// USDC base units.
     pub revenue: i64,
     /// USDC base units.
     pub buyback_reserve: i64,
+    /// Requests the geo gate refused today (UTC), all countries (docs/rules.md#geo-gate).
     pub geo_denials_today: i64,
+    /// Committed couples waiting for the operator, oldest first, at most [`INTROS_LIMIT`];
+    /// never their contacts.
     pub intros_to_broker: Vec<Intro>,
+    /// The newest [`RECENT_EVENTS`] rows of `events`, newest first.
     pub recent_events: Vec<EventRecord>,
+    /// The parts that could not be read (shown as zero or empty, and `health` is then
+    /// `degraded`); empty when everything was read. Not a key of `/admin.json` (the server
+    /// log names them); `/admin` lists them.
     pub unreadable: Vec<String>,
 }
 
@@ -190,242 +151,6 @@ impl Snapshot {
     }
 }
 
-/// One page of a console list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// 1-based.
-    pub page: u32,
-    /// Rows in the whole list.
-    pub total: i64,
-}
-
-impl<T> Page<T> {
-    /// How many pages the list has (at least 1).
-    pub fn pages(&self) -> u32 {
-        let per = i64::from(PAGE_SIZE);
-        u32::try_from(((self.total.max(0) + per - 1) / per).max(1)).unwrap_or(u32::MAX)
-    }
-}
-
-impl<T> Default for Page<T> {
-    fn default() -> Self {
-        Self {
-            items: Vec::new(),
-            page: 1,
-            total: 0,
-        }
-    }
-}
-
-/// The console's lists, each paginated on its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
-    Personas,
-    Couples,
-    Turns,
-    Posts,
-    Orders,
-    Identity,
-    Chaperone,
-    Geo,
-    Events,
-}
-
-impl Section {
-    pub const ALL: &'static [Section] = &[
-        Section::Personas,
-        Section::Couples,
-        Section::Turns,
-        Section::Posts,
-        Section::Orders,
-        Section::Identity,
-        Section::Chaperone,
-        Section::Geo,
-        Section::Events,
-    ];
-
-    /// The query parameter (and HTML anchor) naming the section.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Section::Personas => "personas",
-            Section::Couples => "couples",
-            Section::Turns => "turns",
-            Section::Posts => "posts",
-            Section::Orders => "orders",
-            Section::Identity => "identity",
-            Section::Chaperone => "chaperone",
-            Section::Geo => "geo",
-            Section::Events => "events",
-        }
-    }
-}
-
-/// Which page of each list to read (1-based; 0 is read as 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConsoleQuery {
-    pages: [u32; 9],
-}
-
-impl Default for ConsoleQuery {
-    fn default() -> Self {
-        Self { pages: [1; 9] }
-    }
-}
-
-impl ConsoleQuery {
-    fn index(s: Section) -> usize {
-        Section::ALL.iter().position(|x| *x == s).unwrap_or(0)
-    }
-
-    /// The page asked for `s` (at least 1).
-    pub fn page(&self, s: Section) -> u32 {
-        self.pages[Self::index(s)].max(1)
-    }
-
-    /// Asks for page `page` of `s` (clamped to 1 ..= 100 000).
-    pub fn set_page(&mut self, s: Section, page: u32) {
-        self.pages[Self::index(s)] = page.clamp(1, 100_000);
-    }
-
-    /// The row offset of `s`'s page.
-    pub fn offset(&self, s: Section) -> i64 {
-        i64::from(self.page(s) - 1) * i64::from(PAGE_SIZE)
-    }
-}
-
-/// A persona as the console lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonaRow {
-    pub id: PersonaId,
-    pub owner: Option<OwnerId>,
-    pub handle: String,
-    pub model: String,
-    pub status: String,
-    pub reason: String,
-    pub redteam: bool,
-    pub active_market: String,
-    pub created_at: OffsetDateTime,
-}
-
-/// A couple as the console lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CoupleRow {
-    pub id: CoupleId,
-    pub a: String,
-    pub b: String,
-    pub state: String,
-    pub similarity: Option<f32>,
-    pub turns: i64,
-    pub created_at: OffsetDateTime,
-}
-
-/// A courtship turn in any status (the operator sees held and blocked ones too).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TurnRow {
-    pub id: i64,
-    pub couple: CoupleId,
-    pub author: String,
-    pub body: String,
-    pub status: String,
-    pub reason: String,
-    pub created_at: OffsetDateTime,
-}
-
-/// A board post in any status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostRow {
-    pub id: i64,
-    pub board: String,
-    pub handle: String,
-    pub body: String,
-    pub status: String,
-    pub created_at: OffsetDateTime,
-}
-
-/// An order and its receipt, if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderRow {
-    pub id: String,
-    pub owner: Option<OwnerId>,
-    pub couple: Option<CoupleId>,
-    /// USDC base units.
-    pub amount: i64,
-    pub status: String,
-    pub reason: Option<String>,
-    pub receipt: Option<ReceiptRow>,
-    pub created_at: OffsetDateTime,
-}
-
-/// A receipt (kept for accounting).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiptRow {
-    pub id: i64,
-    pub payer: String,
-    pub transaction: String,
-    pub network: String,
-    /// USDC base units.
-    pub amount: i64,
-    /// The buyback accrued for it, USDC base units.
-    pub buyback: i64,
-}
-
-/// An owner on the way to a real introduction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentityRow {
-    pub owner: OwnerId,
-    pub tier: String,
-    /// Invites minted for the owner, and how many were claimed.
-    pub invites: i64,
-    pub invites_claimed: i64,
-    /// Contact-reveal consents the owner gave.
-    pub consents: i64,
-    /// The latest identity check's status, if any.
-    pub identity_status: Option<String>,
-    pub age_over_18: Option<bool>,
-    pub created_at: OffsetDateTime,
-}
-
-/// A chaperone verdict (never the text).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChaperoneRow {
-    pub id: i64,
-    pub surface: String,
-    pub target_type: String,
-    pub target_id: Option<i64>,
-    pub verdict: String,
-    pub reason: String,
-    pub created_at: OffsetDateTime,
-}
-
-/// Denials of one country on one day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GeoRow {
-    pub day: Date,
-    pub country: String,
-    pub count: i64,
-}
-
-/// Everything `/admin` shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConsoleData {
-    /// With contacts in `intros`.
-    pub counts: SnapshotCounts,
-    /// Personas waiting for a cap slot.
-    pub pending: i64,
-    pub personas: Page<PersonaRow>,
-    pub couples: Page<CoupleRow>,
-    pub turns: Page<TurnRow>,
-    pub posts: Page<PostRow>,
-    pub orders: Page<OrderRow>,
-    pub identity: Page<IdentityRow>,
-    pub chaperone: Page<ChaperoneRow>,
-    pub geo: Page<GeoRow>,
-    pub events: Page<EventRecord>,
-    /// The raw stored settings (`key`, `value`), as the operator typed them.
-    pub stored_settings: Vec<(String, String)>,
-}
-
 /// A setting's current value as text: the stored raw value, else the default.
 pub fn setting_text(stored: &[(String, String)], key: &str) -> String {
     if let Some((_, v)) = stored.iter().find(|(k, _)| k == key) {
@@ -449,29 +174,26 @@ pub fn setting_text(stored: &[(String, String)], key: &str) -> String {
 /// The console as a page renders it: the data plus the live settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsoleView {
+    /// The `/admin.json` figures, from the same read as `data`.
     pub snapshot: Snapshot,
+    /// Everything else the page lists, one page of each list.
     pub data: ConsoleData,
+    /// The live settings the settings form shows.
     pub settings: Arc<Settings>,
+    /// When the console was read ("read at" in the page header).
     pub now: OffsetDateTime,
-}
-
-/// What brokering did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BrokerOutcome {
-    /// The couple was committed and is now brokered (its two personas).
-    Brokered(PersonaId, PersonaId),
-    NoSuchCouple,
-    /// The couple is in another state (left as it is).
-    NotCommitted(CoupleState),
 }
 
 /// Why brokering failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
+    /// No couple with that id → 404.
     #[error("no such couple")]
     NoSuchCouple,
+    /// Only a `committed` couple can be brokered; the state it is in → 409.
     #[error("couple is {0}, not committed")]
     NotCommitted(CoupleState),
+    /// The store failed; nothing was brokered.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -487,6 +209,9 @@ pub struct Console {
 }
 
 impl Console {
+    /// The console over its ports: `health` checks that the database answers before a
+    /// snapshot is built, `notifier` tells both agents of a brokered couple, `ids` makes
+    /// console session ids.
     pub fn new(
         store: Arc<dyn ConsoleStore>,
         settings: Arc<SettingsService>,
@@ -618,9 +343,10 @@ impl Console {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::PersonaId;
     use crate::ports::{
         MockCallbackClient, MockClock, MockConsoleStore, MockHealthProbe, MockIds, MockOutbox,
-        MockSettingsStore,
+        MockSettingsStore, Page, Section,
     };
     use time::macros::datetime;
 

@@ -7,29 +7,37 @@
 use std::sync::Arc;
 
 use crate::auth::{self, AuthError};
-use crate::chaperone::{Chaperone, Surface, Verdict};
+use crate::chaperone::{Chaperone, Verdict};
 use crate::error::StoreError;
 use crate::model::{CoupleId, CoupleState, NewTurn, OwnerOverview, TurnId, TurnStatus};
-use crate::notify::{Event, NewEvent, Notifier, Recipient, kinds};
-use crate::ports::{Clock, CoupleStore, OwnerStore};
+use crate::notify::{Event, Notifier, kinds};
+use crate::ports::{Clock, CoupleStore, CoupleTurn, NewEvent, OwnerStore, Recipient, Surface};
 use crate::sanitize;
 use crate::settings::SettingsService;
 
 /// Why a courtship call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CourtshipError {
+    /// No couple has that id (404).
     #[error("no such couple")]
     NoSuchCouple,
+    /// The caller's owner has no persona in the couple (403).
     #[error("owner not in this couple")]
     NotInCouple,
+    /// The caller's owner has no verified agent endpoint, so may not post (403).
     #[error("agent endpoint not verified")]
     EndpointNotActive,
+    /// The couple is `brokered` or `ended`: no more turns, and only a `courting` couple
+    /// can be ended (409).
     #[error("couple is not courting")]
     NotCourting,
+    /// The token's owner no longer exists (e.g. erased mid-request) (404).
     #[error("no such owner")]
     NoSuchOwner,
+    /// The owner token is missing, unknown or another owner's ([`AuthError`]).
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The store failed; nothing more is known.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -37,8 +45,12 @@ pub enum CourtshipError {
 /// A turn's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TurnOutcome {
+    /// The stored turn's id.
     pub turn_id: TurnId,
+    /// `published`, or `held` / `blocked` when the chaperone stopped it (stored,
+    /// never shown on a board).
     pub status: TurnStatus,
+    /// The chaperone's reason: `allowed` when published, else the hold or block reason.
     pub reason: String,
 }
 
@@ -78,6 +90,7 @@ pub struct Courtship {
 }
 
 impl Courtship {
+    /// Wires the use case to its ports (done once, in `bins/ishtar`).
     pub fn new(
         couples: Arc<dyn CoupleStore>,
         owners: Arc<dyn OwnerStore>,
@@ -233,49 +246,12 @@ pub const TURNS_MAX: u32 = 200;
 /// The turns one read returns when no limit is asked.
 pub const TURNS_DEFAULT: u32 = 50;
 
-/// A turn as a member of its couple sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CoupleTurn {
-    pub id: TurnId,
-    /// The author's handle at the time, or `matchmaker`.
-    pub author: String,
-    /// `None` for the matchmaker (and for an author since erased).
-    pub author_persona: Option<crate::model::PersonaId>,
-    pub body: String,
-    pub status: TurnStatus,
-    /// The chaperone's reason (`allowed` for a published turn).
-    pub reason: String,
-    pub created_at: time::OffsetDateTime,
-}
-
-/// A dating-doc version as the store reads it for a partner's profile: the version and
-/// its `heart` (never the contact pointer).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DocHeart {
-    pub version: i32,
-    pub heart: serde_json::Value,
-}
-
-/// What the store adds to a [`crate::model::CoupleView`] for `GET /api/couples/:id`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CoupleFacts {
-    /// The matchmaker's cosine similarity (`None` for an adjacency pair).
-    pub similarity: Option<f32>,
-    pub created_at: time::OffsetDateTime,
-    /// The owners who consented to the introduction.
-    pub consented: Vec<crate::model::OwnerId>,
-    /// The newest turn the viewer may see.
-    pub last_turn: Option<CoupleTurn>,
-    /// The partner owner's latest allowed dating-doc version.
-    pub partner_doc: Option<DocHeart>,
-    /// The partner persona's own heart, while it is admitted.
-    pub partner_heart: Option<serde_json::Value>,
-}
-
 /// One side of a couple, as a member reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SideView {
+    /// This side's persona.
     pub persona: crate::model::PersonaId,
+    /// Its public handle.
     pub handle: String,
     /// This side's owner consented to the introduction.
     pub consented: bool,
@@ -287,6 +263,8 @@ pub struct PartnerProfile {
     /// The partner owner's latest allowed dating-doc version, and its `heart` without
     /// `prefs`.
     pub doc_version: Option<i32>,
+    /// That version's `heart` without `prefs`; `None` when the partner owner has
+    /// no allowed version.
     pub doc: Option<serde_json::Value>,
     /// The partner persona's own heart without `prefs`.
     pub heart: Option<serde_json::Value>,
@@ -295,19 +273,30 @@ pub struct PartnerProfile {
 /// `GET /api/couples/:id`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoupleDetail {
+    /// The couple.
     pub id: CoupleId,
+    /// Where it stands (docs/rules.md#couples-tiers-and-reveal).
     pub state: CoupleState,
+    /// The cosine similarity it was paired on; `None` for a pair made by admission
+    /// order while the embedder was down.
     pub fit: Option<f32>,
+    /// When the beat formed it.
     pub created_at: time::OffsetDateTime,
+    /// The caller's side.
     pub you: SideView,
+    /// The other side.
     pub partner: SideView,
+    /// The newest turn the caller may see (published, or the caller's own).
     pub last_turn: Option<CoupleTurn>,
+    /// The partner's public texts.
     pub profile: PartnerProfile,
 }
 
 /// A page of a couple's turns, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TurnsPage {
+    /// The turns after the `since` cursor, oldest first: published ones and the
+    /// caller's own in any status.
     pub turns: Vec<CoupleTurn>,
     /// The cursor for the next read: the last turn's id, or the `since` given (0 for none)
     /// when nothing new was returned.
@@ -447,7 +436,7 @@ impl Courtship {
 mod read_tests {
     use super::*;
     use crate::model::{CoupleMember, CoupleView, OwnerId, PersonaId};
-    use crate::ports::{MockCoupleStore, MockOwnerStore};
+    use crate::ports::{CoupleFacts, DocHeart, MockCoupleStore, MockOwnerStore};
     use serde_json::json;
 
     const T0: time::OffsetDateTime = time::macros::datetime!(2026-12-01 10:00 UTC);

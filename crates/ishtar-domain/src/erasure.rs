@@ -41,90 +41,20 @@ use std::sync::Arc;
 use crate::auth::{self, AuthError};
 use crate::console::kinds;
 use crate::error::StoreError;
-use crate::model::{CoupleId, OwnerId, PersonaId};
+use crate::model::OwnerId;
 use crate::notify::{Event, Notifier};
-use crate::ports::{Clock, ConsoleStore, ErasureStore, Ids, OwnerStore};
-
-/// How many rows of each kind an erasure removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Erased {
-    pub docs: u64,
-    pub personas: u64,
-    pub embeddings: u64,
-    pub endpoints: u64,
-    pub notifications: u64,
-    pub consents: u64,
-    pub invites: u64,
-    pub identity_records: u64,
-    pub orders: u64,
-    /// Turns they wrote, every status.
-    pub turns: u64,
-    /// Board posts of their personas.
-    pub board_posts: u64,
-    /// The matchmaker's gambits and notifications-board lines of their couples.
-    pub venue_lines: u64,
-    /// Safety reports about removed rows.
-    pub reports: u64,
-    /// Live couples with another owner, ended (the partner is told).
-    pub couples_ended: u64,
-    /// Couples between two of their own personas, deleted.
-    pub couples_removed: u64,
-}
-
-impl Erased {
-    /// `(name, count)` for every kind, in a fixed order.
-    pub fn as_pairs(&self) -> [(&'static str, u64); 15] {
-        [
-            ("docs", self.docs),
-            ("personas", self.personas),
-            ("embeddings", self.embeddings),
-            ("endpoints", self.endpoints),
-            ("notifications", self.notifications),
-            ("consents", self.consents),
-            ("invites", self.invites),
-            ("identityRecords", self.identity_records),
-            ("orders", self.orders),
-            ("turns", self.turns),
-            ("boardPosts", self.board_posts),
-            ("venueLines", self.venue_lines),
-            ("reports", self.reports),
-            ("couplesEnded", self.couples_ended),
-            ("couplesRemoved", self.couples_removed),
-        ]
-    }
-
-    /// The counts as a JSON object.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Object(
-            self.as_pairs()
-                .iter()
-                .map(|(k, n)| ((*k).to_owned(), serde_json::Value::from(*n)))
-                .collect(),
-        )
-    }
-}
-
-/// A couple the erasure ended, and the other side's persona (whose agents are told).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EndedCouple {
-    pub couple: CoupleId,
-    pub partner: PersonaId,
-}
-
-/// What the store did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ErasedOwner {
-    pub counts: Erased,
-    pub ended: Vec<EndedCouple>,
-}
+use crate::ports::{Clock, ConsoleStore, Erased, ErasedOwner, ErasureStore, Ids, OwnerStore};
 
 /// Why an erasure failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ErasureError {
+    /// No owner with that id (already erased, or never existed); nothing was removed.
     #[error("no such owner")]
     NoSuchOwner,
+    /// `DELETE /api/owners/me` without a valid owner token → 401.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The store failed; the transaction rolled back, so nothing was removed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -140,6 +70,10 @@ pub struct Erasure {
 }
 
 impl Erasure {
+    /// The erasure use case over its ports: `store` runs the cascade in one transaction,
+    /// `owners` resolves the bearer token, `events` records `owner_erased` (counts only),
+    /// `notifier` tells partners their couples ended, `ids` draws the tombstone handles' random
+    /// tag.
     pub fn new(
         store: Arc<dyn ErasureStore>,
         owners: Arc<dyn OwnerStore>,
@@ -212,6 +146,8 @@ impl Erasure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{CoupleId, PersonaId};
+    use crate::ports::EndedCouple;
     use crate::ports::{
         MockCallbackClient, MockClock, MockConsoleStore, MockErasureStore, MockIds, MockOutbox,
         MockOwnerStore,

@@ -22,11 +22,11 @@ use std::sync::Arc;
 use crate::auth::{self, AuthError};
 use crate::error::{ProviderError, StoreError};
 use crate::model::{CoupleId, CoupleState, CoupleView, OwnerId, Tier};
-use crate::notify::{Event, NewEvent, Notifier, Recipient, kinds};
+use crate::notify::{Event, Notifier, kinds};
 use crate::ports::{
     AuthVerifier, Clock, CoupleStore, EscalationStore, IdentityApplied, IdentityEffect,
     IdentityEvent, IdentityProvider, IdentitySession, IdentityUpdate, Ids, InviteClaim,
-    InviteIssued, OwnerStore, RevealSide,
+    InviteIssued, LoginError, NewEvent, OwnerStore, Recipient, RevealSide, WebhookError,
 };
 
 /// Every invite token starts with this.
@@ -47,39 +47,72 @@ pub enum EscalationError {
     /// The invite/status/contact routes' 404: no couple, or a side without an owner.
     #[error("couple/owners not found")]
     CoupleOwnersNotFound,
+    /// The caller's owner is neither side of this couple.
     #[error("owner not in this couple")]
     NotInCouple,
+    /// The couple is `ended`: no invites, consent or reveal (docs/rules.md#couples-tiers-and-reveal).
     #[error("couple has ended")]
     CoupleEnded,
+    /// The invite token is unknown or was claimed already.
     #[error("invalid or used invite")]
     InvalidInvite,
     /// The sign-in token did not verify; the adapter's short reason.
     #[error("privy verification failed: {0}")]
-    LoginFailed(String),
+    LoginFailed(LoginError),
     /// The invite's owner is bound to another sign-in already.
     #[error("owner already claimed by another sign-in")]
     OtherAccount,
+    /// The owner is still `agent_represented`: claim the invite before an identity check.
     #[error("owner must claim a profile before identity check")]
     NotClaimed,
+    /// The owner named does not exist.
     #[error("no such owner")]
     NoSuchOwner,
     /// The identity provider is unconfigured or failing.
     #[error("identity check unavailable: {0}")]
-    IdentityUnavailable(String),
+    IdentityUnavailable(SessionNotStarted),
     /// A webhook failed its signature or freshness check.
     #[error("webhook rejected: {0}")]
-    WebhookRejected(String),
+    WebhookRejected(WebhookError),
+    /// Contact is asked for before both owners are `identity_verified` and consented.
     #[error("reveal not ready")]
     RevealNotReady,
     #[error(transparent)]
+    /// The caller's credentials failed.
     Auth(#[from] AuthError),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
+}
+
+/// Why an identity session did not start. The text is the note the owner is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SessionNotStarted {
+    /// The identity provider has no API key or workflow set.
+    #[error("identity verification is not configured")]
+    NotConfigured,
+    /// The provider could not be reached, timed out, or failed.
+    #[error("identity provider unavailable; try again later")]
+    Unavailable,
+    /// The provider refused, or answered something unreadable.
+    #[error("identity provider refused to start a check")]
+    Refused,
+}
+
+impl From<&ProviderError> for SessionNotStarted {
+    fn from(e: &ProviderError) -> Self {
+        match e {
+            ProviderError::Unconfigured(_) => Self::NotConfigured,
+            ProviderError::Unavailable { .. } => Self::Unavailable,
+            ProviderError::Rejected { .. } | ProviderError::Malformed { .. } => Self::Refused,
+        }
+    }
 }
 
 /// The caller's own invite for a couple.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnInvite {
+    /// The owner the invite is for (the caller).
     pub owner: OwnerId,
     /// `None` once claimed: an owner gets one invite per couple.
     pub token: Option<String>,
@@ -88,7 +121,9 @@ pub struct OwnInvite {
 /// A claimed invite.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
+    /// The owner the invite was issued to, now bound to this sign-in.
     pub owner: OwnerId,
+    /// The owner's tier after the claim (at least `profile_claimed`).
     pub tier: Tier,
     /// Where the human completes the identity check; `None` when it did not start.
     pub identity_url: Option<String>,
@@ -110,21 +145,31 @@ pub enum WebhookAck {
 /// Where a couple stands in the reveal flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevealStatus {
+    /// The couple asked about.
     pub couple: CoupleId,
     /// Both owners, persona `a`'s first.
     pub sides: Vec<RevealSide>,
+    /// Whether contact may be revealed now (see [`reveal_ready`]).
     pub reveal_ready: bool,
 }
 
 /// The ports escalation needs.
 pub struct EscalationPorts {
+    /// Invites, consents and identity sessions.
     pub store: Arc<dyn EscalationStore>,
+    /// The couples and their personas' owners.
     pub couples: Arc<dyn CoupleStore>,
+    /// Owners: tiers and private contact.
     pub owners: Arc<dyn OwnerStore>,
+    /// Verifies the human's sign-in token (Privy) when an invite is claimed.
     pub login: Arc<dyn AuthVerifier>,
+    /// Starts identity checks (Didit) and verifies their webhooks.
     pub identity: Arc<dyn IdentityProvider>,
+    /// Tells the agents' endpoints what changed.
     pub notifier: Arc<Notifier>,
+    /// The current time.
     pub clock: Arc<dyn Clock>,
+    /// Fresh secret bytes for invite tokens.
     pub ids: Arc<dyn Ids>,
 }
 
@@ -186,6 +231,7 @@ pub fn reveal_ready(state: CoupleState, sides: &[RevealSide]) -> bool {
 }
 
 impl Escalation {
+    /// Builds the escalation use cases over their ports.
     pub fn new(p: EscalationPorts) -> Self {
         Self { p }
     }
@@ -394,7 +440,7 @@ impl Escalation {
         } else {
             match self.start_session(owner).await {
                 Ok(s) => (Some(s.url), None, "started"),
-                Err(note) => (None, Some(note), "not_started"),
+                Err(note) => (None, Some(note.to_string()), "not_started"),
             }
         };
         // The owner's agents learn that their human is here (never the sign-in itself).
@@ -419,7 +465,7 @@ impl Escalation {
     }
 
     /// Starts a session and remembers it. The note says why it did not start.
-    async fn start_session(&self, owner: OwnerId) -> Result<IdentitySession, String> {
+    async fn start_session(&self, owner: OwnerId) -> Result<IdentitySession, SessionNotStarted> {
         let session = self
             .p
             .identity
@@ -427,17 +473,7 @@ impl Escalation {
             .await
             .map_err(|e| {
                 tracing::warn!(error = %e, "identity session not started");
-                match e {
-                    ProviderError::Unavailable(m) if m.contains("not configured") => {
-                        "identity verification is not configured".to_owned()
-                    }
-                    ProviderError::Unavailable(_) => {
-                        "identity provider unavailable; try again later".to_owned()
-                    }
-                    ProviderError::Rejected(_) | ProviderError::Malformed(_) => {
-                        "identity provider refused to start a check".to_owned()
-                    }
-                }
+                SessionNotStarted::from(&e)
             })?;
         // If this record is lost, the webhook still finds the owner by `vendor_data`.
         if let Err(e) = self
@@ -770,10 +806,12 @@ mod tests {
         let mut m = Mocks::new();
         m.login
             .expect_verify()
-            .returning(|_, _| Err("bad signature".into()));
+            .returning(|_, _| Err(LoginError::Invalid("bad signature".into())));
         m.store.expect_claim_invite().never();
         let e = m.build().claim("inv_x", "jwt").await.unwrap_err();
-        assert!(matches!(e, EscalationError::LoginFailed(r) if r == "bad signature"));
+        assert!(
+            matches!(e, EscalationError::LoginFailed(LoginError::Invalid(r)) if r == "bad signature")
+        );
     }
 
     #[tokio::test]
@@ -794,8 +832,8 @@ mod tests {
                 })
             });
         m.identity.expect_create_session().returning(|_| {
-            Err(ProviderError::Unavailable(
-                "identity provider not configured".into(),
+            Err(ProviderError::unconfigured(
+                "identity provider not configured",
             ))
         });
         m.store.expect_record_identity_session().never();
@@ -803,7 +841,7 @@ mod tests {
         m.outbox
             .expect_publish()
             .withf(|events, _| {
-                matches!(events.as_slice(), [e] if e.to == crate::notify::Recipient::Owner(OwnerId(1))
+                matches!(events.as_slice(), [e] if e.to == crate::ports::Recipient::Owner(OwnerId(1))
                     && e.kind == "invite.claimed"
                     && e.body["identityCheck"] == "not_started"
                     && e.body["type"] == "invite.claimed")
@@ -977,7 +1015,7 @@ mod tests {
             .expect_publish()
             .withf(|events, _| {
                 matches!(events.as_slice(), [e] if e.kind == "identity.verified"
-                    && e.to == crate::notify::Recipient::Owner(OwnerId(1)))
+                    && e.to == crate::ports::Recipient::Owner(OwnerId(1)))
             })
             .times(1)
             .returning(|_, _| Ok(1));
@@ -1049,10 +1087,13 @@ mod tests {
         let mut m = Mocks::new();
         m.identity
             .expect_verify_webhook()
-            .returning(|_, _, _, _| Err("stale timestamp".into()));
+            .returning(|_, _, _, _| Err(WebhookError::StaleTimestamp));
         m.store.expect_apply_identity_event().never();
         let e = m.build().webhook(b"{}", None, None).await.unwrap_err();
-        assert!(matches!(e, EscalationError::WebhookRejected(r) if r == "stale timestamp"));
+        assert!(matches!(
+            e,
+            EscalationError::WebhookRejected(WebhookError::StaleTimestamp)
+        ));
     }
 
     #[tokio::test]

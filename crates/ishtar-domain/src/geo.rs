@@ -17,6 +17,8 @@ pub struct GeoGate {
 }
 
 impl GeoGate {
+    /// A gate reading the denied countries from the live `geo_denied` setting and counting
+    /// each denial in `log`, per day of `clock` (UTC) and country.
     pub fn new(
         settings: Arc<SettingsService>,
         log: Arc<dyn GeoLog>,

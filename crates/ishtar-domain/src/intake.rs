@@ -6,14 +6,14 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{self, AuthError};
-use crate::chaperone::{ChaperoneEntry, Surface};
 use crate::error::StoreError;
 use crate::model::{
     Endpoint, EndpointId, EndpointStatus, HeartFileSaved, NewEndpoint, NewHeartFile, OwnerId,
     PersonaId, Runtime,
 };
 use crate::ports::{
-    AgentStore, CallbackClient, Clock, Ids, OwnerStore, PersonaStore, ProofVerifier,
+    AgentStore, CallbackClient, ChaperoneEntry, Clock, Ids, OwnerStore, PersonaStore,
+    ProofVerifier, Surface,
 };
 
 /// Hex SHA-256 of a JSON value's canonical text (object keys sorted at every level, no
@@ -48,21 +48,28 @@ pub fn canonical_json(v: &serde_json::Value) -> String {
 /// A field that failed a rule only the domain can check; reported like a validation issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldIssue {
+    /// The request field that failed, as the API names it.
     pub path: &'static str,
+    /// What is wrong with it, for the caller.
     pub message: String,
 }
 
 /// Why an intake call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
+    /// The owner token is missing or wrong.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// A field failed a domain rule.
     #[error("invalid field {}", .0.path)]
     Invalid(FieldIssue),
+    /// The persona named does not exist (or is not this owner's).
     #[error("no such persona")]
     NoSuchPersona,
+    /// The owner named does not exist.
     #[error("no such owner")]
     NoSuchOwner,
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -72,12 +79,14 @@ pub enum IntakeError {
 pub struct SubmitHeart {
     /// Names an existing owner to add a version (needs its token).
     pub owner_id: Option<OwnerId>,
+    /// The dating doc itself; becomes the owner's newest version.
     pub heart_file: NewHeartFile,
 }
 
 /// What a heart-file submission returns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeartReceipt {
+    /// The owner and the version stored.
     pub saved: HeartFileSaved,
     /// The chaperone's verdict on the doc's prose: only an allowed version is matched on
     /// (a held one is screened again by the next beat; a denied one is never used).
@@ -89,10 +98,15 @@ pub struct HeartReceipt {
 /// An agent endpoint registration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisterAgent {
+    /// The owner the agent speaks for (authenticated by its owner token).
     pub owner_id: Option<OwnerId>,
+    /// The persona the endpoint serves, when it serves one.
     pub persona_id: Option<PersonaId>,
+    /// The agent runtime registering.
     pub runtime: Runtime,
+    /// Where the venue sends signed notifications; proof by echoing a token to it.
     pub callback_url: Option<String>,
+    /// The agent's public key; proof by signing the challenge.
     pub public_key: Option<String>,
 }
 
@@ -100,15 +114,20 @@ pub struct RegisterAgent {
 /// secret notifications will be signed with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registered {
+    /// The new endpoint (status `pending` until verified).
     pub id: EndpointId,
+    /// The nonce the agent signs, or that the venue sends to the callback, to prove control.
     pub challenge_nonce: String,
+    /// The secret notifications are signed with, when a callback URL was given.
     pub callback_secret: Option<String>,
 }
 
 /// The proofs an agent may present.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Proofs {
+    /// The challenge signed with the registered public key.
     pub signature: Option<String>,
+    /// The token the callback URL echoed back.
     pub echo_token: Option<String>,
 }
 
@@ -230,12 +249,19 @@ pub struct Intake {
 
 /// The ports [`Intake`] needs.
 pub struct IntakePorts {
+    /// Owners and their dating-doc versions.
     pub owners: Arc<dyn OwnerStore>,
+    /// Agent endpoints and their challenges.
     pub agents: Arc<dyn AgentStore>,
+    /// Personas.
     pub personas: Arc<dyn PersonaStore>,
+    /// Checks public keys and signatures over the challenge.
     pub proofs: Arc<dyn ProofVerifier>,
+    /// Calls callback URLs to prove control.
     pub callbacks: Arc<dyn CallbackClient>,
+    /// The current time.
     pub clock: Arc<dyn Clock>,
+    /// Fresh ids, tokens and secrets.
     pub ids: Arc<dyn Ids>,
     /// Screens each dating-doc version's prose.
     pub chaperone: Arc<crate::chaperone::Chaperone>,
@@ -244,6 +270,8 @@ pub struct IntakePorts {
 }
 
 impl Intake {
+    /// Builds intake over its ports; `allow_private_callbacks` admits loopback/private
+    /// callback URLs (tests and local runs only).
     pub fn new(p: IntakePorts, allow_private_callbacks: bool) -> Self {
         Self {
             owners: p.owners,
@@ -364,10 +392,10 @@ impl Intake {
             .as_deref()
             .map(|k| self.proofs.key_address(k))
             .transpose()
-            .map_err(|message| {
+            .map_err(|e| {
                 IntakeError::Invalid(FieldIssue {
                     path: "publicKey",
-                    message,
+                    message: e.to_string(),
                 })
             })?;
         // Notifications to the callback are signed with a per-endpoint secret, shown once.
@@ -725,7 +753,7 @@ mod tests {
         m.callbacks
             .expect_challenge()
             .times(1)
-            .returning(|_, _| Err(ProviderError::Unavailable("timeout".into())));
+            .returning(|_, _| Err(ProviderError::unavailable("timeout")));
         m.agents.expect_activate_endpoint().never();
         let out = m
             .intake()

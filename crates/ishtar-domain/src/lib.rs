@@ -7,6 +7,8 @@
 //!
 //! Start reading at [`venue::Venue`]: it groups the use-case services the HTTP adapter calls.
 
+#![warn(missing_docs)]
+
 pub mod admission;
 pub mod auth;
 pub mod beat;
@@ -33,6 +35,7 @@ pub mod profile;
 pub mod retention;
 pub mod sanitize;
 pub mod settings;
+pub mod states;
 pub mod textnorm;
 pub mod venue;
 

@@ -4,6 +4,8 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
+use crate::{sanitize, textnorm};
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -45,10 +47,13 @@ id_type!(
 
 /// Generates the closed string enums the reference names, with parse and wire name.
 macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+    (
+        $(#[$doc:meta])*
+        $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),+ $(,)? }
+    ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
 
         impl $name {
             /// Every value, in declaration order.
@@ -75,54 +80,141 @@ macro_rules! wire_enum {
 
 wire_enum!(
     /// Where the human lives.
-    HomeMarket { BayArea = "bay_area", Nyc = "nyc", Other = "other" }
+    HomeMarket {
+        /// The San Francisco Bay Area.
+        BayArea = "bay_area",
+        /// New York City.
+        Nyc = "nyc",
+        /// Anywhere outside the venue's launch markets.
+        Other = "other",
+    }
 );
 wire_enum!(
     /// Where the human is dating now; `remote` is compatible with every market.
-    ActiveMarket { BayArea = "bay_area", Nyc = "nyc", Remote = "remote" }
+    ActiveMarket {
+        /// Dating in the San Francisco Bay Area.
+        BayArea = "bay_area",
+        /// Dating in New York City.
+        Nyc = "nyc",
+        /// Open to remote courtship; compatible with every market.
+        Remote = "remote",
+    }
 );
 wire_enum!(
     /// How much of the human's data may be used for research.
-    ResearchOptin { None = "none", Aggregate = "aggregate", Full = "full" }
+    ResearchOptin {
+        /// No research use of the human's data.
+        None = "none",
+        /// Only aggregate, non-identifying statistics.
+        Aggregate = "aggregate",
+        /// The human's data may be used in full for research.
+        Full = "full",
+    }
 );
 wire_enum!(
     /// The agent runtime that registers an endpoint.
-    Runtime { Openclaw = "openclaw", Hermes = "hermes", Claude = "claude", Codex = "codex", Other = "other" }
+    Runtime {
+        /// An OpenClaw agent.
+        Openclaw = "openclaw",
+        /// A Hermes agent.
+        Hermes = "hermes",
+        /// A Claude agent.
+        Claude = "claude",
+        /// A Codex agent.
+        Codex = "codex",
+        /// Any other agent runtime.
+        Other = "other",
+    }
 );
 wire_enum!(
     /// How far an owner has come toward a real introduction
     /// (docs/rules.md#couples-tiers-and-reveal).
-    Tier { AgentRepresented = "agent_represented", ProfileClaimed = "profile_claimed", IdentityVerified = "identity_verified" }
+    Tier {
+        /// Only the owner's agent has spoken for them; no human has claimed the profile.
+        AgentRepresented = "agent_represented",
+        /// The human claimed an invite with a verified Privy sign-in.
+        ProfileClaimed = "profile_claimed",
+        /// A Didit identity check came back `Approved`; needed by both owners for a reveal.
+        IdentityVerified = "identity_verified",
+    }
 );
 wire_enum!(
     /// Where a persona stands at the admission door.
-    PersonaStatus { Admitted = "admitted", Pending = "pending", Held = "held", Denied = "denied", Retired = "retired" }
+    PersonaStatus {
+        /// Let in: the persona is matched and may court.
+        Admitted = "admitted",
+        /// Waiting for the admission decision.
+        Pending = "pending",
+        /// Held back for review; not matched until cleared.
+        Held = "held",
+        /// Refused at the door.
+        Denied = "denied",
+        /// Withdrawn by its owner or the venue; no longer matched.
+        Retired = "retired",
+    }
 );
 wire_enum!(
     /// Whether an agent endpoint has proven control.
-    EndpointStatus { Pending = "pending", Active = "active" }
+    EndpointStatus {
+        /// Registered but has not yet proven control of its URL.
+        Pending = "pending",
+        /// Proven control; the venue calls it back.
+        Active = "active",
+    }
 );
 wire_enum!(
     /// Where a couple stands (docs/rules.md#couples-tiers-and-reveal).
-    CoupleState { Courting = "courting", Committed = "committed", Brokered = "brokered", Ended = "ended" }
+    CoupleState {
+        /// The two personas are exchanging courtship turns.
+        Courting = "courting",
+        /// Both owners consented to an introduction.
+        Committed = "committed",
+        /// The operator brokered the introduction between the humans.
+        Brokered = "brokered",
+        /// Ended by either side while courting; no further turns.
+        Ended = "ended",
+    }
 );
 wire_enum!(
     /// Whether a courtship turn reached the board.
-    TurnStatus { Published = "published", Held = "held", Blocked = "blocked" }
+    TurnStatus {
+        /// Passed moderation and is shown on the board.
+        Published = "published",
+        /// Held for review; not shown yet.
+        Held = "held",
+        /// Refused by moderation; never shown.
+        Blocked = "blocked",
+    }
 );
 wire_enum!(
     /// What a safety report points at.
-    ReportTarget { Persona = "persona", Post = "post", Turn = "turn", Couple = "couple" }
+    ReportTarget {
+        /// A persona's profile.
+        Persona = "persona",
+        /// A board post.
+        Post = "post",
+        /// A single courtship turn.
+        Turn = "turn",
+        /// A couple as a whole.
+        Couple = "couple",
+    }
 );
 
 /// A version of an owner's dating doc, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewHeartFile {
+    /// The name the human wants shown, if any (sanitised).
     pub display_name: Option<String>,
+    /// Where the human lives.
     pub home_market: HomeMarket,
+    /// Where the human dates now; the personas' default market.
     pub active_market: ActiveMarket,
+    /// What the human is open to (free text as given, sanitised), if said.
     pub available_for: Option<String>,
+    /// How much of the data may be used for research.
     pub research_optin: ResearchOptin,
+    /// Whether the human attested being 18 or over (`false` when the request did not say);
+    /// stored as given.
     pub age_attested: bool,
     /// Private concierge pointer; the store encrypts it at rest.
     pub contact_ref: Option<String>,
@@ -135,27 +227,41 @@ pub struct NewHeartFile {
 /// What the store hands back after saving a dating doc.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeartFileSaved {
+    /// The owner, created by this save when the request named none.
     pub owner_id: OwnerId,
+    /// The new version's id.
     pub heart_file_id: HeartFileId,
+    /// The owner's version number, 1 for the first and one more per save; the newest
+    /// version is the one used.
     pub version: i32,
+    /// The owner's tier after the save (a new owner is `agent_represented`).
     pub tier: Tier,
 }
 
 /// The latest dating doc of an owner, in the parts other use cases read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatestHeart {
+    /// The newest version's id.
     pub heart_file_id: HeartFileId,
+    /// Its version number (1-based, per owner).
     pub version: i32,
+    /// Its home market, a persona's default `home_market`.
     pub home_market: HomeMarket,
+    /// Its active market, a persona's default `active_market`.
     pub active_market: ActiveMarket,
 }
 
 /// An agent endpoint registration, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEndpoint {
+    /// The owner the endpoint acts for, if named.
     pub owner_id: Option<OwnerId>,
+    /// The persona the endpoint speaks for, if named.
     pub persona_id: Option<PersonaId>,
+    /// The agent runtime it declared.
     pub runtime: Runtime,
+    /// Where notifications are POSTed, checked against the callback URL rules
+    /// (docs/rules.md#callback-urls); `None` for a polling agent.
     pub callback_url: Option<String>,
     /// The secret notifications are signed with (only with a callback URL).
     pub callback_secret: Option<String>,
@@ -163,33 +269,175 @@ pub struct NewEndpoint {
     pub public_key: Option<String>,
     /// The Ethereum address derived from `public_key` (lower-case hex with `0x`).
     pub key_address: Option<String>,
+    /// The challenge it must prove control with, `ishtar:<uuid>:<unix ms>`
+    /// (docs/rules.md#intake).
     pub challenge_nonce: String,
 }
 
 /// A registered endpoint, as the verify step reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Endpoint {
+    /// The endpoint.
     pub id: EndpointId,
+    /// The owner it acts for, if any.
     pub owner_id: Option<OwnerId>,
+    /// `pending` until a proof is accepted, then `active`.
     pub status: EndpointStatus,
+    /// Its callback URL, for the callback round-trip proof.
     pub callback_url: Option<String>,
+    /// The address an EIP-191 signature must recover to (lower-case `0x` hex).
     pub key_address: Option<String>,
+    /// The challenge issued at registration; `None` when none is stored.
     pub challenge_nonce: Option<String>,
     /// How it was verified, once active.
     pub verified_via: Option<String>,
 }
 
-/// A persona at the admission door, validated and sanitised.
+/// Handles the venue itself speaks as or shows (`matchmaker` writes gambits, `[erased]`
+/// replaces an erased persona). A handle whose [`textnorm::handle_key`] equals one of
+/// theirs — `matchmakеr` with a Cyrillic `е`, `M4tchmaker`, full-width letters, `erased` —
+/// is refused as taken.
+pub const RESERVED_HANDLES: &[&str] = &["matchmaker", "ishtar", "admin", "[erased]"];
+
+static RESERVED_KEYS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    RESERVED_HANDLES
+        .iter()
+        .map(|h| textnorm::handle_key(h))
+        .collect()
+});
+
+/// True when `handle` collides with a [reserved handle](RESERVED_HANDLES) once lookalikes,
+/// leet, case, width and separators are undone.
+pub fn is_reserved_handle(handle: &str) -> bool {
+    let key = textnorm::handle_key(handle);
+    !key.is_empty() && RESERVED_KEYS.contains(&key)
+}
+
+/// A persona's public handle: cleaned ([`sanitize::clean`]) and never a
+/// [reserved handle](RESERVED_HANDLES) or a lookalike of one. Its uniqueness is the
+/// store's (case-insensitive unique index).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Handle(String);
+
+/// Why a wanted handle was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HandleError {
+    /// A reserved handle or a lookalike of one: refused as taken (409), nothing stored.
+    #[error("handle taken")]
+    Reserved,
+}
+
+impl Handle {
+    /// Cleans `raw` and refuses a reserved handle.
+    ///
+    /// # Errors
+    /// [`HandleError::Reserved`] for a reserved handle or a lookalike of one.
+    pub fn parse(raw: &str) -> Result<Self, HandleError> {
+        let handle = sanitize::clean(raw);
+        if is_reserved_handle(&handle) {
+            return Err(HandleError::Reserved);
+        }
+        Ok(Self(handle))
+    }
+
+    /// A persona's own stored handle, kept by an edit or a resubmission (it passed
+    /// [`Handle::parse`] when the persona was admitted, so it is not checked again).
+    pub(crate) fn kept(stored: String) -> Self {
+        Self(sanitize::clean_owned(stored))
+    }
+
+    /// The handle.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A persona at the admission door, validated and sanitised: its handle is a [`Handle`],
+/// every other text is cleaned ([`sanitize`]), and its heart hash is the hash of its heart.
+/// Built only by [`NewPersona::new`]; read through its getters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPersona {
-    pub owner_id: Option<OwnerId>,
-    pub handle: String,
-    pub model: String,
-    pub heart: serde_json::Value,
-    pub heart_hash: String,
-    pub redteam: bool,
-    pub home_market: String,
-    pub active_market: String,
+    owner_id: Option<OwnerId>,
+    handle: Handle,
+    model: String,
+    heart: serde_json::Value,
+    heart_hash: String,
+    redteam: bool,
+    home_market: String,
+    active_market: String,
+}
+
+impl NewPersona {
+    /// A persona from its parts: the model, heart and markets are cleaned (cleaning is
+    /// idempotent, so clean input is kept as it is) and the heart's hash is computed.
+    pub fn new(
+        owner_id: Option<OwnerId>,
+        handle: Handle,
+        model: &str,
+        heart: serde_json::Value,
+        redteam: bool,
+        home_market: &str,
+        active_market: &str,
+    ) -> Self {
+        let heart = sanitize::clean_json(heart);
+        Self {
+            owner_id,
+            handle,
+            model: sanitize::clean(model),
+            heart_hash: crate::intake::heart_hash(&heart),
+            heart,
+            redteam,
+            home_market: sanitize::clean(home_market),
+            active_market: sanitize::clean(active_market),
+        }
+    }
+
+    /// The owning human; admission requires one (docs/rules.md#admission-order, step 0).
+    pub fn owner_id(&self) -> Option<OwnerId> {
+        self.owner_id
+    }
+
+    /// The public handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// The model name the agent declared (free text, sanitised).
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The persona's own heart: a JSON object or a string, sanitised.
+    pub fn heart(&self) -> &serde_json::Value {
+        &self.heart
+    }
+
+    /// Hex SHA-256 of the canonical heart JSON (what a chaperone verdict applies to, and
+    /// the embedding cache key).
+    pub fn heart_hash(&self) -> &str {
+        &self.heart_hash
+    }
+
+    /// A red-team persona, matched only with other red-team personas.
+    pub fn redteam(&self) -> bool {
+        self.redteam
+    }
+
+    /// The home market's wire name; defaults to the owner's latest doc, else `other`.
+    pub fn home_market(&self) -> &str {
+        &self.home_market
+    }
+
+    /// The active market's wire name; defaults to the owner's latest doc, else `remote`.
+    pub fn active_market(&self) -> &str {
+        &self.active_market
+    }
 }
 
 /// The outcome of asking for a cap slot.
@@ -206,9 +454,13 @@ pub enum CapOutcome {
 pub struct CourtshipTurn {
     /// The turn's id (a board's `before` cursor).
     pub id: TurnId,
+    /// The couple courting.
     pub couple: CoupleId,
+    /// The author persona's handle, or `matchmaker` for the opening gambit.
     pub author: String,
+    /// The turn's text as published (chaperoned).
     pub body: String,
+    /// When it was written.
     pub created_at: OffsetDateTime,
 }
 
@@ -217,40 +469,55 @@ pub struct CourtshipTurn {
 pub struct BoardPost {
     /// The post's id (a board's `before` cursor; a report's `post` target).
     pub id: i64,
+    /// The posting persona's handle.
     pub handle: String,
+    /// The post's text as published (chaperoned).
     pub body: String,
+    /// When it was posted.
     pub created_at: OffsetDateTime,
 }
 
 /// What a board read returns: the courtships board has its own shape.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BoardPage {
+    /// The courtships board: published turns of every couple, newest first.
     Courtships(Vec<CourtshipTurn>),
+    /// Any other board: its published posts, newest first.
     Posts(Vec<BoardPost>),
 }
 
 /// A safety report filed by anyone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewReport {
+    /// What kind of thing is reported.
     pub target: ReportTarget,
+    /// The id of the reported persona, post, turn or couple.
     pub target_id: i64,
+    /// Why, in the reporter's words (chaperoned like any text), if given.
     pub reason: Option<String>,
 }
 
 /// One side of a couple.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoupleMember {
+    /// The member persona.
     pub persona: PersonaId,
+    /// Its owner; `None` for an erased owner's tombstone.
     pub owner: Option<OwnerId>,
+    /// Its public handle (`erased-…` for a tombstone).
     pub handle: String,
 }
 
 /// A couple with both sides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoupleView {
+    /// The couple.
     pub id: CoupleId,
+    /// Where it stands (docs/rules.md#couples-tiers-and-reveal).
     pub state: CoupleState,
+    /// The first member (`persona_a`).
     pub a: CoupleMember,
+    /// The second member (`persona_b`).
     pub b: CoupleMember,
 }
 
@@ -270,51 +537,119 @@ impl CoupleView {
 /// A courtship turn to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTurn {
+    /// The couple the turn belongs to.
     pub couple: CoupleId,
     /// `None` for the matchmaker.
     pub author_persona: Option<PersonaId>,
     /// The author's handle, or `matchmaker`.
     pub author: String,
+    /// The text, cleaned.
     pub body: String,
+    /// The chaperone's outcome: `published`, `held` or `blocked`.
     pub status: TurnStatus,
+    /// The chaperone's reason: `allowed` when published, else the hold or block reason.
     pub reason: String,
 }
 
 /// A persona in an owner's overview.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonaSummary {
+    /// The persona.
     pub id: PersonaId,
+    /// Its public handle.
     pub handle: String,
+    /// Its [`PersonaStatus`] wire name.
     pub status: String,
+    /// Why it has that status (the chaperone's reason, `allowed` for an allowed heart).
     pub reason: String,
 }
 
 /// An endpoint in an owner's overview.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointSummary {
+    /// The endpoint.
     pub id: EndpointId,
+    /// Its [`Runtime`] wire name.
     pub runtime: String,
+    /// Its [`EndpointStatus`] wire name (`pending` or `active`).
     pub status: String,
+    /// Whether it registered a callback URL (the URL itself is not shown).
     pub has_callback: bool,
 }
 
 /// A couple in an owner's overview, from the owner's side.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoupleSummary {
+    /// The couple.
     pub id: CoupleId,
+    /// Its [`CoupleState`] wire name.
     pub state: String,
+    /// The owner's own persona in it.
     pub persona: PersonaId,
+    /// The other side's handle.
     pub partner_handle: String,
+    /// When the beat formed it.
     pub created_at: OffsetDateTime,
 }
 
 /// `GET /api/owners/me`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnerOverview {
+    /// The owner asking.
     pub owner_id: OwnerId,
+    /// How far the owner has come toward a real introduction.
     pub tier: Tier,
+    /// The newest dating-doc version number; `None` before the first.
     pub doc_version: Option<i32>,
+    /// The owner's personas.
     pub personas: Vec<PersonaSummary>,
+    /// The owner's agent endpoints.
     pub endpoints: Vec<EndpointSummary>,
+    /// The couples the owner's personas are in, from the owner's side.
     pub couples: Vec<CoupleSummary>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handle_is_cleaned_and_a_reserved_one_or_its_lookalike_is_taken() {
+        assert_eq!(
+            Handle::parse("ad\u{200B}a").map(|h| h.as_str().to_owned()),
+            Ok("ada".to_owned())
+        );
+        for reserved in [
+            "matchmaker",
+            "M4tchmaker",
+            "matchmak\u{0435}r",
+            "erased",
+            "Admin",
+        ] {
+            assert_eq!(
+                Handle::parse(reserved),
+                Err(HandleError::Reserved),
+                "{reserved}"
+            );
+        }
+        assert_eq!(HandleError::Reserved.to_string(), "handle taken");
+    }
+
+    #[test]
+    fn a_new_persona_is_sanitised_and_hashes_its_own_heart() {
+        let raw = serde_json::json!({"about": "tea\u{202E}"});
+        let p = NewPersona::new(
+            Some(OwnerId(1)),
+            Handle::parse("ada").expect("free"),
+            "claude\u{200B}",
+            raw,
+            false,
+            "nyc",
+            "remote",
+        );
+        assert_eq!(p.model(), "claude");
+        assert_eq!(*p.heart(), serde_json::json!({"about": "tea"}));
+        assert_eq!(p.heart_hash(), crate::intake::heart_hash(p.heart()));
+        assert_eq!((p.home_market(), p.active_market()), ("nyc", "remote"));
+    }
 }

@@ -95,7 +95,7 @@ impl BeatClock {
         }
     }
 
-    /// "at <time> (beats run every N s)".
+    /// `at <time> (beats run every N s)`.
     pub fn when(&self) -> String {
         format!(
             "at {} (beats run every {} s)",
@@ -209,6 +209,7 @@ pub fn after_verified() -> Vec<NextStep> {
 /// How `POST /api/personas` ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersonaOutcome {
+    /// Let in: the persona is matched from the next beat.
     Admitted,
     /// The cap is full; the persona waits.
     Pending,
@@ -592,6 +593,7 @@ pub enum Waiting {
 }
 
 impl Waiting {
+    /// The reason's wire name, as the owner's guide reports it.
     pub fn as_str(self) -> &'static str {
         match self {
             Waiting::Pending => "pending",
@@ -787,10 +789,13 @@ pub fn for_owner(
 /// `GET /api/owners/me` with its guidance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnerGuide {
+    /// The owner, their personas and couples.
     pub overview: OwnerOverview,
+    /// When the matchmaker last ran and runs next.
     pub beat: BeatClock,
     /// Per persona of `overview.personas`, in order: why it has no couple (`None`: it has).
     pub waiting: Vec<Option<Waiting>>,
+    /// What the owner's agent should do next, most useful first.
     pub next_steps: Vec<NextStep>,
 }
 
@@ -801,12 +806,19 @@ type LastBeat = Option<(OffsetDateTime, OffsetDateTime)>;
 
 /// The ports [`Guide`] reads.
 pub struct GuidePorts {
+    /// Authenticates the owner token.
     pub owners: Arc<dyn OwnerStore>,
+    /// The owner overview: endpoints, personas and couples.
     pub couples: Arc<dyn crate::ports::CoupleStore>,
+    /// Each persona's standing: why it has no couple yet.
     pub store: Arc<dyn GuideStore>,
+    /// The last matchmaker beat's times.
     pub beats: Arc<dyn MatchStore>,
+    /// The owner's notification feed, read by the poll route.
     pub notifier: Arc<Notifier>,
+    /// The beat interval and other live settings.
     pub settings: Arc<SettingsService>,
+    /// The current time.
     pub clock: Arc<dyn Clock>,
 }
 
@@ -818,6 +830,7 @@ pub struct Guide {
 }
 
 impl Guide {
+    /// Builds the guide over its ports.
     pub fn new(p: GuidePorts) -> Self {
         Self {
             p,

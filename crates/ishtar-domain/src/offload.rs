@@ -27,7 +27,7 @@ where
         }))
         .await?;
     let value = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-    value.ok_or_else(|| ProviderError::Unavailable("the offloaded job left no result".into()))
+    value.ok_or_else(|| ProviderError::unavailable("the offloaded job left no result"))
 }
 
 /// Runs `task` through `offload`'s background runtime and returns its result.
@@ -48,7 +48,7 @@ where
         }))
         .await?;
     let value = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-    value.ok_or_else(|| ProviderError::Unavailable("the background task left no result".into()))
+    value.ok_or_else(|| ProviderError::unavailable("the background task left no result"))
 }
 
 /// Runs every job inline, on the caller's thread: for tests and tools that have no

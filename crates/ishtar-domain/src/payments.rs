@@ -7,6 +7,11 @@
 //! an order settles it; concurrent retries wait for that outcome, and every later request
 //! is served the stored receipt and report without settling again.
 //!
+//! The order's states and moves are [`crate::states::OrderState`]'s machine: this use case
+//! picks the event ([`OrderStep::challenge`], [`OrderStep::claim`], [`OrderStep::fail`],
+//! [`OrderStep::fulfil`] with the receipt) and the store persists the step, guarded by the
+//! states the machine allows it from.
+//!
 //! x402 versions: a payment arrives as a [`PaymentHeader`] of version 1 (`X-PAYMENT`) or 2
 //! (`PAYMENT-SIGNATURE`); the facilitator adapter verifies and settles it in that version, and
 //! the answer's settlement header follows it. The claim and the receipt's uniqueness (per
@@ -18,15 +23,17 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::auth::{self, AuthError};
-use crate::chaperone::{Chaperone, Surface};
+use crate::chaperone::Chaperone;
 use crate::error::StoreError;
 use crate::model::{CoupleId, OwnerId};
 use crate::ports::{
-    Clock, CoupleStore, Facilitator, OwnerStore, PaymentChallenge, PaymentError, PaymentHeader,
-    PaymentRequirement, PaymentVersion, PersonaSketch, Settlement, Writer,
+    Clock, CoupleStore, Facilitator, NewOrder, OrderView, OwnerStore, PaymentChallenge,
+    PaymentError, PaymentHeader, PaymentRequirement, PaymentStore, PaymentVersion, PersonaSketch,
+    Receipt, Surface, Writer,
 };
 use crate::sanitize;
 use crate::settings::SettingsService;
+use crate::states::OrderStep;
 
 /// The report's price: 5.00 USDC in base units (6 decimals).
 pub const REPORT_PRICE: u64 = 5_000_000;
@@ -97,95 +104,23 @@ impl PaymentOptions {
     }
 }
 
-/// An order as the store holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderView {
-    pub id: String,
-    pub status: String,
-    pub reason: Option<String>,
-    pub report: Option<String>,
-    pub receipt: Option<Receipt>,
-}
-
-/// A persisted receipt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Receipt {
-    pub id: i64,
-    pub settlement: Settlement,
-}
-
-/// A new or re-challenged order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOrder {
-    pub id: String,
-    pub owner: OwnerId,
-    pub couple: Option<CoupleId>,
-    pub amount: u64,
-}
-
-/// A couple's two sides for a report: (handle, heart) each.
-pub type CoupleHearts = ((String, serde_json::Value), (String, serde_json::Value));
-
-/// What the store needs for payments.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait::async_trait]
-pub trait PaymentStore: Send + Sync {
-    async fn order(&self, id: String) -> Result<Option<OrderView>, StoreError>;
-    /// Creates the order as `challenged`, or moves a `failed` one back; leaves `settling`
-    /// and `fulfilled` orders as they are.
-    async fn challenge_order(&self, order: NewOrder, at: OffsetDateTime) -> Result<(), StoreError>;
-    /// Claims the order for settlement: true for exactly one caller while it is not
-    /// `settling` or `fulfilled`. MUST be atomic.
-    async fn claim_settlement(
-        &self,
-        order: NewOrder,
-        at: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
-    /// Waits (up to `timeout_ms`) until the order is no longer `settling`.
-    async fn wait_settled(&self, id: String, timeout_ms: u64) -> Result<(), StoreError>;
-    async fn fail_order(
-        &self,
-        id: String,
-        reason: String,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-    /// Whether an EIP-3009 authorization nonce already paid for something.
-    async fn nonce_used(&self, nonce: String) -> Result<bool, StoreError>;
-    /// One transaction: the receipt (unique per order), the order `fulfilled`, the
-    /// buyback accrued once. Returns the receipt id.
-    async fn record_payment(
-        &self,
-        order_id: String,
-        settlement: Settlement,
-        auth_nonce: String,
-        amount: u64,
-        buyback: u64,
-        at: OffsetDateTime,
-    ) -> Result<i64, StoreError>;
-    async fn save_report(
-        &self,
-        order_id: String,
-        report: String,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-    /// The owner's latest dating doc, for a report with no couple.
-    async fn owner_heart(&self, owner: OwnerId) -> Result<Option<serde_json::Value>, StoreError>;
-    /// Both personas' hearts of a couple: (handle, heart) twice.
-    async fn couple_hearts(&self, couple: CoupleId) -> Result<Option<CoupleHearts>, StoreError>;
-}
-
 /// The outcome of a report request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReportOutcome {
     /// No payment attached: pay this.
     Challenge {
+        /// The order opened for this request; the payment must name it.
         order_id: String,
+        /// What to pay, to whom, on which network.
         requirement: PaymentRequirement,
     },
     /// Paid (now or before): the report.
     Delivered {
+        /// The order that was paid.
         order_id: String,
+        /// The stored receipt of the settlement.
         receipt_id: i64,
+        /// The compatibility report text.
         report: String,
         /// The settlement header's value, in `version`.
         payment_response: String,
@@ -197,8 +132,10 @@ pub enum ReportOutcome {
 /// Why a report request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PayError {
+    /// The request named no owner.
     #[error("ownerId required")]
     OwnerRequired,
+    /// The owner is neither side of the couple asked about.
     #[error("owner not in this couple")]
     NotYourCouple,
     /// The operator has set no receiving address (`ISHTAR_X402_PAY_TO`): a challenge
@@ -211,9 +148,16 @@ pub enum PayError {
     /// The payment is settled but the report could not be composed yet; a retry delivers it
     /// without paying again.
     #[error("report pending")]
-    ReportPending { order_id: String, receipt_id: i64 },
+    ReportPending {
+        /// The settled order.
+        order_id: String,
+        /// The stored receipt of the settlement.
+        receipt_id: i64,
+    },
+    /// The owner token is missing or wrong.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -293,7 +237,9 @@ impl Payments {
             return Err(PayError::NotConfigured);
         }
         let Some(header) = payment else {
-            self.store.challenge_order(order.clone(), now).await?;
+            self.store
+                .move_order(order.clone(), OrderStep::challenge(), now)
+                .await?;
             return Ok(ReportOutcome::Challenge {
                 order_id: order.id,
                 requirement,
@@ -312,7 +258,11 @@ impl Payments {
                 )
                 .await);
         }
-        if !self.store.claim_settlement(order.clone(), now).await? {
+        if !self
+            .store
+            .move_order(order.clone(), OrderStep::claim(), now)
+            .await?
+        {
             // Another request is settling this order: its outcome is ours.
             self.store
                 .wait_settled(order.id.clone(), SETTLE_WAIT_MS)
@@ -364,17 +314,22 @@ impl Payments {
 
     async fn refuse(&self, order: &NewOrder, e: PaymentError) -> PayError {
         let reason = e.to_string();
-        // The order row may not exist yet (a first request that carries a payment).
+        // The order row may not exist yet (a first request that carries a payment): it is
+        // created `challenged` first, as a `fail` needs an order to move.
         if let Err(se) = self
             .store
-            .challenge_order(order.clone(), self.clock.now())
+            .move_order(order.clone(), OrderStep::challenge(), self.clock.now())
             .await
         {
             tracing::error!(error = %se, "could not record the order");
         }
         if let Err(se) = self
             .store
-            .fail_order(order.id.clone(), reason.clone(), self.clock.now())
+            .move_order(
+                order.clone(),
+                OrderStep::fail(reason.clone()),
+                self.clock.now(),
+            )
             .await
         {
             tracing::error!(error = %se, "could not mark the order failed");
@@ -462,8 +417,9 @@ mod tests {
     use super::*;
     use crate::ports::{
         CheckedPayment, MockChaperoneLog, MockClock, MockCoupleStore, MockFacilitator, MockGuard,
-        MockOwnerStore, MockSettingsStore, MockWriter,
+        MockOwnerStore, MockPaymentStore, MockSettingsStore, MockWriter, Settlement,
     };
+    use crate::states::{OrderEvent, OrderState};
     use time::macros::datetime;
 
     struct Mocks {
@@ -548,13 +504,23 @@ mod tests {
     async fn a_failed_pre_check_marks_the_order_failed_and_asks_no_facilitator() {
         let mut store = MockPaymentStore::new();
         store.expect_order().returning(|_| Ok(None));
-        store.expect_challenge_order().returning(|_, _| Ok(()));
+        let mut seq = mockall::Sequence::new();
         store
-            .expect_fail_order()
-            .withf(|_, reason, _| reason == "amount 1 is not 5000000")
+            .expect_move_order()
+            .withf(|_, step, _| step.to() == OrderState::Challenged)
             .times(1)
-            .returning(|_, _, _| Ok(()));
-        store.expect_claim_settlement().never();
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Ok(true));
+        store
+            .expect_move_order()
+            .withf(|_, step, _| {
+                step.to() == OrderState::Failed
+                    && step.reason() == Some("amount 1 is not 5000000")
+                    && step.from().contains(&OrderState::Settling)
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Ok(true));
         let mut facilitator = MockFacilitator::new();
         facilitator
             .expect_precheck()
@@ -582,7 +548,7 @@ mod tests {
             } else {
                 Ok(Some(OrderView {
                     id,
-                    status: "fulfilled".into(),
+                    status: OrderState::Fulfilled,
                     reason: None,
                     report: Some("stored".into()),
                     receipt: Some(Receipt {
@@ -593,7 +559,10 @@ mod tests {
             }
         });
         store.expect_nonce_used().returning(|_| Ok(false));
-        store.expect_claim_settlement().returning(|_, _| Ok(false));
+        store
+            .expect_move_order()
+            .withf(|_, step, _| step.event() == OrderEvent::Claim)
+            .returning(|_, _, _| Ok(false));
         store
             .expect_wait_settled()
             .times(1)
@@ -625,10 +594,11 @@ mod tests {
         store.expect_order().returning(|_| Ok(None));
         store.expect_nonce_used().returning(|_| Ok(false));
         store
-            .expect_claim_settlement()
+            .expect_move_order()
+            .withf(|_, step, _| step == &OrderStep::claim())
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_, _| Ok(true));
+            .returning(|_, _, _| Ok(true));
         store
             .expect_record_payment()
             .withf(|_, _, nonce, amount, buyback, _| {
@@ -676,9 +646,10 @@ mod tests {
         store.expect_order().returning(|_| Ok(None));
         store.expect_nonce_used().returning(|_| Ok(false));
         store
-            .expect_claim_settlement()
+            .expect_move_order()
+            .withf(|_, step, _| step == &OrderStep::claim())
             .times(1)
-            .returning(|_, _| Ok(true));
+            .returning(|_, _, _| Ok(true));
         store
             .expect_record_payment()
             .times(1)
@@ -732,7 +703,7 @@ mod tests {
         store.expect_order().returning(|id| {
             Ok(Some(OrderView {
                 id,
-                status: "fulfilled".into(),
+                status: OrderState::Fulfilled,
                 reason: None,
                 report: Some("stored".into()),
                 receipt: Some(Receipt {
@@ -741,7 +712,7 @@ mod tests {
                 }),
             }))
         });
-        store.expect_claim_settlement().never();
+        store.expect_move_order().never();
         let mut facilitator = MockFacilitator::new();
         facilitator.expect_precheck().never();
         facilitator.expect_settle().never();

@@ -27,81 +27,44 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::admission::{self, AdmitError};
 use crate::auth::{self, AuthError};
-use crate::chaperone::{Chaperone, ChaperoneEntry, Surface, Verdict};
-use crate::erasure::EndedCouple;
+use crate::chaperone::{Chaperone, Verdict};
 use crate::error::StoreError;
-use crate::model::{CoupleId, NewPersona, OwnerId, PersonaId, PersonaStatus};
+use crate::model::{CoupleId, Handle, NewPersona, OwnerId, PersonaId, PersonaStatus};
 use crate::notify::{Event, Notifier};
-use crate::ports::{Clock, OwnerStore};
+use crate::ports::{
+    ChaperoneEntry, Clock, OwnerStore, PersonaLifecycleStore, PersonaRecord, Revision, Slot,
+    Surface,
+};
 use crate::sanitize;
 use crate::settings::SettingsService;
-
-/// A stored persona, as the lifecycle reads it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PersonaRecord {
-    pub id: PersonaId,
-    /// `None` for an erased owner's tombstone.
-    pub owner: Option<OwnerId>,
-    pub handle: String,
-    pub model: String,
-    pub heart: Value,
-    pub redteam: bool,
-    pub home_market: String,
-    pub active_market: String,
-    pub status: PersonaStatus,
-}
-
-/// What a revision does with the persona's cap place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Slot {
-    /// An admitted persona keeps its place.
-    Keep,
-    /// An admitted persona gives its place back.
-    Free,
-    /// A pending persona takes a free place if there is one (and is then admitted).
-    Take,
-    /// No place is held or asked for.
-    None,
-}
+use crate::states::{PersonaEvent, StateMachine};
 
 /// A persona's status after a revision the chaperone allowed (`allowed`) or held, from its
 /// status before, and what happens to its cap place. The store applies it to the status it
-/// reads under the persona's row lock.
+/// reads under the persona's row lock. The status is the persona machine's
+/// ([`crate::states::PersonaEvent::Allowed`] / [`crate::states::PersonaEvent::Held`], both
+/// allowed from every status); the place follows it: kept while admitted, given back when
+/// no longer admitted, asked for by a persona that became pending.
 #[must_use]
 pub fn revised(current: PersonaStatus, allowed: bool) -> (PersonaStatus, Slot) {
-    match (current, allowed) {
-        (PersonaStatus::Admitted, true) => (PersonaStatus::Admitted, Slot::Keep),
-        (PersonaStatus::Admitted, false) => (PersonaStatus::Held, Slot::Free),
-        (_, true) => (PersonaStatus::Pending, Slot::Take),
-        (_, false) => (PersonaStatus::Held, Slot::None),
-    }
-}
-
-/// A persona's new text and settings, screened (allowed or held: a denied revision never
-/// reaches the store).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Revision {
-    pub id: PersonaId,
-    pub owner: OwnerId,
-    /// The statuses the persona may be in for the revision to apply.
-    pub from: Vec<PersonaStatus>,
-    /// The new model, heart and markets. Its handle is not written: a persona keeps its own.
-    pub persona: NewPersona,
-    /// The chaperone allowed the text (else it held it).
-    pub allowed: bool,
-    /// The persona's reason when it is not admitted (the verdict's).
-    pub reason: String,
-    /// The chaperone's log line, targeting the persona; `None` when the text was not
-    /// screened again (unchanged).
-    pub log: Option<ChaperoneEntry>,
-    pub cap: u32,
-    pub at: OffsetDateTime,
+    let event = if allowed {
+        PersonaEvent::Allowed
+    } else {
+        PersonaEvent::Held
+    };
+    let next = current.on(event).unwrap_or(current);
+    let slot = match (current.holds_place(), next.holds_place()) {
+        (true, true) => Slot::Keep,
+        (true, false) => Slot::Free,
+        (false, _) if next == PersonaStatus::Pending => Slot::Take,
+        (false, _) => Slot::None,
+    };
+    (next, slot)
 }
 
 impl Revision {
@@ -133,44 +96,6 @@ impl Revision {
     }
 }
 
-/// What a withdrawal did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Retired {
-    /// The persona's status before (`retired` when it was withdrawn already).
-    pub was: PersonaStatus,
-    /// The couples it ended, each with the other side's persona.
-    pub ended: Vec<EndedCouple>,
-}
-
-/// Where the lifecycle reads and writes personas. Each method is one transaction.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait PersonaLifecycleStore: Send + Sync {
-    /// The persona with this id.
-    async fn persona(&self, id: PersonaId) -> Result<Option<PersonaRecord>, StoreError>;
-
-    /// The persona whose handle equals `handle` regardless of case (as the handle's unique
-    /// index compares them).
-    async fn persona_by_handle(&self, handle: String) -> Result<Option<PersonaRecord>, StoreError>;
-
-    /// Applies `rev` if the persona is still `rev.owner`'s and in one of `rev.from` (read
-    /// under its row lock): its new text and settings, the status and cap place of
-    /// [`revised`], and the log line. The `capacity` row is locked after the persona's, and
-    /// a place is taken only while `admitted < rev.cap`. Returns the status stored, `None`
-    /// when nothing was revised.
-    async fn revise(&self, rev: Revision) -> Result<Option<PersonaStatus>, StoreError>;
-
-    /// Retires `owner`'s persona `id`: ends its `courting` and `committed` couples (ended
-    /// by `owner`), sets it `retired`, and frees its cap place if it held one, all at once.
-    /// A retired persona is left as it is. `None` when `owner` has no persona `id`.
-    async fn retire(
-        &self,
-        id: PersonaId,
-        owner: OwnerId,
-        at: OffsetDateTime,
-    ) -> Result<Option<Retired>, StoreError>;
-}
-
 /// What an edit changes; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PersonaEdit {
@@ -180,25 +105,34 @@ pub struct PersonaEdit {
     pub heart: Option<Value>,
     /// Replaces `heart.prefs` only (a text heart becomes `{"about": text, "prefs": …}`).
     pub prefs: Option<Value>,
+    /// Replaces the model name the agent declares (shown to the operator).
     pub model: Option<String>,
+    /// Replaces where the human lives (a [`HomeMarket`](crate::model::HomeMarket) wire name).
     pub home_market: Option<String>,
+    /// Replaces where the persona dates (an [`ActiveMarket`](crate::model::ActiveMarket)
+    /// wire name).
     pub active_market: Option<String>,
 }
 
 /// Why an edit or a withdrawal failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PersonaError {
+    /// No persona has this id.
     #[error("no such persona")]
     NoSuchPersona,
+    /// The persona belongs to another owner.
     #[error("not your persona")]
     NotYourPersona,
+    /// The persona was withdrawn already; it can be neither edited nor withdrawn again.
     #[error("persona retired")]
     Retired,
     /// Refused or waiting, exactly as at the door (chaperone or cap).
     #[error(transparent)]
     Admit(AdmitError),
+    /// The owner token is missing or wrong.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -215,11 +149,17 @@ pub struct PersonaLifecycle {
 
 /// The ports the lifecycle is built from.
 pub struct PersonaLifecyclePorts {
+    /// Authenticates the owner token.
     pub owners: Arc<dyn OwnerStore>,
+    /// Reads, edits and retires personas.
     pub store: Arc<dyn PersonaLifecycleStore>,
+    /// Screens an edited persona's prose, as at the door.
     pub chaperone: Arc<Chaperone>,
+    /// The live denylist and admission cap.
     pub settings: Arc<SettingsService>,
+    /// Tells the partners' agents when a persona withdraws.
     pub notifier: Arc<Notifier>,
+    /// The current time.
     pub clock: Arc<dyn Clock>,
 }
 
@@ -236,6 +176,7 @@ fn with_prefs(heart: Value, prefs: Value) -> Value {
 }
 
 impl PersonaLifecycle {
+    /// Builds the lifecycle use cases over their ports.
     pub fn new(p: PersonaLifecyclePorts) -> Self {
         Self {
             owners: p.owners,
@@ -316,16 +257,15 @@ impl PersonaLifecycle {
                 persona_id: id,
             }));
         }
-        let persona = NewPersona {
-            owner_id: Some(owner),
-            handle: rec.handle,
-            model: clean(edit.model, &rec.model),
-            heart_hash: crate::intake::heart_hash(&heart),
+        let persona = NewPersona::new(
+            Some(owner),
+            Handle::kept(rec.handle),
+            &clean(edit.model, &rec.model),
             heart,
-            redteam: rec.redteam,
-            home_market: clean(edit.home_market, &rec.home_market),
-            active_market: clean(edit.active_market, &rec.active_market),
-        };
+            rec.redteam,
+            &clean(edit.home_market, &rec.home_market),
+            &clean(edit.active_market, &rec.active_market),
+        );
         let live = vec![
             PersonaStatus::Admitted,
             PersonaStatus::Pending,
@@ -389,9 +329,10 @@ impl PersonaLifecycle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::EndedCouple;
     use crate::ports::{
         GuardVerdict, MockCallbackClient, MockChaperoneLog, MockClock, MockGuard, MockOutbox,
-        MockOwnerStore, MockSettingsStore,
+        MockOwnerStore, MockPersonaLifecycleStore, MockSettingsStore, Retired,
     };
     use serde_json::json;
     use time::macros::datetime;
@@ -487,9 +428,9 @@ mod tests {
             .expect_revise()
             .withf(|r| {
                 r.allowed
-                    && r.persona.heart == json!({"about": "sourdough and old science fiction"})
-                    && r.persona.model == "m"
-                    && r.persona.home_market == "nyc"
+                    && *r.persona.heart() == json!({"about": "sourdough and old science fiction"})
+                    && r.persona.model() == "m"
+                    && r.persona.home_market() == "nyc"
                     && r.log.as_ref().is_some_and(|l| l.target_id == Some(5))
                     && r.from.contains(&PersonaStatus::Denied)
                     && !r.from.contains(&PersonaStatus::Retired)
@@ -540,7 +481,7 @@ mod tests {
         store
             .expect_revise()
             .withf(|r| {
-                r.persona.heart
+                *r.persona.heart()
                     == json!({"about": "plain prose", "prefs": {"seek": {"genders": ["man"]}}})
             })
             .returning(|_| Ok(Some(PersonaStatus::Pending)));

@@ -16,25 +16,41 @@ use crate::fields;
 /// One problem found in `heart.prefs`, with its path from the heart's root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrefsIssue {
+    /// Where the problem is, from the heart's root in wire names, e.g.
+    /// `heart.prefs.seek.dealbreakers.substances[0]`.
     pub path: String,
+    /// What is wrong there, in plain words for the agent ("must be from 18 to 120",
+    /// "unknown field; did you mean genders?").
     pub message: String,
 }
 
 /// What a persona says about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct SelfPrefs {
+    /// `self.gender`: free text, matched (trimmed, lower-cased) against the other side's
+    /// `seek.genders`. `None` is open.
     pub gender: Option<String>,
+    /// `self.age` in whole years, 18 to 120 when a heart arrives; checked against the other
+    /// side's `seek.ageMin`/`seek.ageMax`. `None` is open.
     pub age: Option<i64>,
+    /// `self.ethnicity`: free text, matched against the other side's `seek.ethnicities`.
     pub ethnicity: Option<String>,
+    /// `self.languages`: languages the persona speaks; one shared with the other side's
+    /// `seek.languages` is enough. Empty is open.
     #[serde(default)]
     pub languages: Vec<String>,
+    /// `self.kids`: one of [`KIDS`]. Validated and kept with the heart; no hard filter reads it.
     pub kids: Option<String>,
+    /// `self.substances`: one of [`SUBSTANCES`]; the other side refuses the pair when it
+    /// lists this value in `seek.dealbreakers.substances`.
     pub substances: Option<String>,
 }
 
 /// Substances the persona will not date.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Dealbreakers {
+    /// `seek.dealbreakers.substances`: values of [`SUBSTANCES`]; a persona whose
+    /// `self.substances` is one of them is never paired with this one. Empty refuses nobody.
     #[serde(default)]
     pub substances: Vec<String>,
 }
@@ -43,14 +59,22 @@ pub struct Dealbreakers {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SeekPrefs {
+    /// `seek.genders`: the other side's `self.gender` must be one of these. Empty is open.
     #[serde(default)]
     pub genders: Vec<String>,
+    /// `seek.ageMin`: the youngest acceptable `self.age`, inclusive, 18 to 120.
     pub age_min: Option<i64>,
+    /// `seek.ageMax`: the oldest acceptable `self.age`, inclusive, 18 to 120 and not below
+    /// `ageMin`.
     pub age_max: Option<i64>,
+    /// `seek.languages`: the other side must speak at least one of these. Empty is open.
     #[serde(default)]
     pub languages: Vec<String>,
+    /// `seek.ethnicities`: the other side's `self.ethnicity` must be one of these. Empty is
+    /// open.
     #[serde(default)]
     pub ethnicities: Vec<String>,
+    /// `seek.dealbreakers`: facts about the other side that rule the pair out.
     #[serde(default)]
     pub dealbreakers: Dealbreakers,
 }
@@ -58,17 +82,23 @@ pub struct SeekPrefs {
 /// `heart.prefs`, parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Prefs {
+    /// `prefs.self`: the facts the other side's `seek` is checked against.
     #[serde(rename = "self", default)]
     pub self_: SelfPrefs,
+    /// `prefs.seek`: the constraints this persona puts on the other side.
     #[serde(default)]
     pub seek: SeekPrefs,
 }
 
+/// The values `self.kids` may take (wire spelling).
 pub const KIDS: &[&str] = &["open", "want", "have", "no"];
+/// The values `self.substances` and `seek.dealbreakers.substances` may take (wire
+/// spelling).
 pub const SUBSTANCES: &[&str] = &["none", "social", "smoker"];
 
 /// The keys `heart.prefs` knows, level by level (wire names).
 pub const PREFS_KEYS: &[&str] = &["self", "seek"];
+/// The keys `heart.prefs.self` knows ([`SelfPrefs`], wire names).
 pub const SELF_KEYS: &[&str] = &[
     "gender",
     "age",
@@ -77,6 +107,7 @@ pub const SELF_KEYS: &[&str] = &[
     "kids",
     "substances",
 ];
+/// The keys `heart.prefs.seek` knows ([`SeekPrefs`], wire names).
 pub const SEEK_KEYS: &[&str] = &[
     "genders",
     "ageMin",
@@ -85,6 +116,7 @@ pub const SEEK_KEYS: &[&str] = &[
     "ethnicities",
     "dealbreakers",
 ];
+/// The keys `heart.prefs.seek.dealbreakers` knows ([`Dealbreakers`]).
 pub const DEALBREAKER_KEYS: &[&str] = &["substances"];
 
 /// What a JSON value is, in the API's words.

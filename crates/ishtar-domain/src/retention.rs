@@ -16,42 +16,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::console::kinds;
 use crate::error::StoreError;
-use crate::ports::{Clock, ConsoleStore, RetentionStore};
+use crate::ports::{Clock, ConsoleStore, Purged, RetentionStore};
 use crate::settings::SettingsService;
-
-/// How many rows of each kind a purge deleted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Purged {
-    pub events: u64,
-    pub chaperone_log: u64,
-    pub geo_denials: u64,
-    pub notifications: u64,
-    pub invites: u64,
-    pub orders: u64,
-    pub beats: u64,
-    /// Owners' feed events (and any delivery of them still queued).
-    pub owner_events: u64,
-}
-
-impl Purged {
-    /// `(name, count)` for every kind, in a fixed order.
-    pub fn as_pairs(&self) -> [(&'static str, u64); 8] {
-        [
-            ("events", self.events),
-            ("chaperoneLog", self.chaperone_log),
-            ("geoDenials", self.geo_denials),
-            ("notifications", self.notifications),
-            ("invites", self.invites),
-            ("orders", self.orders),
-            ("beats", self.beats),
-            ("ownerEvents", self.owner_events),
-        ]
-    }
-
-    pub fn total(&self) -> u64 {
-        self.as_pairs().iter().map(|(_, n)| n).sum()
-    }
-}
 
 /// The retention job.
 pub struct Retention {
@@ -62,6 +28,9 @@ pub struct Retention {
 }
 
 impl Retention {
+    /// The retention job over its ports: `store` purges in one transaction, `events` records
+    /// each `retention_run`, `settings` gives `retention_days`, `clock` decides the day and
+    /// the cutoff.
     pub fn new(
         store: Arc<dyn RetentionStore>,
         events: Arc<dyn ConsoleStore>,

@@ -78,10 +78,14 @@ impl Default for Settings {
 /// Why a setting was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingError {
+    /// The key is not one of [`KEYS`] (secrets such as the admin token are never settings).
     #[error("key not allowed")]
     KeyNotAllowed,
+    /// A blank value for a key that needs one (only `geo_denied` and `denylist` may be empty).
     #[error("value required")]
     ValueRequired,
+    /// The value does not validate; the message says what is expected, e.g. "expected a whole
+    /// number from 5 to 86400".
     #[error("{0}")]
     BadValue(String),
 }
@@ -257,8 +261,11 @@ impl SettingsService {
 /// Why settings could not be loaded at start-up.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadSettingsError {
+    /// The stored settings could not be read or an initial value could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An initial value from the environment (the key, then why) does not validate; the
+    /// venue does not start.
     #[error("initial setting {0}: {1}")]
     Initial(String, SettingError),
 }
@@ -266,8 +273,10 @@ pub enum LoadSettingsError {
 /// Why a setting could not be changed.
 #[derive(Debug, thiserror::Error)]
 pub enum SetError {
+    /// The key or value was refused; nothing was stored.
     #[error(transparent)]
     Invalid(#[from] SettingError),
+    /// The store failed; the snapshot in memory is unchanged.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -121,6 +121,7 @@ pub enum TokenKind {
 pub struct Token {
     /// Lower-case ASCII (or other letters that have no ASCII stand-in).
     pub text: String,
+    /// Whether it is a word, a number in digits or a number spelled out.
     pub kind: TokenKind,
     /// The separator characters between the previous token and this one, as folded
     /// (whitespace collapsed to one space).
@@ -133,6 +134,8 @@ pub struct Token {
 }
 
 impl Token {
+    /// Whether the token is a number, in digits or spelled out (phone numbers and ages are
+    /// found on these).
     pub fn is_number(&self) -> bool {
         matches!(self.kind, TokenKind::Digits | TokenKind::Spelled)
     }
@@ -152,6 +155,8 @@ impl Token {
 pub struct Normalised {
     /// [`fold`] of the text: case and punctuation kept.
     pub plain: String,
+    /// The text's tokens in order: words and numbers with leet, number words and spaced
+    /// letters folded.
     pub tokens: Vec<Token>,
     /// The tokens joined by single spaces, with a space at both ends, so phrases match on
     /// word boundaries: `" im 15 yo "`.

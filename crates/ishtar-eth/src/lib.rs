@@ -10,7 +10,7 @@ use ethers_core::k256::ecdsa::VerifyingKey;
 use ethers_core::types::{Address, Signature};
 use ethers_core::utils::{public_key_to_address, raw_public_key_to_address};
 
-use ishtar_domain::ports::ProofVerifier;
+use ishtar_domain::ports::{ProofError, ProofVerifier};
 
 /// Lower-case `0x` hex of an address (compare values, never checksum case).
 fn hex_address(a: &Address) -> String {
@@ -91,12 +91,12 @@ pub fn parse_address(s: &str) -> Result<String, String> {
 pub struct EthProofs;
 
 impl ProofVerifier for EthProofs {
-    fn key_address(&self, public_key: &str) -> Result<String, String> {
-        key_address(public_key)
+    fn key_address(&self, public_key: &str) -> Result<String, ProofError> {
+        key_address(public_key).map_err(ProofError::BadKey)
     }
 
-    fn recover_personal_sign(&self, message: &str, signature: &str) -> Result<String, String> {
-        recover_personal_sign(message, signature)
+    fn recover_personal_sign(&self, message: &str, signature: &str) -> Result<String, ProofError> {
+        recover_personal_sign(message, signature).map_err(ProofError::BadSignature)
     }
 }
 

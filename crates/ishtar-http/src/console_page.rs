@@ -6,10 +6,10 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
-use ishtar_domain::console::{
-    ConsoleQuery, ConsoleView, EventRecord, Page, Section, format_usdc, setting_text,
-};
+use ishtar_domain::console::{ConsoleView, format_usdc, setting_text};
+
 use ishtar_domain::ports::BeatRecord;
+use ishtar_domain::ports::{ConsoleQuery, EventRecord, Page, Section};
 use ishtar_domain::settings::KEYS;
 
 use crate::console_forms::{CSRF_FIELD, Flash};

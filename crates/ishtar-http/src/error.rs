@@ -237,7 +237,7 @@ impl From<ishtar_domain::escalation::EscalationError> for ApiError {
             E::InvalidInvite => Self::message(StatusCode::NOT_FOUND, "invalid or used invite"),
             E::LoginFailed(reason) => Self::new(
                 StatusCode::UNAUTHORIZED,
-                json!({"error": "privy verification failed", "reason": reason}),
+                json!({"error": "privy verification failed", "reason": reason.to_string()}),
             ),
             E::OtherAccount => Self::message(
                 StatusCode::FORBIDDEN,
@@ -250,11 +250,11 @@ impl From<ishtar_domain::escalation::EscalationError> for ApiError {
             E::NoSuchOwner => Self::message(StatusCode::NOT_FOUND, "no such owner"),
             E::IdentityUnavailable(reason) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                json!({"error": "identity check unavailable", "reason": reason}),
+                json!({"error": "identity check unavailable", "reason": reason.to_string()}),
             ),
             E::WebhookRejected(reason) => Self::new(
                 StatusCode::BAD_REQUEST,
-                json!({"error": "webhook rejected", "reason": reason}),
+                json!({"error": "webhook rejected", "reason": reason.to_string()}),
             ),
             E::RevealNotReady => Self::message(StatusCode::FORBIDDEN, "reveal not ready"),
             E::Auth(e) => e.into(),

@@ -339,8 +339,8 @@ fn read_issue(e: serde_path_to_error::Error<serde_json::Error>) -> Issue {
     }
 }
 
-/// Reads a JSON body the way every route reads one: cleaned (see [`CleanValue`]), with a
-/// NUL character or a repeated key refused. Errors are issues in the API's words.
+/// Reads a JSON body the way every route reads one: every string, keys included, cleaned
+/// ([`sanitize::clean`]), with a NUL character or a repeated key refused. Errors are issues in the API's words.
 pub fn read_json(bytes: &[u8]) -> Result<Value, Issue> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let CleanValue(value) = serde_path_to_error::deserialize(&mut *de).map_err(read_issue)?;

@@ -61,7 +61,7 @@ impl Default for HttpOptions {
 
 /// The venue's route table: every path, each with its handlers and their documentation
 /// (`#[utoipa::path]` on the handler, whose generated `__path_<handler>` struct is given
-/// beside it). [`routes`] serves it and [`openapi::document`] documents it, so a route in
+/// beside it). [`routes()`] serves it and [`openapi::document`] documents it, so a route in
 /// this table is always in `/openapi.json` (see [`openapi`]). Any other method on a path
 /// answers the JSON `405`.
 pub fn rooms() -> Vec<Room> {

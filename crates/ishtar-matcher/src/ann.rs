@@ -26,10 +26,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread;
 
-use ishtar_domain::matcher::{
+use ishtar_domain::model::PersonaId;
+use ishtar_domain::ports::{
     FilterClasses, KnnQuery, Neighbour, NeighbourSearch, SearchError, rank_order,
 };
-use ishtar_domain::model::PersonaId;
 use usearch::ffi::{IndexOptions, MetricKind, ScalarKind};
 
 use crate::kernel;

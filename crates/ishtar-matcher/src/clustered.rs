@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 use std::thread;
 
-use ishtar_domain::matcher::{KnnQuery, Neighbour, NeighbourSearch, SearchError};
+use ishtar_domain::ports::{KnnQuery, Neighbour, NeighbourSearch, SearchError};
 
 use crate::exact::{self, ExactSearch, ExactStats};
 use crate::kernel;

@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use ishtar_domain::matcher::{
+use ishtar_domain::ports::{
     FilterClasses, KnnQuery, Neighbour, NeighbourSearch, SearchError, Span,
 };
 use pulp::Arch;

@@ -12,7 +12,7 @@
 //! still in cache: a whole vector of scores is compared against the rows' and the
 //! column's top-k thresholds at once, and only the rare winners reach the filter.
 
-use ishtar_domain::matcher::{FilterClasses, Span};
+use ishtar_domain::ports::{FilterClasses, Span};
 use pulp::{Arch, Simd, WithSimd};
 
 use crate::topk::TopK;

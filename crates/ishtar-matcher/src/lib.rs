@@ -1,5 +1,5 @@
 //! Ishtar's matcher at scale: implementations of the domain's
-//! [`NeighbourSearch`](ishtar_domain::matcher::NeighbourSearch) port.
+//! [`NeighbourSearch`](ishtar_domain::ports::NeighbourSearch) port.
 //!
 //! - [`ExactSearch`]: exact all-pairs top-k with a blocked SIMD kernel, each pair once,
 //!   filters and top-k fused into the tiles, whole tiles skipped when no pair in them can

@@ -1,6 +1,6 @@
 //! [`Search`]: exact below the crossover, an approximate path above it.
 
-use ishtar_domain::matcher::{KnnQuery, Neighbour, NeighbourSearch, SearchError};
+use ishtar_domain::ports::{KnnQuery, Neighbour, NeighbourSearch, SearchError};
 
 use crate::ann::AnnIndex;
 use crate::clustered::ClusteredSearch;

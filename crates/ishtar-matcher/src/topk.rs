@@ -6,7 +6,7 @@
 //! similarity of its worst entry. The exact kernel compares whole SIMD vectors of scores
 //! against it and only calls the (comparatively slow) filter for the few that pass.
 
-use ishtar_domain::matcher::{Neighbour, rank_order};
+use ishtar_domain::ports::{Neighbour, rank_order};
 
 pub(crate) struct TopK {
     k: usize,

@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 
-use ishtar_domain::matcher::{
-    BruteForce, KnnQuery, MatchParams, Neighbour, NeighbourSearch, Pair, Prepared, match_beat,
-};
+use ishtar_domain::matcher::{BruteForce, MatchParams, Pair, Prepared, match_beat};
+
 use ishtar_domain::model::PersonaId;
+use ishtar_domain::ports::{KnnQuery, Neighbour, NeighbourSearch};
 use ishtar_matcher::synth::{self, VectorSpec};
 use ishtar_matcher::{AnnIndex, AnnParams, ClusteredSearch, ExactSearch, Search};
 

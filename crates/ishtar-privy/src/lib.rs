@@ -30,7 +30,7 @@ use p256::pkcs8::DecodePublicKey as _;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use ishtar_domain::ports::{AuthVerifier, VerifiedLogin};
+use ishtar_domain::ports::{AuthVerifier, LoginError, VerifiedLogin};
 
 /// The exact `iss` of Privy access tokens (a bare string, not a URL).
 pub const PRIVY_ISSUER: &str = "privy.io";
@@ -43,6 +43,9 @@ pub const PRIVY_DID_PREFIX: &str = "did:privy:";
 
 /// Tokens longer than this are refused unread (Privy's are well under 2 KiB).
 const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// The reason every token is refused while no app id or key is set.
+const NOT_CONFIGURED: &str = "privy not configured";
 
 /// Privy settings (`ISHTAR_PRIVY_APP_ID`, `ISHTAR_PRIVY_VERIFICATION_KEY`).
 #[derive(Debug, Clone)]
@@ -212,7 +215,7 @@ impl PrivyVerifier {
         let keyed = self
             .keyed
             .as_ref()
-            .ok_or_else(|| "privy not configured".to_owned())?;
+            .ok_or_else(|| NOT_CONFIGURED.to_owned())?;
         let token = token.trim();
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err("malformed token".into());
@@ -262,8 +265,11 @@ impl PrivyVerifier {
 
 #[async_trait]
 impl AuthVerifier for PrivyVerifier {
-    async fn verify(&self, token: &str, now: OffsetDateTime) -> Result<VerifiedLogin, String> {
-        self.verify_at(token, now)
+    async fn verify(&self, token: &str, now: OffsetDateTime) -> Result<VerifiedLogin, LoginError> {
+        if !self.is_configured() {
+            return Err(LoginError::Unconfigured(NOT_CONFIGURED));
+        }
+        self.verify_at(token, now).map_err(LoginError::Invalid)
     }
 }
 
@@ -545,7 +551,7 @@ mod tests {
             assert!(!v.is_configured());
             assert_eq!(
                 v.verify(&t, now()).await,
-                Err("privy not configured".into())
+                Err(LoginError::Unconfigured("privy not configured"))
             );
         }
     }

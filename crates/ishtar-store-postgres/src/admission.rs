@@ -30,8 +30,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use tokio::sync::oneshot;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::chaperone::ChaperoneEntry;
 use ishtar_domain::model::{NewPersona, PersonaId, PersonaStatus};
+use ishtar_domain::ports::ChaperoneEntry;
 
 use crate::db::PgPool;
 use crate::statements::InsertPersonas;
@@ -114,7 +114,9 @@ impl AdmissionQueue {
         let mut batch = Vec::new();
         let mut rest = Vec::new();
         for w in state.waiting.drain(..) {
-            if batch.len() < MAX_BATCH && handles.insert(w.job.persona.handle.to_lowercase()) {
+            if batch.len() < MAX_BATCH
+                && handles.insert(w.job.persona.handle().as_str().to_lowercase())
+            {
                 batch.push(w);
             } else {
                 rest.push(w);

@@ -27,9 +27,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::erasure::{EndedCouple, Erased, ErasedOwner};
 use ishtar_domain::model::{CoupleId, OwnerId, PersonaId};
-use ishtar_domain::ports::ErasureStore;
+use ishtar_domain::ports::{EndedCouple, Erased, ErasedOwner, ErasureStore};
 use ishtar_domain::profile;
 
 use crate::store::{PgStore, db_err};

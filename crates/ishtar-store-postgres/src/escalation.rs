@@ -9,6 +9,9 @@
 //!   claimed, and gets nothing.
 //! - Identity results are applied once per (session, type, status, effect); only the
 //!   session id, the status and one age bit are stored.
+//! - Tiers and couple states move only as the domain's machines say
+//!   (`ishtar_domain::states`): each transaction reads the current value under its row
+//!   lock, asks the machine for the next one, and writes that outcome.
 
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -22,6 +25,7 @@ use ishtar_domain::ports::{
     ConsentRecorded, EscalationStore, IdentityApplied, IdentityEffect, IdentityUpdate, InviteClaim,
     InviteIssued, RevealSide,
 };
+use ishtar_domain::states::{CoupleEvent, StateMachine, TierEvent};
 
 use crate::schema::{
     couples, heart_files, identity_checks, identity_webhooks, intro_consents, invites,
@@ -120,13 +124,16 @@ impl EscalationStore for PgStore {
                 None => false,
             };
             let mut committed_now = false;
-            if both && state == CoupleState::Courting.as_str() {
+            // The domain's couple machine decides; the update is guarded by the state read.
+            let commit = CoupleState::parse(&state)
+                .and_then(|s| Some((s, s.on(CoupleEvent::BothConsented).ok()?)));
+            if let (true, Some((was, next))) = (both, commit) {
                 committed_now = diesel::update(
                     couples::table
                         .find(couple.0)
-                        .filter(couples::state.eq(CoupleState::Courting.as_str())),
+                        .filter(couples::state.eq(was.as_str())),
                 )
-                .set(couples::state.eq(CoupleState::Committed.as_str()))
+                .set(couples::state.eq(next.as_str()))
                 .execute(c)
                 .await?
                     == 1;
@@ -318,9 +325,10 @@ impl EscalationStore for PgStore {
                 ))
                 .execute(c)
                 .await?;
-            let mut tier = tier_of(&tier);
-            if tier == Tier::AgentRepresented {
-                tier = Tier::ProfileClaimed;
+            let was = tier_of(&tier);
+            // Claiming never fails on the tier: the machine allows the event from every tier.
+            let tier = was.on(TierEvent::InviteClaimed).unwrap_or(was);
+            if tier != was {
                 set_tier(c, owner, tier).await?;
             }
             crate::console::insert_event(
@@ -386,7 +394,7 @@ impl EscalationStore for PgStore {
                 (None, Some(v)) => {
                     let claimed = lock_owner(c, v.0)
                         .await?
-                        .is_some_and(|t| tier_of(&t) != Tier::AgentRepresented);
+                        .is_some_and(|t| tier_of(&t).has_claimed_profile());
                     if !claimed {
                         return Ok(IdentityApplied::NoMatch);
                     }
@@ -435,8 +443,15 @@ impl EscalationStore for PgStore {
                         ))
                         .execute(c)
                         .await?;
-                    if tier != Tier::IdentityVerified {
-                        tier = Tier::IdentityVerified;
+                    let next = match tier.on(TierEvent::IdentityApproved) {
+                        Ok(next) => next,
+                        Err(illegal) => {
+                            tracing::warn!(owner.id = owner, %illegal, "identity approval not applied to the tier");
+                            tier
+                        }
+                    };
+                    if next != tier {
+                        tier = next;
                         set_tier(c, owner, tier).await?;
                         crate::console::insert_event(
                             c,
@@ -464,8 +479,13 @@ impl EscalationStore for PgStore {
                     ))
                     .get_result(c)
                     .await?;
-                    if tier == Tier::IdentityVerified && !still_verified {
-                        tier = Tier::ProfileClaimed;
+                    let next = tier
+                        .on(TierEvent::IdentityRevoked {
+                            other_check_verified: still_verified,
+                        })
+                        .unwrap_or(tier);
+                    if next != tier {
+                        tier = next;
                         set_tier(c, owner, tier).await?;
                         crate::console::insert_event(
                             c,

@@ -1,8 +1,9 @@
 //! Postgres adapter for Ishtar's store ports (diesel + diesel-async over a deadpool pool).
 //!
 //! Each port method is one transaction. Driver errors are translated here, at the edge:
-//! a unique violation becomes [`StoreError::Conflict`], everything else
-//! [`StoreError::Unavailable`] with its cause kept for the log.
+//! a unique violation becomes [`StoreError::Conflict`](ishtar_domain::StoreError::Conflict),
+//! everything else [`StoreError::Unavailable`](ishtar_domain::StoreError::Unavailable) with
+//! its cause kept for the log.
 //!
 //! Depends on the domain only; nothing here knows about HTTP.
 

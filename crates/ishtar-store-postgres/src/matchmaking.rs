@@ -8,15 +8,14 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::chaperone::ChaperoneEntry;
 use ishtar_domain::model::{
     CoupleId, CoupleMember, CoupleState, CoupleSummary, CoupleView, EndpointId, EndpointSummary,
     HeartFileId, NewTurn, OwnerId, OwnerOverview, PersonaId, PersonaStatus, PersonaSummary, Tier,
     TurnId,
 };
 use ishtar_domain::ports::{
-    BeatLease, BeatRecord, BeatWritten, CoupleStore, EligiblePersona, HeldDoc, HeldPersona,
-    MatchStore, NewCouple, ProfileSource,
+    BeatLease, BeatRecord, BeatWritten, ChaperoneEntry, CoupleStore, EligiblePersona, HeldDoc,
+    HeldPersona, MatchStore, NewCouple, ProfileSource,
 };
 
 use crate::owner_events::{EventRow, insert_events};
@@ -719,7 +718,7 @@ impl CoupleStore for PgStore {
         couple: CoupleId,
         viewer: PersonaId,
         partner: PersonaId,
-    ) -> Result<Option<ishtar_domain::courtship::CoupleFacts>, StoreError> {
+    ) -> Result<Option<ishtar_domain::ports::CoupleFacts>, StoreError> {
         crate::reads::couple_facts(self, couple, viewer, partner).await
     }
 
@@ -729,7 +728,7 @@ impl CoupleStore for PgStore {
         viewer: PersonaId,
         since: Option<TurnId>,
         limit: u32,
-    ) -> Result<Vec<ishtar_domain::courtship::CoupleTurn>, StoreError> {
+    ) -> Result<Vec<ishtar_domain::ports::CoupleTurn>, StoreError> {
         crate::reads::couple_turns(self, couple, viewer, since, limit).await
     }
 

@@ -20,8 +20,7 @@ use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
 use ishtar_domain::model::{CoupleId, OwnerId, PersonaId};
-use ishtar_domain::notify::{Claim, ClaimRequest, Delivery, EndpointPause, NewEvent};
-use ishtar_domain::ports::Outbox;
+use ishtar_domain::ports::{Claim, ClaimRequest, Delivery, EndpointPause, NewEvent, Outbox};
 
 use crate::owner_events::{EventRow, insert_events, read_events};
 use crate::schema::{board_posts, notifications};

@@ -19,8 +19,7 @@ use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
 use ishtar_domain::model::{OwnerId, PersonaId};
-use ishtar_domain::notify::{NewEvent, Recipient};
-use ishtar_domain::ports::{GuideStore, PersonaStanding};
+use ishtar_domain::ports::{GuideStore, NewEvent, PersonaStanding, Recipient};
 
 use crate::store::{PgStore, db_err};
 

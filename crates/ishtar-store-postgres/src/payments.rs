@@ -5,14 +5,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
 use ishtar_domain::model::{CoupleId, OwnerId};
-use ishtar_domain::payments::{CoupleHearts, NewOrder, OrderView, PaymentStore, Receipt};
-use ishtar_domain::ports::Settlement;
+use ishtar_domain::ports::{CoupleHearts, NewOrder, OrderView, PaymentStore, Receipt, Settlement};
+use ishtar_domain::states::{OrderState, OrderStep};
 
 use crate::schema::{buyback_ledger, couples, heart_files, orders, personas, receipts};
 use crate::store::{PgStore, db_err};
@@ -60,51 +60,61 @@ impl PaymentStore for PgStore {
             });
         Ok(Some(OrderView {
             id,
-            status,
+            // The column's CHECK allows only the four states.
+            status: OrderState::parse(&status).unwrap_or(OrderState::Failed),
             reason,
             report,
             receipt,
         }))
     }
 
-    async fn challenge_order(&self, o: NewOrder, at: OffsetDateTime) -> Result<(), StoreError> {
+    async fn move_order(
+        &self,
+        o: NewOrder,
+        step: OrderStep,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
-        diesel::sql_query(
-            "INSERT INTO orders (id, owner_id, couple_id, amount, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'challenged', $5, $5) \
-             ON CONFLICT (id) DO UPDATE SET status = 'challenged', reason = NULL, updated_at = $5 \
-             WHERE orders.status = 'failed'",
-        )
-        .bind::<Text, _>(&o.id)
-        .bind::<BigInt, _>(o.owner.0)
-        .bind::<Nullable<BigInt>, _>(o.couple.map(|c| c.0))
-        .bind::<BigInt, _>(amount(o.amount))
-        .bind::<Timestamptz, _>(at)
-        .execute(&mut conn)
-        .await
-        .map(drop)
-        .map_err(db_err)
-    }
-
-    async fn claim_settlement(&self, o: NewOrder, at: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut conn = self.conn().await?;
-        // One statement: insert as settling, or flip a challenged/failed order to settling.
-        // The row lock makes exactly one concurrent caller see a claimed row.
-        let claimed = diesel::sql_query(
-            "INSERT INTO orders (id, owner_id, couple_id, amount, status, claimed_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'settling', $5, $5, $5) \
-             ON CONFLICT (id) DO UPDATE SET status = 'settling', reason = NULL, claimed_at = $5, updated_at = $5 \
-             WHERE orders.status IN ('challenged', 'failed')",
-        )
-        .bind::<Text, _>(&o.id)
-        .bind::<BigInt, _>(o.owner.0)
-        .bind::<Nullable<BigInt>, _>(o.couple.map(|c| c.0))
-        .bind::<BigInt, _>(amount(o.amount))
-        .bind::<Timestamptz, _>(at)
-        .execute(&mut conn)
-        .await
-        .map_err(db_err)?;
-        Ok(claimed == 1)
+        // The domain's machine chose `to` and the states it may come from; this statement
+        // only persists that, atomically. An existing row is moved only while its state is
+        // one of `from`, under the row lock, so of concurrent claims exactly one writes.
+        let from: Vec<&str> = step.from().iter().map(|s| s.as_str()).collect();
+        let claimed_at = (step.to() == OrderState::Settling).then_some(at);
+        let written = if step.creates() {
+            diesel::sql_query(
+                "INSERT INTO orders (id, owner_id, couple_id, amount, status, reason, claimed_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                 ON CONFLICT (id) DO UPDATE SET status = $5, reason = $6, \
+                   claimed_at = COALESCE($7, orders.claimed_at), updated_at = $8 \
+                 WHERE orders.status = ANY($9)",
+            )
+            .bind::<Text, _>(&o.id)
+            .bind::<BigInt, _>(o.owner.0)
+            .bind::<Nullable<BigInt>, _>(o.couple.map(|c| c.0))
+            .bind::<BigInt, _>(amount(o.amount))
+            .bind::<Text, _>(step.to().as_str())
+            .bind::<Nullable<Text>, _>(step.reason())
+            .bind::<Nullable<Timestamptz>, _>(claimed_at)
+            .bind::<Timestamptz, _>(at)
+            .bind::<Array<Text>, _>(from)
+            .execute(&mut conn)
+            .await
+        } else {
+            diesel::update(
+                orders::table
+                    .find(&o.id)
+                    .filter(orders::status.eq_any(from)),
+            )
+            .set((
+                orders::status.eq(step.to().as_str()),
+                orders::reason.eq(step.reason()),
+                claimed_at.map(|t| orders::claimed_at.eq(t)),
+                orders::updated_at.eq(at),
+            ))
+            .execute(&mut conn)
+            .await
+        };
+        Ok(written.map_err(db_err)? == 1)
     }
 
     async fn wait_settled(&self, id: String, timeout_ms: u64) -> Result<(), StoreError> {
@@ -120,34 +130,13 @@ impl PaymentStore for PgStore {
                     .optional()
                     .map_err(db_err)?
             };
-            if status.as_deref() != Some("settling") || tokio::time::Instant::now() >= deadline {
+            if status.as_deref() != Some(OrderState::Settling.as_str())
+                || tokio::time::Instant::now() >= deadline
+            {
                 return Ok(());
             }
             tokio::time::sleep(POLL).await;
         }
-    }
-
-    async fn fail_order(
-        &self,
-        id: String,
-        reason: String,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        diesel::update(
-            orders::table
-                .find(&id)
-                .filter(orders::status.ne("fulfilled")),
-        )
-        .set((
-            orders::status.eq("failed"),
-            orders::reason.eq(reason),
-            orders::updated_at.eq(at),
-        ))
-        .execute(&mut conn)
-        .await
-        .map(drop)
-        .map_err(db_err)
     }
 
     async fn nonce_used(&self, nonce: String) -> Result<bool, StoreError> {
@@ -184,14 +173,21 @@ impl PaymentStore for PgStore {
                 .returning(receipts::id)
                 .get_result(c)
                 .await?;
-            diesel::update(orders::table.find(&order_id))
-                .set((
-                    orders::status.eq("fulfilled"),
-                    orders::reason.eq(None::<String>),
-                    orders::updated_at.eq(at),
-                ))
-                .execute(c)
-                .await?;
+            // The domain's `fulfil` step: a settled payment is recorded from any open state.
+            let fulfil = OrderStep::fulfil();
+            let open: Vec<&str> = fulfil.from().iter().map(|s| s.as_str()).collect();
+            diesel::update(
+                orders::table
+                    .find(&order_id)
+                    .filter(orders::status.eq_any(open)),
+            )
+            .set((
+                orders::status.eq(fulfil.to().as_str()),
+                orders::reason.eq(fulfil.reason()),
+                orders::updated_at.eq(at),
+            ))
+            .execute(c)
+            .await?;
             diesel::insert_into(buyback_ledger::table)
                 .values((
                     buyback_ledger::receipt_id.eq(receipt),

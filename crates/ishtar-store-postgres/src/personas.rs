@@ -13,16 +13,17 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::erasure::EndedCouple;
-use ishtar_domain::model::{CoupleId, OwnerId, PersonaId, PersonaStatus};
-use ishtar_domain::personas::{
-    self, PersonaLifecycleStore, PersonaRecord, Retired, Revision, Slot,
+use ishtar_domain::model::{CoupleId, CoupleState, OwnerId, PersonaId, PersonaStatus};
+use ishtar_domain::personas;
+use ishtar_domain::ports::{
+    EndedCouple, PersonaLifecycleStore, PersonaRecord, Retired, Revision, Slot,
 };
+use ishtar_domain::states::{CoupleEvent, PersonaEvent, StateMachine};
 
 use crate::schema::{capacity, chaperone_log, personas as p};
 use crate::store::{PgStore, db_err};
@@ -117,7 +118,7 @@ async fn revise(
                 .execute(c)
                 .await?;
             if took == 1 {
-                status = PersonaStatus::Admitted;
+                status = status.on(PersonaEvent::TookPlace).unwrap_or(status);
             }
         }
         Slot::Free => free_place(c).await?,
@@ -134,12 +135,12 @@ async fn revise(
     let admitted_at = (slot != Slot::Keep).then(|| p::admitted_at.eq(admitted.then_some(rev.at)));
     diesel::update(p::table.find(rev.id.0))
         .set((
-            p::model.eq(&rev.persona.model),
-            p::heart.eq(&rev.persona.heart),
-            p::heart_hash.eq(&rev.persona.heart_hash),
-            p::redteam.eq(rev.persona.redteam),
-            p::home_market.eq(&rev.persona.home_market),
-            p::active_market.eq(&rev.persona.active_market),
+            p::model.eq(rev.persona.model()),
+            p::heart.eq(rev.persona.heart()),
+            p::heart_hash.eq(rev.persona.heart_hash()),
+            p::redteam.eq(rev.persona.redteam()),
+            p::home_market.eq(rev.persona.home_market()),
+            p::active_market.eq(rev.persona.active_market()),
             p::status.eq(status.as_str()),
             p::reason.eq(reason),
             admitted_at,
@@ -183,31 +184,40 @@ async fn retire(
         return Ok(None);
     }
     let was = PersonaStatus::parse(&status).unwrap_or(PersonaStatus::Denied);
-    if was == PersonaStatus::Retired {
+    // Withdrawing a retired persona is refused by the machine: nothing changes.
+    let Ok(next) = was.on(PersonaEvent::Withdrawn) else {
         return Ok(Some(Retired {
             was,
             ended: Vec::new(),
         }));
-    }
-    // Its live couples end, as `POST /api/couples/:id/end` ends one (ended by the owner).
+    };
+    // Its live couples end, as the couple machine ends them when a side is withdrawn
+    // (ended by the owner).
+    let live: Vec<&str> = CoupleEvent::SideWithdrawn
+        .sources()
+        .into_iter()
+        .map(CoupleState::as_str)
+        .collect();
+    let ended_state = CoupleState::Courting
+        .on(CoupleEvent::SideWithdrawn)
+        .unwrap_or(CoupleState::Ended);
     let ended: Vec<Ended> = diesel::sql_query(
-        "UPDATE couples SET state = 'ended', ended_at = $2, ended_by = $3 \
-         WHERE (persona_a = $1 OR persona_b = $1) AND state IN ('courting', 'committed') \
+        "UPDATE couples SET state = $4, ended_at = $2, ended_by = $3 \
+         WHERE (persona_a = $1 OR persona_b = $1) AND state = ANY($5) \
          RETURNING id, CASE WHEN persona_a = $1 THEN persona_b ELSE persona_a END AS other",
     )
     .bind::<BigInt, _>(id)
     .bind::<Timestamptz, _>(at)
     .bind::<BigInt, _>(owner)
+    .bind::<Text, _>(ended_state.as_str())
+    .bind::<Array<Text>, _>(live)
     .load(c)
     .await?;
     diesel::update(p::table.find(id))
-        .set((
-            p::status.eq(PersonaStatus::Retired.as_str()),
-            p::reason.eq("retired"),
-        ))
+        .set((p::status.eq(next.as_str()), p::reason.eq("retired")))
         .execute(c)
         .await?;
-    if was == PersonaStatus::Admitted {
+    if was.holds_place() {
         free_place(c).await?;
     }
     // Its public notes (seeking, debriefs) go with it: a withdrawn persona seeks no one.

@@ -18,12 +18,10 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::boards::{NewPost, Poster};
-use ishtar_domain::courtship::{CoupleFacts, CoupleTurn, DocHeart};
 use ishtar_domain::model::{
     BoardPost, CoupleId, CourtshipTurn, OwnerId, PersonaId, PersonaStatus, TurnId, TurnStatus,
 };
-use ishtar_domain::ports::BoardStore;
+use ishtar_domain::ports::{BoardStore, CoupleFacts, CoupleTurn, DocHeart, NewPost, Poster};
 
 use crate::schema::{board_posts, couples, heart_files, intro_consents, personas, turns};
 use crate::store::{PgStore, db_err};

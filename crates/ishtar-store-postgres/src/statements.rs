@@ -14,8 +14,8 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Bool, Bytea, Int4, Int8, Jsonb, Nullable, Text, Timestamptz};
 use time::OffsetDateTime;
 
-use ishtar_domain::chaperone::ChaperoneEntry;
 use ishtar_domain::model::NewHeartFile;
+use ishtar_domain::ports::ChaperoneEntry;
 
 use crate::admission::Job;
 
@@ -176,21 +176,15 @@ impl<'a> InsertPersonas<'a> {
                 .collect(),
             owner_id: jobs
                 .iter()
-                .map(|j| j.persona.owner_id.map(|o| o.0))
+                .map(|j| j.persona.owner_id().map(|o| o.0))
                 .collect(),
-            handle: jobs.iter().map(|j| j.persona.handle.as_str()).collect(),
-            model: jobs.iter().map(|j| j.persona.model.as_str()).collect(),
-            heart: jobs.iter().map(|j| &j.persona.heart).collect(),
-            heart_hash: jobs.iter().map(|j| j.persona.heart_hash.as_str()).collect(),
-            redteam: jobs.iter().map(|j| j.persona.redteam).collect(),
-            home_market: jobs
-                .iter()
-                .map(|j| j.persona.home_market.as_str())
-                .collect(),
-            active_market: jobs
-                .iter()
-                .map(|j| j.persona.active_market.as_str())
-                .collect(),
+            handle: jobs.iter().map(|j| j.persona.handle().as_str()).collect(),
+            model: jobs.iter().map(|j| j.persona.model()).collect(),
+            heart: jobs.iter().map(|j| j.persona.heart()).collect(),
+            heart_hash: jobs.iter().map(|j| j.persona.heart_hash()).collect(),
+            redteam: jobs.iter().map(|j| j.persona.redteam()).collect(),
+            home_market: jobs.iter().map(|j| j.persona.home_market()).collect(),
+            active_market: jobs.iter().map(|j| j.persona.active_market()).collect(),
             status: jobs.iter().map(|j| j.status.as_str()).collect(),
             reason: jobs.iter().map(|j| j.log.reason.as_str()).collect(),
             at: jobs.iter().map(|j| j.log.at).collect(),

@@ -9,16 +9,16 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::{Date, OffsetDateTime};
 
 use ishtar_domain::StoreError;
-use ishtar_domain::chaperone::ChaperoneEntry;
 use ishtar_domain::model::{
     ActiveMarket, CapOutcome, Endpoint, EndpointId, EndpointStatus, HeartFileId, HeartFileSaved,
     HomeMarket, LatestHeart, NewEndpoint, NewHeartFile, NewPersona, NewReport, OwnerId, PersonaId,
     PersonaStatus, Tier,
 };
 use ishtar_domain::ports::{
-    AgentStore, ChaperoneLog, GeoLog, HealthProbe, OwnerStore, PersonaStore, ReportStore,
-    SettingsStore,
+    AgentStore, ChaperoneEntry, ChaperoneLog, GeoLog, HealthProbe, OwnerStore, PersonaStore,
+    ReportStore, SettingsStore,
 };
+use ishtar_domain::states::{PersonaEvent, StateMachine};
 
 use crate::admission::{AdmissionQueue, Job};
 use crate::crypto::ContactCipher;
@@ -364,18 +364,28 @@ impl PersonaStore for PgStore {
         // capacity), take a slot only then and only if one is free, and admit the persona
         // only if the slot was taken. Concurrent calls for the same persona queue on its
         // row lock and then find it no longer pending, so it never takes two slots.
+        // The persona machine says which statuses may take a place and what they become.
+        let from: Vec<&str> = PersonaStatus::sources(PersonaEvent::TookPlace)
+            .into_iter()
+            .map(PersonaStatus::as_str)
+            .collect();
+        let to = PersonaStatus::Pending
+            .on(PersonaEvent::TookPlace)
+            .unwrap_or(PersonaStatus::Admitted);
         let admitted: Option<Admitted> = diesel::sql_query(
-            "WITH p AS (SELECT id FROM personas WHERE id = $1 AND status = 'pending' FOR UPDATE), \
+            "WITH p AS (SELECT id FROM personas WHERE id = $1 AND status = ANY($4) FOR UPDATE), \
                   slot AS (UPDATE capacity SET admitted = admitted + 1 \
                            WHERE id = 1 AND admitted < $2 AND EXISTS (SELECT 1 FROM p) \
                            RETURNING admitted) \
-             UPDATE personas SET status = 'admitted', reason = 'admitted', admitted_at = $3 \
+             UPDATE personas SET status = $5, reason = 'admitted', admitted_at = $3 \
              WHERE id IN (SELECT id FROM p) AND EXISTS (SELECT 1 FROM slot) \
              RETURNING personas.id",
         )
         .bind::<diesel::sql_types::BigInt, _>(id.0)
         .bind::<diesel::sql_types::Integer, _>(cap)
         .bind::<diesel::sql_types::Timestamptz, _>(at)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(from)
+        .bind::<diesel::sql_types::Text, _>(to.as_str())
         .get_result(&mut conn)
         .await
         .optional()
@@ -391,7 +401,7 @@ impl PersonaStore for PgStore {
             .get_result(&mut conn)
             .await
             .map_err(db_err)?;
-        Ok(if status == PersonaStatus::Admitted.as_str() {
+        Ok(if status == to.as_str() {
             CapOutcome::Admitted
         } else {
             CapOutcome::Full

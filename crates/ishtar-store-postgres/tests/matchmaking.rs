@@ -5,8 +5,10 @@
 
 use std::sync::Arc;
 
-use ishtar_domain::chaperone::{ChaperoneEntry, Surface, Verdict};
+use ishtar_domain::chaperone::Verdict;
+
 use ishtar_domain::model::{CoupleId, PersonaId};
+use ishtar_domain::ports::{ChaperoneEntry, Surface};
 use ishtar_domain::ports::{MatchStore, NewCouple};
 use ishtar_store_postgres::{ContactCipher, PgConfig, PgStore, SeedOwner, SeedPersona};
 use ishtar_test_support::TestDatabase;

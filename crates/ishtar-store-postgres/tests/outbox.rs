@@ -3,8 +3,8 @@
 
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
-use ishtar_domain::notify::{Claim, ClaimRequest, Delivery, EndpointPause};
 use ishtar_domain::ports::Outbox;
+use ishtar_domain::ports::{Claim, ClaimRequest, Delivery, EndpointPause};
 use ishtar_store_postgres::{ContactCipher, PgConfig, PgStore};
 use ishtar_test_support::TestDatabase;
 use time::{Duration, OffsetDateTime};

@@ -6,10 +6,13 @@
 
 use std::sync::Arc;
 
-use ishtar_domain::chaperone::{ChaperoneEntry, Surface, Verdict};
-use ishtar_domain::model::{CapOutcome, CoupleId, NewPersona, OwnerId, PersonaId, PersonaStatus};
-use ishtar_domain::personas::{PersonaLifecycleStore, Revision};
-use ishtar_domain::ports::PersonaStore;
+use ishtar_domain::chaperone::Verdict;
+
+use ishtar_domain::model::{
+    CapOutcome, CoupleId, Handle, NewPersona, OwnerId, PersonaId, PersonaStatus,
+};
+use ishtar_domain::ports::{ChaperoneEntry, Surface};
+use ishtar_domain::ports::{PersonaLifecycleStore, PersonaStore, Revision};
 use ishtar_store_postgres::{ContactCipher, PgConfig, PgStore};
 use ishtar_test_support::TestDatabase;
 use time::OffsetDateTime;
@@ -64,16 +67,15 @@ fn revision(id: i64, allowed: bool, cap: u32) -> Revision {
             PersonaStatus::Held,
             PersonaStatus::Denied,
         ],
-        persona: NewPersona {
-            owner_id: Some(OwnerId(1)),
-            handle: "ignored".into(),
-            model: "new-model".into(),
-            heart: serde_json::json!({"about": "new"}),
-            heart_hash: "new".into(),
-            redteam: false,
-            home_market: "bay_area".into(),
-            active_market: "remote".into(),
-        },
+        persona: NewPersona::new(
+            Some(OwnerId(1)),
+            Handle::parse("ignored").unwrap(),
+            "new-model",
+            serde_json::json!({"about": "new"}),
+            false,
+            "bay_area",
+            "remote",
+        ),
         allowed,
         reason: verdict.reason().to_owned(),
         log: Some(ChaperoneEntry::new(
@@ -115,7 +117,10 @@ async fn an_allowed_edit_of_a_denied_persona_takes_a_free_place() {
         )
         .await
         .unwrap(),
-        "wren,new-model,new,new,bay_area,admitted,t"
+        format!(
+            "wren,new-model,new,{},bay_area,admitted,t",
+            ishtar_domain::intake::heart_hash(&serde_json::json!({"about": "new"}))
+        )
     );
     assert_eq!(
         db.count(

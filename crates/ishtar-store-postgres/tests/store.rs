@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::chaperone::{ChaperoneEntry, Surface, Verdict};
+use ishtar_domain::chaperone::Verdict;
 use ishtar_domain::model::{
-    ActiveMarket, CapOutcome, HomeMarket, NewHeartFile, NewPersona, OwnerId, PersonaStatus,
+    ActiveMarket, CapOutcome, Handle, HomeMarket, NewHeartFile, NewPersona, OwnerId, PersonaStatus,
     ResearchOptin, Tier,
 };
-use ishtar_domain::ports::{GeoLog, OwnerStore, PersonaStore, SettingsStore};
+use ishtar_domain::ports::{
+    ChaperoneEntry, GeoLog, OwnerStore, PersonaStore, SettingsStore, Surface,
+};
 use ishtar_store_postgres::{ContactCipher, PgConfig, PgStore};
 use ishtar_test_support::TestDatabase;
 use time::OffsetDateTime;
@@ -37,16 +39,19 @@ fn heart(contact: Option<&str>) -> NewHeartFile {
 }
 
 fn persona(handle: &str) -> NewPersona {
-    NewPersona {
-        owner_id: None,
-        handle: handle.into(),
-        model: "m".into(),
-        heart: serde_json::json!({"about": "y"}),
-        heart_hash: "h".into(),
-        redteam: false,
-        home_market: "other".into(),
-        active_market: "remote".into(),
-    }
+    persona_of(handle, None)
+}
+
+fn persona_of(handle: &str, owner: Option<OwnerId>) -> NewPersona {
+    NewPersona::new(
+        owner,
+        Handle::parse(handle).expect("not a reserved handle"),
+        "m",
+        serde_json::json!({"about": "y"}),
+        false,
+        "other",
+        "remote",
+    )
 }
 
 fn now() -> OffsetDateTime {
@@ -387,8 +392,7 @@ async fn one_failing_persona_does_not_fail_the_others_in_its_group() {
     let db = TestDatabase::new().await;
     let s = store(&db).await;
     // An owner that does not exist (say, erased a moment ago) breaks its own row only.
-    let mut orphan = persona("orphan");
-    orphan.owner_id = Some(OwnerId(999_999));
+    let orphan = persona_of("orphan", Some(OwnerId(999_999)));
     let mut jobs: Vec<_> = (0..6)
         .map(|i| {
             (

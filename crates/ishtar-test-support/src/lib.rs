@@ -2,26 +2,18 @@
 //!
 //! - [`TestDatabase`]: a fresh database per test, cloned from a template migrated once
 //!   (`CREATE DATABASE … TEMPLATE …` takes milliseconds), dropped when the test ends.
-//! - [`FakeAgent`]: an agent's callback server on a loopback port we bound ourselves.
-//! - [`PrivyKey`]: plays Privy (ES256 access tokens from a generated P-256 key).
-//! - [`FakeDidit`]: Didit's session API on loopback; [`didit_signature`] signs webhooks.
-//! - [`FakeFacilitator`]: an x402 facilitator speaking the v1 `/verify` and `/settle` formats.
+//! - Everything in `ishtar-test-kit`, re-exported: the fake provider servers
+//!   ([`FakeAgent`], [`FakeDidit`], [`FakeFacilitator`], [`FakeGateway`], [`LoopbackServer`]),
+//!   [`PrivyKey`], and the in-process port doubles ([`FixedClock`], [`SequentialIds`],
+//!   [`ScriptedGuard`], [`ScriptedWriter`], [`ScriptedEmbedder`]). Crates that need no
+//!   Postgres should depend on `ishtar-test-kit` directly.
 
 #![expect(
     clippy::unwrap_used,
     reason = "test support: failing loudly is the point"
 )]
 
-mod agent;
 mod database;
-mod didit;
-mod facilitator;
-mod privy;
-mod server;
 
-pub use agent::{AgentBehaviour, FakeAgent, Received};
 pub use database::{TestDatabase, admin_url};
-pub use didit::{DiditBehaviour, DiditSession, FakeDidit, didit_signature};
-pub use facilitator::{FAKE_TX, FacilitatorMode, FakeFacilitator};
-pub use privy::{PrivyKey, access_claims};
-pub use server::LoopbackServer;
+pub use ishtar_test_kit::*;

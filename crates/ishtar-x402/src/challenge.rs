@@ -126,7 +126,8 @@ pub fn payment_required_header(req: &PaymentRequirement) -> String {
 #[must_use]
 pub fn payment_challenge(req: &PaymentRequirement, order_id: &str) -> PaymentChallenge {
     PaymentChallenge {
-        body: challenge_body(req, order_id),
+        // Serialising a `Value` cannot fail (its map keys are strings).
+        body: serde_json::to_vec(&challenge_body(req, order_id)).unwrap_or_default(),
         header: payment_required_header(req),
     }
 }

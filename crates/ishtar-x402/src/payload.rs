@@ -205,8 +205,9 @@ fn pay_to(requirement: &PaymentRequirement) -> Result<Address, PaymentError> {
 
 /// Decodes `header` (`X-PAYMENT`, x402 v1) and runs every local pre-check against
 /// `requirement` at `now`: version and shape, scheme `exact`, network Base (`eip155:8453` or
-/// `base`), the requirement's asset is USDC on Base, then [the authorization's
-/// checks](check_authorization).
+/// `base`), the requirement's asset is USDC on Base, then the authorization's checks
+/// (`to` = payTo, the exact amount, the time window, the EIP-712 signature recovers to
+/// `from`).
 ///
 /// # Errors
 /// [`PaymentError::Invalid`] with the first failed check's reason.
@@ -241,8 +242,8 @@ pub fn precheck(
 
 /// Decodes `header` (`PAYMENT-SIGNATURE`, x402 v2) and runs every local pre-check against
 /// `requirement` at `now`: version and shape; `accepted` is the offered requirement (scheme
-/// `exact`, network `eip155:8453`, the same asset, amount and payTo); then [the
-/// authorization's checks](check_authorization).
+/// `exact`, network `eip155:8453`, the same asset, amount and payTo); then the
+/// authorization's checks, as in [`precheck`].
 ///
 /// # Errors
 /// [`PaymentError::Invalid`] with the first failed check's reason.

@@ -97,8 +97,9 @@ fn configured_as_base_v2_still_says_caip2() {
 fn the_port_gives_both_forms() {
     let f = X402Facilitator::new(FacilitatorConfig::default()).unwrap();
     let c = f.challenge(&common::requirement(), "cr:7:0:2025-11-23");
+    let body: serde_json::Value = serde_json::from_slice(&c.body).unwrap();
     assert_eq!(
-        c.body,
+        body,
         challenge_body(&common::requirement(), "cr:7:0:2025-11-23")
     );
     assert_eq!(c.header, payment_required_header(&common::requirement()));

@@ -6,7 +6,7 @@ use ishtar_ai_gateway::GatewayEmbedder;
 use ishtar_domain::ProviderError;
 use ishtar_domain::ports::Embedder;
 
-use crate::fake::{FakeGateway, Reply};
+use crate::fake::{ConfigFor as _, FakeGateway, Reply};
 
 /// Answers each input `tK` with a 4-d vector pointing along axis `K % 4` (length 3, so
 /// normalising shows), listed in reverse order so only `index` can put them right.
@@ -86,7 +86,7 @@ async fn a_wrong_number_of_vectors_is_malformed() {
         .unwrap()
         .embed(texts(2))
         .await;
-    assert!(matches!(r, Err(ProviderError::Malformed(_))), "{r:?}");
+    assert!(matches!(r, Err(ProviderError::Malformed { .. })), "{r:?}");
     assert_eq!(fake.hits(), 1, "a malformed answer is not retried");
 }
 
@@ -103,7 +103,7 @@ async fn duplicate_indices_and_inconsistent_dimensions_are_malformed() {
             .unwrap()
             .embed(texts(2))
             .await;
-        assert!(matches!(r, Err(ProviderError::Malformed(_))), "{r:?}");
+        assert!(matches!(r, Err(ProviderError::Malformed { .. })), "{r:?}");
     }
 }
 
@@ -114,5 +114,5 @@ async fn garbage_json_is_malformed() {
         .unwrap()
         .embed(texts(1))
         .await;
-    assert!(matches!(r, Err(ProviderError::Malformed(_))), "{r:?}");
+    assert!(matches!(r, Err(ProviderError::Malformed { .. })), "{r:?}");
 }

@@ -2,7 +2,7 @@ use ishtar_ai_gateway::GatewayGuard;
 use ishtar_domain::ProviderError;
 use ishtar_domain::ports::{Guard, GuardVerdict};
 
-use crate::fake::{FakeGateway, chat};
+use crate::fake::{ConfigFor as _, FakeGateway, chat};
 
 async fn classify(answer: &str) -> (Result<GuardVerdict, ProviderError>, FakeGateway) {
     let fake = FakeGateway::start(vec![chat(answer)]).await;
@@ -47,7 +47,7 @@ async fn anything_else_fails_closed_as_malformed() {
     for answer in ["maybe", "I think this is safe", ""] {
         let (r, _fake) = classify(answer).await;
         assert!(
-            matches!(r, Err(ProviderError::Malformed(_))),
+            matches!(r, Err(ProviderError::Malformed { .. })),
             "{answer:?}: {r:?}"
         );
     }

@@ -2,7 +2,7 @@ use ishtar_ai_gateway::GatewayWriter;
 use ishtar_domain::ProviderError;
 use ishtar_domain::ports::{PersonaSketch, Writer};
 
-use crate::fake::{FakeGateway, chat};
+use crate::fake::{ConfigFor as _, FakeGateway, chat};
 
 fn sketch(handle: &str, heart: &str) -> PersonaSketch {
     PersonaSketch {
@@ -77,6 +77,6 @@ async fn an_empty_or_missing_answer_is_malformed() {
             .unwrap()
             .gambit(sketch("ada", "a"), sketch("bo", "b"))
             .await;
-        assert!(matches!(r, Err(ProviderError::Malformed(_))), "{r:?}");
+        assert!(matches!(r, Err(ProviderError::Malformed { .. })), "{r:?}");
     }
 }

@@ -16,7 +16,8 @@ use std::collections::{HashMap, HashSet};
 use crate::model::{OwnerId, PersonaId};
 use crate::prefs::Prefs;
 
-use super::{Candidate, Span};
+use super::Candidate;
+use crate::ports::Span;
 
 /// The market that is compatible with every market (docs/rules.md#the-beat, step 4).
 pub const REMOTE: &str = "remote";

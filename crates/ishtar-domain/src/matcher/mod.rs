@@ -36,12 +36,10 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 pub use filters::{REMOTE, compatible, markets_compatible, seek_satisfied, was_couple};
-pub use search::{
-    BruteForce, FilterClasses, KnnQuery, Neighbour, NeighbourSearch, SearchError, Span, dot,
-    rank_order,
-};
+pub use search::{BruteForce, dot};
 
 use crate::model::{OwnerId, PersonaId};
+use crate::ports::{FilterClasses, KnnQuery, Neighbour, NeighbourSearch, SearchError, rank_order};
 use crate::prefs::Prefs;
 use crate::settings::Settings;
 use filters::{Profile, Profiles};
@@ -49,6 +47,7 @@ use filters::{Profile, Profiles};
 /// A persona that may be paired this beat (admitted, no active couple).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
+    /// The persona; listed at most once ([`MatchError::DuplicatePersona`]).
     pub id: PersonaId,
     /// Never paired with a persona of the same owner.
     pub owner: Option<OwnerId>,
@@ -85,7 +84,9 @@ impl MatchParams {
 /// A new couple. `a < b`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pair {
+    /// The lower persona id of the two.
     pub a: PersonaId,
+    /// The higher persona id of the two.
     pub b: PersonaId,
     /// Their cosine similarity; `None` for a fallback (adjacency) pair.
     pub similarity: Option<f32>,
@@ -94,25 +95,38 @@ pub struct Pair {
 /// A mutual pair between two rows (`a < b`), before the greedy choice.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Edge {
+    /// The lower row ([`Prepared::ids`] order, persona id ascending).
     pub a: u32,
+    /// The higher row.
     pub b: u32,
+    /// The pair's weight: the lower of the two cosine similarities the search reported
+    /// (equal for an exact search), at least `min_fit`.
     pub similarity: f32,
 }
 
 /// Why the matcher could not run. Nothing is half-done: it is a pure function.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MatchError {
+    /// The same persona was listed twice among the candidates.
     #[error("persona {0} appears twice among the candidates")]
     DuplicatePersona(PersonaId),
+    /// `vectors` is not one row of `dims` components per candidate.
     #[error("expected {expected} vector components ({rows} rows × {dims} dims), got {got}")]
     VectorShape {
+        /// Candidates given.
         rows: usize,
+        /// Components per vector.
         dims: usize,
+        /// `rows × dims`.
         expected: usize,
+        /// Components actually given.
         got: usize,
     },
+    /// The neighbour search failed.
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// The search answered outside its contract (not one list per row, or a neighbour
+    /// out of range or the row itself); what was wrong.
     #[error("the neighbour search broke its contract: {0}")]
     BadNeighbours(String),
 }

@@ -4,7 +4,7 @@
 //! A tool is a route. Its arguments are the route's JSON body plus the route's path id and
 //! query parameters by name ([`tools`]); a call runs the route's own handler function with
 //! the inputs the route's extractors would give it, so parsing, validation, the use case
-//! and the answer are the route's ([`call`]). The route's response becomes the result:
+//! and the answer are the route's (the private `call` module). The route's response becomes the result:
 //! its JSON answer as `structuredContent`, or, for any error status, a tool error carrying
 //! `{"status", "body"}`; a payment challenge and a settlement travel as the x402 MCP
 //! transport says (`PaymentRequired` as the tool error, `_meta["x402/payment"]`,

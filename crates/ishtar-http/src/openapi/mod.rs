@@ -9,16 +9,16 @@
 //!   described by schema-only types in [`schema`].
 //! - Routes are registered through one table, [`crate::rooms`]: a [`Room`] is a path and its
 //!   handlers, each handler given with its documentation. The same table is served (by
-//!   [`crate::routes`]) and documented (by [`document`]), so a route cannot be served and
+//!   [`crate::routes()`]) and documented (by [`document`]), so a route cannot be served and
 //!   left out, and its method is the documented one. (`utoipa-actix-web` would collect
 //!   paths too, but only from handlers turned into services by actix's `#[get]`-style
 //!   macros, which the MCP module could then no longer call as functions, and it does not
 //!   see `web::resource(...)`, which every route here uses for its JSON `405`.)
 //! - What every route can answer whatever its handler does (a geo-blocked `403`, `500`,
 //!   and for a body the `408` deadline and `413` limit) is added here, once, by
-//!   [`add_shared_responses`].
+//!   `add_shared_responses`.
 //! - Routes registered by their own modules (`routes::agent_docs`, the MCP endpoint) are
-//!   described in [`registered_elsewhere`]; `tests/api/openapi.rs` fails when any route the
+//!   described in `registered_elsewhere`; `tests/api/openapi.rs` fails when any route the
 //!   running app has is missing from the document.
 
 pub mod schema;
@@ -47,7 +47,7 @@ pub trait Documented: utoipa::Path + utoipa::__dev::SchemaReferences {}
 impl<T: utoipa::Path + utoipa::__dev::SchemaReferences> Documented for T {}
 
 /// One path of the venue: its handlers, each with its documentation, and the JSON `405`
-/// for any other method. Built by [`crate::rooms`]; registered by [`crate::routes`] and
+/// for any other method. Built by [`crate::rooms`]; registered by [`crate::routes()`] and
 /// documented by [`document`].
 pub struct Room {
     path: String,
@@ -253,7 +253,8 @@ impl<'r> utoipa::ToResponse<'r> for RateLimited {
     }
 }
 
-/// The whole document for `rooms`, plus the routes [`registered_elsewhere`].
+/// The whole document for `rooms`, plus the routes registered by their own modules
+/// (`routes::agent_docs`, the MCP endpoint).
 pub fn document(rooms: &[Room]) -> OpenApi {
     let mut doc = ApiDoc::openapi();
     let components = doc.components.get_or_insert_with(Components::default);

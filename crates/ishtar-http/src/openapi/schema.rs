@@ -471,7 +471,7 @@ pub struct Events {
     pub next_steps: Vec<NextStep>,
 }
 
-/// What an erasure removed, by kind (`ishtar_domain::erasure::Erased`).
+/// What an erasure removed, by kind (`ishtar_domain::ports::Erased`).
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct ErasedCounts {

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 
 use ishtar_domain::Venue;
 use ishtar_domain::beat::BeatError;
-use ishtar_domain::console::{BrokerError, ConsoleQuery, Section, Snapshot, format_usdc};
+use ishtar_domain::console::{BrokerError, Snapshot, format_usdc};
 use ishtar_domain::model::CoupleId;
+use ishtar_domain::ports::{ConsoleQuery, Section};
 use ishtar_domain::settings::{KEYS, SetError, SettingError};
 
 use crate::console_forms::{

@@ -123,7 +123,7 @@ pub async fn owner_me(venue: web::Data<Venue>, bearer: Bearer) -> Result<HttpRes
 }
 
 /// A turn as a member reads it: `reason` only on the caller's own held and blocked turns.
-fn turn_json(t: &ishtar_domain::courtship::CoupleTurn) -> serde_json::Value {
+fn turn_json(t: &ishtar_domain::ports::CoupleTurn) -> serde_json::Value {
     let mut v = json!({
         "turnId": t.id.0, "author": t.author, "body": t.body,
         "status": t.status.as_str(), "createdAt": timestamp(t.created_at),

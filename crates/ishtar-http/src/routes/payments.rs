@@ -139,7 +139,8 @@ pub async fn compatibility_report_paid(
             HttpResponse::PaymentRequired()
                 .insert_header((PAYMENT_REQUIRED, challenge.header))
                 .insert_header(("Access-Control-Expose-Headers", EXPOSE_HEADERS))
-                .json(challenge.body)
+                .content_type("application/json")
+                .body(challenge.body)
         }
         ReportOutcome::Delivered {
             order_id,

@@ -16,9 +16,9 @@ use std::collections::HashSet;
 use std::error::Error;
 use std::time::Instant;
 
-use ishtar_domain::matcher::{
-    Edge, KnnQuery, MatchParams, Neighbour, NeighbourSearch, Pair, Prepared,
-};
+use ishtar_domain::matcher::{Edge, MatchParams, Pair, Prepared};
+
+use ishtar_domain::ports::{KnnQuery, Neighbour, NeighbourSearch};
 use ishtar_matcher::synth::{self, Rng, VectorSpec};
 use ishtar_matcher::{AnnIndex, AnnParams, ClusteredSearch, ExactSearch};
 

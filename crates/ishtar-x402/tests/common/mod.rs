@@ -1,14 +1,17 @@
 //! Shared test helpers: a requirement, signed payloads (v1 and v2), and a fake facilitator
 //! on loopback that speaks the real `/verify` and `/settle` formats of both versions
 //! (docs/wire-formats.md#facilitator-verify-and-settle and #cdp-api-key-jwt).
+//!
+//! The fake runs on the test kit's `LoopbackServer`. It is not the kit's `FakeFacilitator`:
+//! this one checks CDP API-key JWTs, records headers, and answers CDP's exact refusal and
+//! error bodies (or any raw body), which the adapter's parsing tests need.
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ethers_core::types::{Address, U256};
@@ -16,6 +19,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use ishtar_domain::ports::PaymentRequirement;
+use ishtar_test_kit::LoopbackServer;
 use ishtar_x402::chain::USDC_BASE;
 use ishtar_x402::eip3009::{TransferWithAuthorization, address_of_key, sign_authorization};
 
@@ -217,7 +221,8 @@ pub struct FakeFacilitator {
     pub url: String,
     pub port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
-    handle: actix_web::dev::ServerHandle,
+    /// Stops the server when the fake is dropped.
+    _server: LoopbackServer,
 }
 
 fn b64url_json(part: &str) -> Result<Value, String> {
@@ -371,72 +376,60 @@ impl FakeFacilitator {
     }
 
     async fn start_with(behaviour: Behaviour, cdp: Option<CdpCheck>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        let server = HttpServer::new(move || {
+        let server = LoopbackServer::start(1, move |req: HttpRequest, body: web::Bytes| {
             let behaviour = behaviour.clone();
             let seen = s.clone();
             let cdp = cdp.clone();
-            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let behaviour = behaviour.clone();
-                let seen = seen.clone();
-                let cdp = cdp.clone();
-                async move {
-                    let path = req.path().to_owned();
-                    let header = |name: &str| {
-                        req.headers()
-                            .get(name)
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned)
-                    };
-                    let authorization = header("authorization");
-                    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    let mut jwt = None;
-                    if let Some(cdp) = &cdp {
-                        let host = format!("127.0.0.1:{port}");
-                        match check_jwt(authorization.as_deref(), cdp, &host, &path) {
-                            Ok(decoded) => jwt = Some(decoded),
-                            Err(why) => {
-                                seen.lock().unwrap().push(Seen {
-                                    path,
-                                    authorization,
-                                    content_type: header("content-type"),
-                                    body,
-                                    jwt: None,
-                                });
-                                return HttpResponse::Unauthorized().json(json!({
-                                    "errorType": "unauthorized", "errorMessage": why
-                                }));
-                            }
+            async move {
+                let path = req.path().to_owned();
+                let header = |name: &str| {
+                    req.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                let authorization = header("authorization");
+                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let mut jwt = None;
+                if let Some(cdp) = &cdp {
+                    let host = format!("127.0.0.1:{}", req.app_config().local_addr().port());
+                    match check_jwt(authorization.as_deref(), cdp, &host, &path) {
+                        Ok(decoded) => jwt = Some(decoded),
+                        Err(why) => {
+                            seen.lock().unwrap().push(Seen {
+                                path,
+                                authorization,
+                                content_type: header("content-type"),
+                                body,
+                                jwt: None,
+                            });
+                            return HttpResponse::Unauthorized().json(json!({
+                                "errorType": "unauthorized", "errorMessage": why
+                            }));
                         }
                     }
-                    seen.lock().unwrap().push(Seen {
-                        path: path.clone(),
-                        authorization,
-                        content_type: header("content-type"),
-                        body: body.clone(),
-                        jwt,
-                    });
-                    if matches!(behaviour, Behaviour::Hang) {
-                        tokio::time::sleep(Duration::from_secs(10)).await;
-                    }
-                    answer(&behaviour, &path, &body)
                 }
-            }))
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+                seen.lock().unwrap().push(Seen {
+                    path: path.clone(),
+                    authorization,
+                    content_type: header("content-type"),
+                    body: body.clone(),
+                    jwt,
+                });
+                if matches!(behaviour, Behaviour::Hang) {
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                }
+                answer(&behaviour, &path, &body)
+            }
+        });
+        let port = server.port();
         Self {
             url: format!("http://127.0.0.1:{port}"),
             port,
             seen,
-            handle,
+            _server: server,
         }
     }
 
@@ -454,18 +447,9 @@ impl FakeFacilitator {
     }
 }
 
-impl Drop for FakeFacilitator {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
-}
-
-/// A loopback port with nothing listening (bound, then released).
+/// A loopback URL with nothing listening (the kit's).
 pub fn closed_port_url() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
+    ishtar_test_kit::closed_port_url()
 }
 
 pub fn address(s: &str) -> Address {

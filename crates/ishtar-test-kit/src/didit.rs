@@ -22,8 +22,11 @@ pub enum DiditBehaviour {
 /// A session-creation request the fake received, and what it answered.
 #[derive(Debug, Clone)]
 pub struct DiditSession {
+    /// The request path.
     pub path: String,
+    /// The `X-Api-Key` header, if any.
     pub api_key: Option<String>,
+    /// The JSON body (`null` when it was not JSON).
     pub body: serde_json::Value,
     /// The `session_id` answered (`None` when it refused).
     pub session_id: Option<String>,
@@ -39,6 +42,7 @@ pub struct FakeDidit {
 }
 
 impl FakeDidit {
+    /// Starts the fake answering session creation as `behaviour` says.
     pub async fn start(behaviour: DiditBehaviour) -> Self {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let behaviour = Arc::new(Mutex::new(behaviour));

@@ -1,3 +1,5 @@
+//! The loopback HTTP server every fake provider is built on.
+
 use std::net::TcpListener;
 
 use actix_web::{App, FromRequest, Handler, HttpServer, Responder, web};
@@ -30,6 +32,7 @@ impl LoopbackServer {
         Self { port, handle }
     }
 
+    /// The port we bound on `127.0.0.1`.
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -39,4 +42,13 @@ impl Drop for LoopbackServer {
     fn drop(&mut self) {
         drop(self.handle.clone().stop(false));
     }
+}
+
+/// A loopback URL (`http://127.0.0.1:<port>`) with nothing listening: the port was bound,
+/// then released, so connecting to it is refused (tests of "the provider is down").
+pub fn closed_port_url() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    format!("http://127.0.0.1:{port}")
 }

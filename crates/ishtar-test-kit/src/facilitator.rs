@@ -1,3 +1,6 @@
+//! An x402 facilitator on loopback speaking the v1 and v2 `/verify` and `/settle` formats
+//! (docs/wire-formats.md#facilitator-verify-and-settle).
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -127,6 +130,8 @@ pub fn version_problem(body: &Value) -> Option<String> {
 }
 
 impl FakeFacilitator {
+    /// Starts a facilitator answering as `mode` says.
+    ///
     /// `settle_delay` makes settlement take that long (to widen race windows in tests).
     pub async fn start(mode: FacilitatorMode, settle_delay: Duration) -> Self {
         let mode = Arc::new(Mutex::new(mode));
@@ -210,10 +215,12 @@ impl FakeFacilitator {
         }
     }
 
+    /// The base URL to configure (`http://127.0.0.1:<port>`, no trailing slash).
     pub fn url(&self) -> &str {
         &self.url
     }
 
+    /// Changes how later requests are answered.
     pub fn set_mode(&self, mode: FacilitatorMode) {
         *self.mode.lock().unwrap() = mode;
     }

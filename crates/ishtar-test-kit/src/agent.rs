@@ -1,3 +1,6 @@
+//! An agent's callback server: answers challenges (or misbehaves as told) and records
+//! every request, signature header included.
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,6 +31,7 @@ pub enum AgentBehaviour {
 /// A request the fake agent received.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The raw request body.
     pub body: Vec<u8>,
     /// The `X-Ishtar-Signature` header, if any.
     pub signature: Option<String>,
@@ -43,6 +47,7 @@ pub struct FakeAgent {
 }
 
 impl FakeAgent {
+    /// Starts an agent answering every request as `behaviour` says.
     pub async fn start(behaviour: AgentBehaviour) -> Self {
         let hits = Arc::new(AtomicUsize::new(0));
         let h = hits.clone();
