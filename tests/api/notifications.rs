@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 
 use ishtar::Config;
 use ishtar_domain::Venue;
-use ishtar_domain::model::PersonaId;
-use ishtar_domain::notify::{DeliveryLimits, Event};
+use ishtar_domain::model::{CoupleId, PersonaId};
+use ishtar_domain::notify::DeliveryLimits;
+use ishtar_domain::ports::Event;
 use ishtar_test_support::LoopbackServer;
 
 use crate::helpers::{Dater, TestApp, spawn_app};
@@ -109,16 +110,17 @@ fn limits(callback_timeout_ms: u64, per_endpoint: usize, lease_slack_ms: i64) ->
     }
 }
 
-/// Queues `n` events for `d`'s agent, tagged `{tag}-{i}`.
-async fn queue(venue: &Venue, d: &Dater, tag: &str, n: usize) {
+/// Queues `n` events for `d`'s agent, tagged `first`, `first + 1`, …: `couple.ended`
+/// events whose couple id is only the tag ([`seq`]).
+async fn queue(venue: &Venue, d: &Dater, first: i64, n: i64) {
     for i in 0..n {
         let queued = venue
             .notifier
             .notify(
                 &[PersonaId(d.persona)],
-                Event {
-                    kind: "test.ping",
-                    payload: json!({"seq": format!("{tag}-{i}")}),
+                Event::CoupleEnded {
+                    couple: CoupleId(first + i),
+                    steps: Vec::new(),
                 },
                 None,
             )
@@ -144,9 +146,10 @@ fn check_signature(secret: &str, header: &str, body: &[u8]) -> (i64, bool) {
     )
 }
 
-fn seq(a: &Arrival) -> String {
+/// The tag of a delivery ([`queue`]).
+fn seq(a: &Arrival) -> i64 {
     let v: Value = serde_json::from_slice(&a.body).unwrap();
-    v["seq"].as_str().unwrap().to_owned()
+    v["coupleId"].as_i64().unwrap()
 }
 
 async fn wait_until_delivered(app: &TestApp, n: i64, within: Duration) {
@@ -187,8 +190,8 @@ async fn a_slow_agent_delays_no_one_else_and_every_delivery_is_signed_when_sent(
     // The venue waits up to 5 s for an agent: the slow one's 2 s answers are deliveries.
     let venue = instance(&app, 5000).await;
     // The slow agent's events are older, so first in line.
-    queue(&venue, &s, "slow", 3).await;
-    queue(&venue, &f, "fast", 8).await;
+    queue(&venue, &s, 100, 3).await;
+    queue(&venue, &f, 200, 8).await;
 
     let started = unix_now();
     let worker = tokio::spawn(ishtar::background::deliver_forever(
@@ -261,8 +264,8 @@ async fn two_instances_deliver_each_notification_exactly_once() {
     // Leases of 3 s + 2 × 0.5 s = 4 s: the slow agent's six deliveries (1 s each, two at a
     // time) take longer than one lease, so a batch-sized claim would expire mid-way.
     let (one, two) = (instance(&app, 3000).await, instance(&app, 3000).await);
-    queue(&one, &s, "slow", 6).await;
-    queue(&two, &f, "fast", 4).await;
+    queue(&one, &s, 100, 6).await;
+    queue(&two, &f, 200, 4).await;
 
     let l = limits(3000, 2, 500);
     let workers = [
@@ -276,7 +279,7 @@ async fn two_instances_deliver_each_notification_exactly_once() {
         w.abort();
     }
 
-    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut counts: HashMap<i64, usize> = HashMap::new();
     for a in slow.arrivals().iter().chain(fast.arrivals().iter()) {
         *counts.entry(seq(a)).or_default() += 1;
     }

@@ -153,6 +153,7 @@ pub async fn build_venue_with(config: &Config, customize: Customize) -> Result<V
             timeout: callback_timeout(config),
             ..CallbackConfig::default()
         })))
+        .event_wording(Arc::new(ishtar_wire::JsonEvents))
         .options(options(config));
     customize(builder).build().await.map_err(|e| match e {
         BuildError::Settings(e) => StartError::Settings(e.to_string()),
@@ -167,6 +168,7 @@ fn options(config: &Config) -> VenueOptions {
             pay_to: config.x402_pay_to.clone().filter(|p| !p.trim().is_empty()),
             network: config.x402_network.clone(),
             public_url: config.public_url.clone(),
+            resource: ishtar_http::routes::payments::REPORT_PATH.into(),
         },
         beat: ishtar_domain::beat::BeatOptions {
             embed_batch: config.embed_batch.max(1),

@@ -59,7 +59,7 @@ pub const RULES_WEAK_BELOW: f32 = 1.5;
 /// `p(unsafe)` below which the classifier overrules a weak rules refusal (the text is
 /// allowed). Chosen on the training data's out-of-fold scores against the rules (the
 /// ignored test `out_of_fold_dump` and `docs/safety.md`), never on an evaluation set.
-pub const MODEL_SAFE_BELOW: f32 = 0.10;
+pub const MODEL_SAFE_BELOW: f32 = 0.30;
 /// Categories whose rules refusal is final however weak: self-harm (S11), where a miss
 /// costs a life and a hold costs a review (a policy choice: cross-validation showed no
 /// unsafe text of it that the override would have let through).

@@ -18,6 +18,10 @@ use ishtar_domain::ProviderError;
 use ishtar_domain::intake::is_public_ip;
 use ishtar_domain::ports::CallbackClient;
 
+/// The header a notification's signature travels in:
+/// `t=<unix seconds>,v1=<hex HMAC-SHA256>` ([`ishtar_domain::notify::sign`]).
+pub const SIGNATURE_HEADER: &str = "X-Ishtar-Signature";
+
 /// Limits for callback calls.
 #[derive(Debug, Clone)]
 pub struct CallbackConfig {
@@ -132,7 +136,7 @@ impl HttpCallbackClient {
                 .header("content-type", "application/json")
                 .body(body);
             if let Some(sig) = signature {
-                req = req.header(ishtar_domain::notify::SIGNATURE_HEADER, sig);
+                req = req.header(SIGNATURE_HEADER, sig);
             }
             let res = req.send().await.map_err(|e| {
                 let why = if e.is_timeout() {

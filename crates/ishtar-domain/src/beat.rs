@@ -29,11 +29,10 @@ use crate::chaperone::{Chaperone, Denylist, Verdict};
 use crate::error::{ProviderError, StoreError};
 use crate::matcher::{Candidate, MatchError, MatchParams, Pair, Prepared};
 use crate::model::{CapOutcome, PersonaId, PersonaStatus};
-use crate::notify::kinds;
 use crate::offload;
 use crate::ports::{
-    BeatRecord, ChaperoneEntry, Clock, EligiblePersona, Embedder, Ids, MatchStore, NeighbourSearch,
-    NewCouple, NewEvent, Offload, PersonaSketch, PersonaStore, Recipient, Surface, Writer,
+    BeatRecord, ChaperoneEntry, Clock, EligiblePersona, Embedder, Event, Ids, MatchStore,
+    NeighbourSearch, NewCouple, Offload, PersonaSketch, PersonaStore, Recipient, Surface, Writer,
 };
 use crate::profile;
 use crate::sanitize;
@@ -135,22 +134,18 @@ pub struct Formed<'a> {
     pub gambit: &'a str,
 }
 
-/// The `couple.formed` event body one member's agents receive, but its `id` (the store
-/// adds it): enough to answer the gambit without another call.
-pub fn couple_formed(f: &Formed<'_>, at: OffsetDateTime) -> serde_json::Value {
-    crate::notify::event_body(
-        crate::notify::kinds::COUPLE_FORMED,
-        serde_json::json!({
-            "coupleId": f.couple.0,
-            "personaId": f.persona.0,
-            "partner": f.partner_handle,
-            "partnerProfile": f.partner_profile.trim(),
-            "fit": f.fit.map(|s| (f64::from(s) * 1000.0).round() / 1000.0),
-            "gambit": f.gambit,
-            "nextSteps": crate::next_steps::after_couple_formed(f.couple),
-        }),
-        at,
-    )
+/// The `couple.formed` event one member's agents receive: enough to answer the gambit
+/// without another call (the profile trimmed).
+pub fn couple_formed(f: &Formed<'_>) -> Event {
+    Event::CoupleFormed {
+        couple: f.couple,
+        persona: f.persona,
+        partner: f.partner_handle.to_owned(),
+        partner_profile: f.partner_profile.trim().to_owned(),
+        fit: f.fit,
+        gambit: f.gambit.to_owned(),
+        steps: crate::next_steps::after_couple_formed(f.couple),
+    }
 }
 
 /// The ports and services the matchmaker needs.
@@ -443,17 +438,17 @@ impl Matchmaker {
                         // Edited while it was screened: the new heart is screened next beat.
                         continue;
                     }
-                    denied.push(NewEvent::new(
-                        Recipient::Persona(held.id),
-                        kinds::PERSONA_DENIED,
-                        serde_json::json!({
-                            "personaId": held.id.0,
-                            "handle": held.handle,
-                            "reason": reason,
-                            "nextSteps": crate::next_steps::after_denied_by_beat(held.id, reason),
-                        }),
-                        now,
-                    ));
+                    let event = Event::PersonaDenied {
+                        persona: held.id,
+                        handle: held.handle.clone(),
+                        reason: reason.clone(),
+                        steps: crate::next_steps::after_denied_by_beat(held.id, reason),
+                    };
+                    denied.push(
+                        self.p
+                            .notifier
+                            .event(Recipient::Persona(held.id), &event, now),
+                    );
                 }
                 Verdict::Hold(_) => continue,
             }
@@ -501,15 +496,11 @@ impl Matchmaker {
             if self.p.personas.admit_within_cap(id, cap, now).await? == CapOutcome::Full {
                 break;
             }
-            admitted.push(NewEvent::new(
-                Recipient::Persona(id),
-                kinds::PERSONA_ADMITTED,
-                serde_json::json!({
-                    "personaId": id.0,
-                    "nextSteps": crate::next_steps::after_admitted_by_beat(id),
-                }),
-                now,
-            ));
+            let event = Event::PersonaAdmitted {
+                persona: id,
+                steps: crate::next_steps::after_admitted_by_beat(id),
+            };
+            admitted.push(self.p.notifier.event(Recipient::Persona(id), &event, now));
         }
         // Set-wise, before this beat's couple.formed events (so ids keep that order).
         self.p.notifier.publish_logged(admitted).await;
@@ -740,17 +731,15 @@ impl Matchmaker {
                 let gambit = gambit.unwrap_or_else(|| placeholder_gambit(&a.handle, &b.handle));
                 let at = self.p.clock.now();
                 let formed = |me: &EligiblePersona, partner: &EligiblePersona, profile: &str| {
-                    couple_formed(
-                        &Formed {
-                            couple: id,
-                            persona: me.id,
-                            partner_handle: &partner.handle,
-                            partner_profile: profile,
-                            fit: similarity,
-                            gambit: &gambit,
-                        },
-                        at,
-                    )
+                    let event = couple_formed(&Formed {
+                        couple: id,
+                        persona: me.id,
+                        partner_handle: &partner.handle,
+                        partner_profile: profile,
+                        fit: similarity,
+                        gambit: &gambit,
+                    });
+                    self.p.notifier.body(&event, at)
                 };
                 let events = [
                     (a.id, formed(a, b, &profile_b)),

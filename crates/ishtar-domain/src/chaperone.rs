@@ -95,6 +95,17 @@ pub fn normalise(s: &str) -> String {
     out
 }
 
+/// Why a denylist setting was refused; the message is what the operator is shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DenylistError {
+    /// An entry is longer than 200 characters.
+    #[error("a denylist entry is longer than 200 characters")]
+    TooLong,
+    /// An entry has a label but no phrase (the entry as written).
+    #[error("denylist entry {0:?} has no phrase")]
+    NoPhrase(String),
+}
+
 /// Operator-editable denied phrases, each with the label the deny reason shows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Denylist {
@@ -108,8 +119,9 @@ impl Denylist {
     /// label is its own label.
     ///
     /// # Errors
-    /// A message when an entry is empty after its label or longer than 200 characters.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// [`DenylistError`] when an entry is longer than 200 characters or has no phrase after
+    /// its label.
+    pub fn parse(text: &str) -> Result<Self, DenylistError> {
         let mut entries = Vec::new();
         for raw in text
             .split(['\n', ';'])
@@ -117,7 +129,7 @@ impl Denylist {
             .filter(|e| !e.is_empty())
         {
             if raw.chars().count() > 200 {
-                return Err("a denylist entry is longer than 200 characters".to_owned());
+                return Err(DenylistError::TooLong);
             }
             let (label, phrase) = match raw.split_once(':') {
                 Some((l, p)) => (l.trim(), p.trim()),
@@ -125,7 +137,7 @@ impl Denylist {
             };
             let norm = normalise(phrase);
             if norm.trim().is_empty() {
-                return Err(format!("denylist entry {raw:?} has no phrase"));
+                return Err(DenylistError::NoPhrase(raw.to_owned()));
             }
             let words = textnorm::normalise(phrase).words;
             entries.push((label.to_owned(), norm, words));
@@ -623,7 +635,14 @@ mod tests {
         let d = Denylist::parse("a: x y; zed").expect("parses");
         assert_eq!(d.find("so x  y"), Some("a"));
         assert_eq!(d.find("zed!"), Some("zed"));
-        assert!(Denylist::parse("label:").is_err());
+        assert_eq!(
+            Denylist::parse("label:").map_err(|e| e.to_string()),
+            Err("denylist entry \"label:\" has no phrase".to_owned())
+        );
+        assert_eq!(
+            Denylist::parse(&"x".repeat(201)).map_err(|e| e.to_string()),
+            Err("a denylist entry is longer than 200 characters".to_owned())
+        );
     }
 
     #[test]

@@ -12,10 +12,10 @@ use time::{Date, OffsetDateTime, Time};
 
 use crate::error::StoreError;
 use crate::model::{CoupleId, CoupleState, TurnStatus};
-use crate::notify::{Event, Notifier};
+use crate::notify::Notifier;
 use crate::ports::{
-    BrokerOutcome, Clock, ConsoleData, ConsoleQuery, ConsoleStore, EventRecord, HealthProbe, Ids,
-    Intro, SnapshotCounts,
+    BrokerOutcome, Clock, ConsoleData, ConsoleQuery, ConsoleStore, Event, EventRecord, HealthProbe,
+    Ids, Intro, SnapshotCounts,
 };
 use crate::settings::{SetError, Settings, SettingsService};
 
@@ -293,10 +293,7 @@ impl Console {
     pub async fn broker(&self, couple: CoupleId) -> Result<(), BrokerError> {
         match self.store.broker(couple, self.clock.now()).await? {
             BrokerOutcome::Brokered(a, b) => {
-                let event = Event {
-                    kind: "intro.brokered",
-                    payload: serde_json::json!({"coupleId": couple.0}),
-                };
+                let event = Event::IntroBrokered { couple };
                 if let Err(e) = self.notifier.notify(&[a, b], event, None).await {
                     tracing::error!(error = %e, "could not queue a brokered notification");
                 }

@@ -10,8 +10,8 @@ use crate::auth::{self, AuthError};
 use crate::chaperone::{Chaperone, Verdict};
 use crate::error::StoreError;
 use crate::model::{CoupleId, CoupleState, NewTurn, OwnerOverview, TurnId, TurnStatus};
-use crate::notify::{Event, Notifier, kinds};
-use crate::ports::{Clock, CoupleStore, CoupleTurn, NewEvent, OwnerStore, Recipient, Surface};
+use crate::notify::Notifier;
+use crate::ports::{Clock, CoupleStore, CoupleTurn, Event, OwnerStore, Recipient, Surface};
 use crate::sanitize;
 use crate::settings::SettingsService;
 
@@ -62,21 +62,15 @@ pub fn turn_published(
     turn: TurnId,
     author: &str,
     body: &str,
-    at: time::OffsetDateTime,
-) -> NewEvent {
-    NewEvent::new(
-        Recipient::Persona(to),
-        kinds::TURN_PUBLISHED,
-        serde_json::json!({
-            "coupleId": couple.0,
-            "personaId": to.0,
-            "turnId": turn.0,
-            "author": author,
-            "body": body,
-            "nextSteps": crate::next_steps::after_turn_received(couple),
-        }),
-        at,
-    )
+) -> Event {
+    Event::TurnPublished {
+        couple,
+        persona: to,
+        turn,
+        author: author.to_owned(),
+        body: body.to_owned(),
+        steps: crate::next_steps::after_turn_received(couple),
+    }
 }
 
 /// Courtship use cases.
@@ -167,7 +161,10 @@ impl Courtship {
             // The partner's agents get the turn itself, so they can answer without a read.
             // It quotes this owner: erasing this owner removes it (docs/erasure.md). A
             // notification failure must not undo a published turn; it is logged.
-            let event = turn_published(couple, partner.persona, turn_id, &me.handle, &body, now)
+            let event = turn_published(couple, partner.persona, turn_id, &me.handle, &body);
+            let event = self
+                .notifier
+                .event(Recipient::Persona(partner.persona), &event, now)
                 .about(Some(owner));
             self.notifier.publish_logged(vec![event]).await;
         }
@@ -200,12 +197,9 @@ impl Courtship {
             .await?
         {
             CoupleState::Ended => {
-                let event = Event {
-                    kind: "couple.ended",
-                    payload: serde_json::json!({
-                        "coupleId": couple.0,
-                        "nextSteps": crate::next_steps::after_couple_ended(),
-                    }),
+                let event = Event::CoupleEnded {
+                    couple,
+                    steps: crate::next_steps::after_couple_ended(),
                 };
                 if let Err(e) = self
                     .notifier

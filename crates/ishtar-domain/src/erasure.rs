@@ -42,8 +42,10 @@ use crate::auth::{self, AuthError};
 use crate::console::kinds;
 use crate::error::StoreError;
 use crate::model::OwnerId;
-use crate::notify::{Event, Notifier};
-use crate::ports::{Clock, ConsoleStore, Erased, ErasedOwner, ErasureStore, Ids, OwnerStore};
+use crate::notify::Notifier;
+use crate::ports::{
+    Clock, ConsoleStore, Erased, ErasedOwner, ErasureStore, Event, Ids, OwnerStore,
+};
 
 /// Why an erasure failed.
 #[derive(Debug, thiserror::Error)]
@@ -122,9 +124,9 @@ impl Erasure {
         // The erasure stands even if a notification cannot be queued; it is logged. No
         // board line: the ending is the partner's news, not the venue's.
         for e in &ended {
-            let event = Event {
-                kind: "couple.ended",
-                payload: serde_json::json!({ "coupleId": e.couple.0 }),
+            let event = Event::CoupleEnded {
+                couple: e.couple,
+                steps: Vec::new(),
             };
             if let Err(err) = self.notifier.notify(&[e.partner], event, None).await {
                 tracing::error!(error = %err, couple.id = %e.couple, "could not queue an end notification");
@@ -149,8 +151,8 @@ mod tests {
     use crate::model::{CoupleId, PersonaId};
     use crate::ports::EndedCouple;
     use crate::ports::{
-        MockCallbackClient, MockClock, MockConsoleStore, MockErasureStore, MockIds, MockOutbox,
-        MockOwnerStore,
+        EventWording, MockCallbackClient, MockClock, MockConsoleStore, MockErasureStore,
+        MockEventWording, MockIds, MockOutbox, MockOwnerStore, TypeOnly,
     };
     use time::macros::datetime;
 
@@ -159,6 +161,7 @@ mod tests {
         owners: MockOwnerStore,
         events: MockConsoleStore,
         outbox: MockOutbox,
+        wording: impl EventWording + 'static,
     ) -> Erasure {
         let mut clock = MockClock::new();
         clock
@@ -167,11 +170,14 @@ mod tests {
         let clock: Arc<dyn Clock> = Arc::new(clock);
         let mut ids = MockIds::new();
         ids.expect_secret_bytes().returning(|| [0xab; 32]);
-        let notifier = Arc::new(Notifier::new(
-            Arc::new(outbox),
-            Arc::new(MockCallbackClient::new()),
-            clock.clone(),
-        ));
+        let notifier = Arc::new(
+            Notifier::new(
+                Arc::new(outbox),
+                Arc::new(MockCallbackClient::new()),
+                clock.clone(),
+            )
+            .with_wording(Arc::new(wording)),
+        );
         Erasure::new(
             Arc::new(store),
             Arc::new(owners),
@@ -210,7 +216,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _| Ok(()));
-        let (owner, erased) = erasure(store, owners, events, MockOutbox::new())
+        let (owner, erased) = erasure(store, owners, events, MockOutbox::new(), TypeOnly)
             .erase_me(Some("ish_token"))
             .await
             .expect("erased");
@@ -239,14 +245,25 @@ mod tests {
             }))
         });
         let mut outbox = MockOutbox::new();
+        let mut wording = MockEventWording::new();
         for (couple, partner) in [(7, 70), (8, 80)] {
+            // `couple.ended` for the couple, with no next steps.
+            wording
+                .expect_body()
+                .withf(move |e, _| {
+                    *e == Event::CoupleEnded {
+                        couple: CoupleId(couple),
+                        steps: Vec::new(),
+                    }
+                })
+                .times(1)
+                .returning(move |_, _| serde_json::json!({ "coupleId": couple }));
             outbox
                 .expect_enqueue()
                 .withf(move |personas, kind, payload, _| {
                     personas == &[PersonaId(partner)]
                         && kind == "couple.ended"
                         && payload["coupleId"] == couple
-                        && payload["type"] == "couple.ended"
                 })
                 .times(1)
                 // The first partner's queue fails: the second is still told.
@@ -261,7 +278,7 @@ mod tests {
         outbox.expect_post_board().never();
         let mut events = MockConsoleStore::new();
         events.expect_record_event().returning(|_, _, _| Ok(()));
-        let erased = erasure(store, MockOwnerStore::new(), events, outbox)
+        let erased = erasure(store, MockOwnerStore::new(), events, outbox, wording)
             .erase(OwnerId(3))
             .await
             .expect("erased");
@@ -277,6 +294,7 @@ mod tests {
             MockOwnerStore::new(),
             MockConsoleStore::new(),
             MockOutbox::new(),
+            TypeOnly,
         );
         assert!(matches!(
             e.erase_me(None).await,

@@ -22,11 +22,11 @@ use std::sync::Arc;
 use crate::auth::{self, AuthError};
 use crate::error::{ProviderError, StoreError};
 use crate::model::{CoupleId, CoupleState, CoupleView, OwnerId, Tier};
-use crate::notify::{Event, Notifier, kinds};
+use crate::notify::Notifier;
 use crate::ports::{
-    AuthVerifier, Clock, CoupleStore, EscalationStore, IdentityApplied, IdentityEffect,
+    AuthVerifier, Clock, CoupleStore, EscalationStore, Event, IdentityApplied, IdentityEffect,
     IdentityEvent, IdentityProvider, IdentitySession, IdentityUpdate, Ids, InviteClaim,
-    InviteIssued, LoginError, NewEvent, OwnerStore, Recipient, RevealSide, WebhookError,
+    InviteIssued, LoginError, OwnerStore, Recipient, RevealSide, WebhookError,
 };
 
 /// Every invite token starts with this.
@@ -285,12 +285,9 @@ impl Escalation {
             .record_consent(couple, owner, partner.owner, self.p.clock.now())
             .await?;
         if out.committed_now {
-            let event = Event {
-                kind: "intro.ready",
-                payload: serde_json::json!({
-                    "coupleId": couple.0,
-                    "nextSteps": crate::next_steps::after_intro_ready(couple),
-                }),
+            let event = Event::IntroReady {
+                couple,
+                steps: crate::next_steps::after_intro_ready(couple),
             };
             // The commitment stands even if the notification cannot be queued.
             if let Err(e) = self
@@ -327,16 +324,12 @@ impl Escalation {
         let events = [view.a.persona, view.b.persona]
             .into_iter()
             .map(|p| {
-                NewEvent::new(
-                    Recipient::Persona(p),
-                    kinds::REVEAL_READY,
-                    serde_json::json!({
-                        "coupleId": view.id.0,
-                        "personaId": p.0,
-                        "nextSteps": crate::next_steps::after_reveal_ready(view.id),
-                    }),
-                    now,
-                )
+                let event = Event::RevealReady {
+                    couple: view.id,
+                    persona: p,
+                    steps: crate::next_steps::after_reveal_ready(view.id),
+                };
+                self.p.notifier.event(Recipient::Persona(p), &event, now)
             })
             .collect();
         self.p.notifier.publish_logged(events).await;
@@ -345,16 +338,15 @@ impl Escalation {
     /// After `owner` became identity_verified: `identity.verified` to its agents, and
     /// `reveal.ready` for each of its committed couples that now passes the gate.
     async fn announce_verified(&self, owner: OwnerId, tier: Tier) {
-        let event = NewEvent::new(
-            Recipient::Owner(owner),
-            kinds::IDENTITY_VERIFIED,
-            serde_json::json!({
-                "ownerId": owner.0,
-                "tier": tier.as_str(),
-                "nextSteps": crate::next_steps::after_identity_verified(),
-            }),
-            self.p.clock.now(),
-        );
+        let event = Event::IdentityVerified {
+            owner,
+            tier,
+            steps: crate::next_steps::after_identity_verified(),
+        };
+        let event = self
+            .p
+            .notifier
+            .event(Recipient::Owner(owner), &event, self.p.clock.now());
         self.p.notifier.publish_logged(vec![event]).await;
         let couples = match self.p.couples.owner_overview(owner).await {
             Ok(Some(o)) => o.couples,
@@ -444,17 +436,16 @@ impl Escalation {
             }
         };
         // The owner's agents learn that their human is here (never the sign-in itself).
-        let event = NewEvent::new(
-            Recipient::Owner(owner),
-            kinds::INVITE_CLAIMED,
-            serde_json::json!({
-                "ownerId": owner.0,
-                "tier": tier.as_str(),
-                "identityCheck": check,
-                "nextSteps": crate::next_steps::after_invite_claimed(),
-            }),
-            self.p.clock.now(),
-        );
+        let event = Event::InviteClaimed {
+            owner,
+            tier,
+            identity_check: check,
+            steps: crate::next_steps::after_invite_claimed(),
+        };
+        let event = self
+            .p
+            .notifier
+            .event(Recipient::Owner(owner), &event, self.p.clock.now());
         self.p.notifier.publish_logged(vec![event]).await;
         Ok(Claimed {
             owner,
@@ -654,6 +645,23 @@ mod tests {
         outbox: MockOutbox,
     }
 
+    /// Words the facts these tests look at.
+    struct Facts;
+
+    impl crate::ports::EventWording for Facts {
+        fn body(&self, e: &Event, _: time::OffsetDateTime) -> serde_json::Value {
+            match e {
+                Event::InviteClaimed { identity_check, .. } => {
+                    serde_json::json!({"type": e.kind(), "identityCheck": identity_check})
+                }
+                Event::RevealReady { couple, .. } => {
+                    serde_json::json!({"type": e.kind(), "coupleId": couple.0})
+                }
+                _ => serde_json::json!({"type": e.kind()}),
+            }
+        }
+    }
+
     impl Mocks {
         fn new() -> Self {
             Self {
@@ -680,11 +688,14 @@ mod tests {
                 owners: Arc::new(self.owners),
                 login: Arc::new(self.login),
                 identity: Arc::new(self.identity),
-                notifier: Arc::new(Notifier::new(
-                    Arc::new(self.outbox),
-                    Arc::new(MockCallbackClient::new()),
-                    clock.clone(),
-                )),
+                notifier: Arc::new(
+                    Notifier::new(
+                        Arc::new(self.outbox),
+                        Arc::new(MockCallbackClient::new()),
+                        clock.clone(),
+                    )
+                    .with_wording(Arc::new(Facts)),
+                ),
                 clock,
                 ids: Arc::new(ids),
             })

@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 use crate::auth::{self, AuthError};
 use crate::error::StoreError;
 use crate::model::{
-    Endpoint, EndpointId, EndpointStatus, HeartFileSaved, NewEndpoint, NewHeartFile, OwnerId,
-    PersonaId, Runtime,
+    Endpoint, EndpointCallback, EndpointError, EndpointId, EndpointKey, EndpointStatus,
+    HeartFileSaved, NewEndpoint, NewHeartFile, OwnerId, PersonaId, Runtime, challenge_nonce,
 };
 use crate::ports::{
     AgentStore, CallbackClient, ChaperoneEntry, Clock, Ids, OwnerStore, PersonaStore,
@@ -399,31 +399,39 @@ impl Intake {
                 })
             })?;
         // Notifications to the callback are signed with a per-endpoint secret, shown once.
-        let callback_secret = callback_url
-            .as_ref()
-            .map(|_| auth::secret_token("", &self.ids.secret_bytes()));
+        let callback = callback_url.map(|url| EndpointCallback {
+            url,
+            secret: auth::secret_token("", &self.ids.secret_bytes()),
+        });
+        let callback_secret = callback.as_ref().map(|c| c.secret.clone());
+        let key = cmd
+            .public_key
+            .zip(key_address)
+            .map(|(public_key, address)| EndpointKey {
+                public_key,
+                address,
+            });
         let now = self.clock.now();
-        let nonce = format!(
-            "ishtar:{}:{}",
-            self.ids.uuid(),
-            now.unix_timestamp_nanos() / 1_000_000
-        );
-        let id = self
-            .agents
-            .register_endpoint(
-                NewEndpoint {
-                    owner_id,
-                    persona_id: cmd.persona_id,
-                    runtime: cmd.runtime,
-                    callback_url,
-                    callback_secret: callback_secret.clone(),
-                    public_key: cmd.public_key,
-                    key_address,
-                    challenge_nonce: nonce.clone(),
+        let nonce = challenge_nonce(&self.ids.uuid(), now);
+        let endpoint = NewEndpoint::new(
+            owner_id,
+            cmd.persona_id,
+            cmd.runtime,
+            callback,
+            key,
+            nonce.clone(),
+        )
+        .map_err(|e| {
+            IntakeError::Invalid(FieldIssue {
+                path: match e {
+                    EndpointError::CallbackUrl(_) => "callbackUrl",
+                    EndpointError::KeyAddress => "publicKey",
+                    EndpointError::Nonce => "challengeNonce",
                 },
-                now,
-            )
-            .await?;
+                message: e.to_string(),
+            })
+        })?;
+        let id = self.agents.register_endpoint(endpoint, now).await?;
         Ok(Registered {
             id,
             challenge_nonce: nonce,

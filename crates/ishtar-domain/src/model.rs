@@ -238,6 +238,19 @@ pub struct HeartFileSaved {
     pub tier: Tier,
 }
 
+impl HeartFileSaved {
+    /// The first save of a new owner: version 1, and the tier every owner starts in
+    /// ([`Tier::NEW_OWNER`]).
+    pub fn new_owner(owner_id: OwnerId, heart_file_id: HeartFileId) -> Self {
+        Self {
+            owner_id,
+            heart_file_id,
+            version: 1,
+            tier: Tier::NEW_OWNER,
+        }
+    }
+}
+
 /// The latest dating doc of an owner, in the parts other use cases read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatestHeart {
@@ -251,27 +264,181 @@ pub struct LatestHeart {
     pub active_market: ActiveMarket,
 }
 
-/// An agent endpoint registration, validated.
+impl Tier {
+    /// The tier a new owner starts in: only its agent has spoken for it.
+    pub const NEW_OWNER: Tier = Tier::AgentRepresented;
+}
+
+/// An agent endpoint registration, validated: its callback URL follows the callback URL
+/// rules (docs/rules.md#callback-urls) and comes with the secret notifications are signed
+/// with, its key address is an Ethereum address (derived by the intake use case from the
+/// public key it comes with), and its challenge nonce has the documented form. Built only
+/// by [`NewEndpoint::new`]; read through its getters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEndpoint {
+    owner_id: Option<OwnerId>,
+    persona_id: Option<PersonaId>,
+    runtime: Runtime,
+    callback_url: Option<String>,
+    callback_secret: Option<String>,
+    public_key: Option<String>,
+    key_address: Option<String>,
+    challenge_nonce: String,
+}
+
+/// A callback for [`NewEndpoint::new`]: where notifications are POSTed and the secret
+/// they are signed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointCallback {
+    /// The callback URL (the intake use case has applied the private-address rule).
+    pub url: String,
+    /// The signing secret.
+    pub secret: String,
+}
+
+/// A public key for [`NewEndpoint::new`] and the address derived from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointKey {
+    /// As the agent sent it.
+    pub public_key: String,
+    /// The Ethereum address derived from it (lower-case hex with `0x`).
+    pub address: String,
+}
+
+/// Why [`NewEndpoint::new`] refused a registration's parts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    /// The callback URL breaks the callback URL rules (the rule it breaks).
+    #[error("callback URL {0}")]
+    CallbackUrl(String),
+    /// The key address is not a lower-case `0x` Ethereum address.
+    #[error("key address is not a lower-case 0x address")]
+    KeyAddress,
+    /// The challenge nonce is not `ishtar:<uuid>:<unix ms>`.
+    #[error("challenge nonce is not ishtar:<uuid>:<unix ms>")]
+    Nonce,
+}
+
+impl NewEndpoint {
+    /// A registration from its parts, checked: the callback URL against the callback URL
+    /// rules that need no configuration (the private-address rule is the intake use
+    /// case's, which applies it first) and kept in its normalised form, the key address's
+    /// form, and the nonce's form ([`challenge_nonce`]).
+    ///
+    /// # Errors
+    /// [`EndpointError`] naming the first part that fails.
+    pub fn new(
+        owner_id: Option<OwnerId>,
+        persona_id: Option<PersonaId>,
+        runtime: Runtime,
+        callback: Option<EndpointCallback>,
+        key: Option<EndpointKey>,
+        challenge_nonce: String,
+    ) -> Result<Self, EndpointError> {
+        let (callback_url, callback_secret) = match callback {
+            Some(c) => {
+                let url = crate::intake::check_callback_url(&c.url, true)
+                    .map_err(EndpointError::CallbackUrl)?;
+                (Some(url), Some(c.secret))
+            }
+            None => (None, None),
+        };
+        let (public_key, key_address) = match key {
+            Some(k) if is_key_address(&k.address) => (Some(k.public_key), Some(k.address)),
+            Some(_) => return Err(EndpointError::KeyAddress),
+            None => (None, None),
+        };
+        if !is_challenge_nonce(&challenge_nonce) {
+            return Err(EndpointError::Nonce);
+        }
+        Ok(Self {
+            owner_id,
+            persona_id,
+            runtime,
+            callback_url,
+            callback_secret,
+            public_key,
+            key_address,
+            challenge_nonce,
+        })
+    }
+
     /// The owner the endpoint acts for, if named.
-    pub owner_id: Option<OwnerId>,
+    pub fn owner_id(&self) -> Option<OwnerId> {
+        self.owner_id
+    }
+
     /// The persona the endpoint speaks for, if named.
-    pub persona_id: Option<PersonaId>,
+    pub fn persona_id(&self) -> Option<PersonaId> {
+        self.persona_id
+    }
+
     /// The agent runtime it declared.
-    pub runtime: Runtime,
+    pub fn runtime(&self) -> Runtime {
+        self.runtime
+    }
+
     /// Where notifications are POSTed, checked against the callback URL rules
     /// (docs/rules.md#callback-urls); `None` for a polling agent.
-    pub callback_url: Option<String>,
+    pub fn callback_url(&self) -> Option<&str> {
+        self.callback_url.as_deref()
+    }
+
     /// The secret notifications are signed with (only with a callback URL).
-    pub callback_secret: Option<String>,
-    /// As the agent sent it.
-    pub public_key: Option<String>,
-    /// The Ethereum address derived from `public_key` (lower-case hex with `0x`).
-    pub key_address: Option<String>,
+    pub fn callback_secret(&self) -> Option<&str> {
+        self.callback_secret.as_deref()
+    }
+
+    /// The public key as the agent sent it.
+    pub fn public_key(&self) -> Option<&str> {
+        self.public_key.as_deref()
+    }
+
+    /// The Ethereum address derived from [`NewEndpoint::public_key`] (lower-case hex with
+    /// `0x`).
+    pub fn key_address(&self) -> Option<&str> {
+        self.key_address.as_deref()
+    }
+
     /// The challenge it must prove control with, `ishtar:<uuid>:<unix ms>`
     /// (docs/rules.md#intake).
-    pub challenge_nonce: String,
+    pub fn challenge_nonce(&self) -> &str {
+        &self.challenge_nonce
+    }
+}
+
+/// The challenge nonce issued at `at` with the fresh `uuid`: `ishtar:<uuid>:<unix ms>`
+/// (docs/rules.md#intake).
+pub fn challenge_nonce(uuid: &str, at: OffsetDateTime) -> String {
+    format!("ishtar:{uuid}:{}", at.unix_timestamp_nanos() / 1_000_000)
+}
+
+/// Whether `nonce` has the form [`challenge_nonce`] gives: `ishtar:`, a hyphenated uuid,
+/// `:`, and the issue time in unix milliseconds.
+fn is_challenge_nonce(nonce: &str) -> bool {
+    let mut parts = nonce.split(':');
+    let (Some("ishtar"), Some(uuid), Some(ms), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let groups: Vec<&str> = uuid.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+        && !ms.is_empty()
+        && ms.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `address` is a lower-case `0x` Ethereum address (20 bytes of hex).
+fn is_key_address(address: &str) -> bool {
+    address.strip_prefix("0x").is_some_and(|hex| {
+        hex.len() == 40
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 /// A registered endpoint, as the verify step reads it.
@@ -633,6 +800,71 @@ mod tests {
             );
         }
         assert_eq!(HandleError::Reserved.to_string(), "handle taken");
+    }
+
+    #[test]
+    fn an_endpoint_is_built_only_from_checked_parts() {
+        let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("time");
+        let nonce = challenge_nonce("00000000-0000-4000-8000-000000000001", at);
+        assert_eq!(
+            nonce,
+            "ishtar:00000000-0000-4000-8000-000000000001:1700000000000"
+        );
+        let callback = || EndpointCallback {
+            url: "https://agent.example/hook".into(),
+            secret: "s".into(),
+        };
+        let key = |address: &str| EndpointKey {
+            public_key: "pk".into(),
+            address: address.into(),
+        };
+        let address = format!("0x{}", "ab".repeat(20));
+        let e = NewEndpoint::new(
+            Some(OwnerId(1)),
+            None,
+            Runtime::Codex,
+            Some(callback()),
+            Some(key(&address)),
+            nonce.clone(),
+        )
+        .expect("valid");
+        assert_eq!(
+            (e.callback_url(), e.callback_secret(), e.public_key()),
+            (Some("https://agent.example/hook"), Some("s"), Some("pk"))
+        );
+        assert_eq!(
+            (e.key_address(), e.challenge_nonce()),
+            (Some(&*address), &*nonce)
+        );
+        let with = |callback, key, nonce: &str| {
+            NewEndpoint::new(None, None, Runtime::Other, callback, key, nonce.into())
+        };
+        assert!(matches!(
+            with(
+                Some(EndpointCallback {
+                    url: "ftp://x".into(),
+                    secret: "s".into()
+                }),
+                None,
+                &nonce
+            ),
+            Err(EndpointError::CallbackUrl(_))
+        ));
+        for bad in ["0xABAB", "abab", &format!("0x{}", "AB".repeat(20))] {
+            assert_eq!(
+                with(None, Some(key(bad)), &nonce),
+                Err(EndpointError::KeyAddress),
+                "{bad}"
+            );
+        }
+        for bad in [
+            "n-1",
+            "ishtar:x:1",
+            "ishtar:00000000-0000-4000-8000-000000000001:",
+            "ishtar:00000000-0000-4000-8000-000000000001:1:2",
+        ] {
+            assert_eq!(with(None, None, bad), Err(EndpointError::Nonce), "{bad}");
+        }
     }
 
     #[test]

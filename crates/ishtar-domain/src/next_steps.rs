@@ -1,11 +1,11 @@
 //! What an agent should do next (issue 12): every success answer of the agent path, and
-//! every event body, carries `nextSteps` — a short list of `{action, method, path, why}` —
-//! and `GET /api/owners/me` says, per persona, why it has no couple yet and when the next
-//! beat runs.
+//! every event body, carries next steps, and the owner overview says, per persona, why it
+//! has no couple yet and when the next beat runs.
 //!
-//! The rules are pure functions, one per step, so they are unit-tested here and the HTTP
-//! layer only serialises them. [`Guide`] is the use case behind `GET /api/owners/me` (with
-//! its guidance) and `GET /api/owners/me/events` (the poll feed).
+//! The rules are pure functions that decide which [`Step`]s to suggest, so they are
+//! unit-tested here; how a step is worded for agents (the call to make, with what, and
+//! why) is the API's business (`ishtar-wire`). [`Guide`] is the use case behind the owner
+//! overview (with its guidance) and the poll feed.
 
 use std::sync::{Arc, Mutex};
 
@@ -16,55 +16,13 @@ use crate::chaperone::Verdict;
 use crate::courtship::CourtshipError;
 use crate::error::StoreError;
 use crate::model::{CoupleId, EndpointId, OwnerId, OwnerOverview, PersonaId, PersonaStatus};
-use crate::notify::{FeedPage, Notifier, timestamp};
+use crate::notify::{FeedPage, Notifier};
+pub use crate::ports::{BeatClock, Step, TurnPrompt};
 use crate::ports::{Clock, GuideStore, MatchStore, OwnerStore, PersonaStanding};
 use crate::settings::SettingsService;
 
-/// One suggested call: what, how, where, and why now.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct NextStep {
-    /// A short verb phrase (`register_agent`, `post_turn`, `wait_for_beat`, …).
-    pub action: &'static str,
-    /// The HTTP method of `path`.
-    pub method: &'static str,
-    /// The path to call, with real ids.
-    pub path: String,
-    /// Why, in a sentence or two, with what to send.
-    pub why: String,
-}
-
-fn step(
-    action: &'static str,
-    method: &'static str,
-    path: impl Into<String>,
-    why: impl Into<String>,
-) -> NextStep {
-    NextStep {
-        action,
-        method,
-        path: path.into(),
-        why: why.into(),
-    }
-}
-
-/// The poll feed's path.
-pub const EVENTS_PATH: &str = "/api/owners/me/events";
-/// The owner overview's path.
-pub const ME_PATH: &str = "/api/owners/me";
-
 // ---------------------------------------------------------------------------------------
-// The beat's clock.
-
-/// When the matchmaker beats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BeatClock {
-    /// When the last recorded beat started and finished (`None`: none recorded yet).
-    pub last: Option<(OffsetDateTime, OffsetDateTime)>,
-    /// The `beat_interval_s` setting.
-    pub interval_s: u32,
-    /// When the next timed beat is due ([`next_beat_at`]).
-    pub next_at: OffsetDateTime,
-}
+// The beat's clock ([`BeatClock`] is a port type: the steps carry it).
 
 /// When the next timed beat is due: the beat timer waits `beat_interval_s` after each beat,
 /// so the last beat's finish plus the interval — never before `now` (a late beat is due
@@ -94,119 +52,52 @@ impl BeatClock {
             next_at: next_beat_at(last.map(|(_, f)| f), interval_s, now),
         }
     }
-
-    /// `at <time> (beats run every N s)`.
-    pub fn when(&self) -> String {
-        format!(
-            "at {} (beats run every {} s)",
-            timestamp(self.next_at),
-            self.interval_s
-        )
-    }
 }
 
 // ---------------------------------------------------------------------------------------
 // One rule per step of the agent path.
 
-/// After `POST /api/intake/heart-file`: a new owner registers its agent; a doc version
-/// that was held or denied says what happens to it.
-pub fn after_heart_file(owner: OwnerId, new_owner: bool, doc: &Verdict) -> Vec<NextStep> {
+/// After a dating doc is filed: a new owner registers its agent; a doc version that was
+/// held or denied says what happens to it.
+pub fn after_heart_file(owner: OwnerId, new_owner: bool, doc: &Verdict) -> Vec<Step> {
     let mut out = Vec::new();
     if new_owner {
-        out.push(step(
-            "register_agent",
-            "POST",
-            "/api/intake/agent",
-            format!(
-                "Keep ownerToken: it is shown once. Register your agent endpoint with \
-                 {{\"ownerId\": {}, \"runtime\": \"…\"}} and Authorization: Bearer <ownerToken>. \
-                 Add an https callbackUrl to receive signed events; without one, poll {EVENTS_PATH}.",
-                owner.0
-            ),
-        ));
+        out.push(Step::RegisterAgent {
+            owner,
+            new_owner: true,
+        });
     }
     match doc {
-        Verdict::Allow if !new_owner => out.push(step(
-            "check_status",
-            "GET",
-            ME_PATH,
-            "This version is matched on from the next beat.",
-        )),
+        Verdict::Allow if !new_owner => out.push(Step::DocAllowed),
         Verdict::Allow => {}
-        Verdict::Hold(_) => out.push(step(
-            "check_status",
-            "GET",
-            ME_PATH,
-            "This version is held (screening could not finish); the next beat screens it \
-             again. Until it is allowed your previous allowed version, or your personas' \
-             own hearts, are matched on.",
-        )),
-        Verdict::Deny(reason) => out.push(step(
-            "revise_doc",
-            "POST",
-            "/api/intake/heart-file",
-            format!(
-                "This version was denied ({reason}) and is never used. Submit a new version \
-                 with {{\"ownerId\": {}}} and your owner token; your previous allowed version \
-                 stays in force.",
-                owner.0
-            ),
-        )),
+        Verdict::Hold(_) => out.push(Step::DocHeld),
+        Verdict::Deny(reason) => out.push(Step::ReviseDoc {
+            owner,
+            reason: reason.clone(),
+        }),
     }
     out
 }
 
-/// After `POST /api/intake/agent`: prove control of the endpoint.
+/// After an agent endpoint is registered: prove control of it.
 pub fn after_agent_registered(
     endpoint: EndpointId,
     has_callback: bool,
     has_key: bool,
-) -> Vec<NextStep> {
-    let mut how = format!(
-        "Prove control: send {{\"endpointId\": {}, \"echoToken\": <challengeNonce>}}",
-        endpoint.0
-    );
-    if has_key {
-        how.push_str(
-            ", or a \"signature\" (EIP-191 personal_sign of challengeNonce by your publicKey)",
-        );
-    }
-    if has_callback {
-        how.push_str(
-            ", or neither, and the venue POSTs {\"challenge\": nonce} to your callbackUrl \
-             and expects {\"echo\": nonce}",
-        );
-    }
-    how.push_str(". Until then the endpoint is pending and your personas are not matched.");
-    vec![step(
-        "verify_agent",
-        "POST",
-        "/api/intake/agent/verify",
-        how,
-    )]
+) -> Vec<Step> {
+    vec![Step::VerifyAgent {
+        endpoint,
+        has_callback,
+        has_key,
+    }]
 }
 
-/// After a successful `POST /api/intake/agent/verify`: ask for a persona.
-pub fn after_verified() -> Vec<NextStep> {
-    vec![
-        step(
-            "create_persona",
-            "POST",
-            "/api/personas",
-            "Ask to be admitted: {\"handle\", \"model\", \"persona_age\": \"18+\", \"ownerId\", \
-             \"heart\"} with your owner token. Adult gate, chaperone, then the cap.",
-        ),
-        step(
-            "poll_events",
-            "GET",
-            EVENTS_PATH,
-            "Events (couple.formed, turn.published, …) reach your callbackUrl if you \
-             registered one, and are always kept here: poll with ?since=<last id>.",
-        ),
-    ]
+/// After an endpoint is verified: ask for a persona.
+pub fn after_verified() -> Vec<Step> {
+    vec![Step::CreatePersona, Step::PollEvents]
 }
 
-/// How `POST /api/personas` ended.
+/// How a persona's admission ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersonaOutcome {
     /// Let in: the persona is matched from the next beat.
@@ -225,231 +116,94 @@ pub fn is_hold_reason(reason: &str) -> bool {
     reason.starts_with("guard_unavailable") || reason.starts_with("guard_unsure")
 }
 
-/// After `POST /api/personas`.
-pub fn after_persona(
-    persona: PersonaId,
-    outcome: &PersonaOutcome,
-    beat: &BeatClock,
-) -> Vec<NextStep> {
-    let status = step(
-        "check_status",
-        "GET",
-        ME_PATH,
-        format!(
-            "Shows, for persona {}, why it has no couple yet.",
-            persona.0
-        ),
-    );
+/// After a persona asked to be admitted.
+pub fn after_persona(persona: PersonaId, outcome: &PersonaOutcome, beat: &BeatClock) -> Vec<Step> {
+    let beat = *beat;
+    let status = Step::PersonaStatus { persona };
     match outcome {
-        PersonaOutcome::Admitted => vec![
-            step(
-                "wait_for_beat",
-                "GET",
-                EVENTS_PATH,
-                format!(
-                    "Admitted. The matchmaker pairs eligible personas at the next beat, {}; \
-                     if persona {} is paired, a couple.formed event (partner, profile, fit, \
-                     gambit) reaches your callback and this feed.",
-                    beat.when(),
-                    persona.0
-                ),
-            ),
-            status,
-        ],
-        PersonaOutcome::Pending => vec![
-            step(
-                "wait_for_admission",
-                "GET",
-                EVENTS_PATH,
-                format!(
-                    "The cap is full: persona {} waits as pending and is admitted, oldest \
-                     first, by a later beat once a slot is free (next beat {}). A \
-                     persona.admitted event tells you.",
-                    persona.0,
-                    beat.when()
-                ),
-            ),
-            status,
-        ],
-        PersonaOutcome::Held => vec![
-            step(
-                "wait_for_screening",
-                "GET",
-                EVENTS_PATH,
-                format!(
-                    "Screening could not finish: persona {} is screened again at the next \
-                     beat, {}. persona.admitted or persona.denied tells you the outcome.",
-                    persona.0,
-                    beat.when()
-                ),
-            ),
-            status,
-        ],
+        PersonaOutcome::Admitted => vec![Step::WaitForBeat { persona, beat }, status],
+        PersonaOutcome::Pending => vec![Step::WaitForAdmission { persona, beat }, status],
+        PersonaOutcome::Held => vec![Step::WaitForScreening { persona, beat }, status],
         PersonaOutcome::Denied(reason) => vec![
-            step(
-                "fix_persona",
-                "PATCH",
-                format!("/api/personas/{}", persona.0),
-                format!(
-                    "Denied ({reason}): persona {} is not admitted as it stands. Send a heart \
-                     that keeps to the house policy (no contact details, nothing unsafe); it \
-                     is screened again and keeps its handle.",
-                    persona.0
-                ),
-            ),
-            step(
-                "resubmit_persona",
-                "POST",
-                "/api/personas",
-                "Or post the persona again under the same handle with the fixed heart: a \
-                 denied handle stays yours.",
-            ),
+            Step::FixPersona {
+                persona,
+                reason: reason.clone(),
+            },
+            Step::ResubmitPersona,
         ],
     }
 }
 
-/// After `POST /api/couples/{id}/turns`, by the turn's status.
-pub fn after_turn_posted(couple: CoupleId, status: &str) -> Vec<NextStep> {
+/// After a turn is posted, by the turn's status.
+pub fn after_turn_posted(couple: CoupleId, status: &str) -> Vec<Step> {
     match status {
-        "published" => vec![
-            step(
-                "wait_for_reply",
-                "GET",
-                EVENTS_PATH,
-                "Published: the partner's agent is told (turn.published). Their reply \
-                 reaches your callback and this feed the same way.",
-            ),
-            read_turns(couple),
-        ],
-        "held" => vec![step(
-            "wait_for_screening",
-            "GET",
-            format!("/api/couples/{}/turns", couple.0),
-            "Held: the chaperone could not finish. The turn is shown to you alone, with its \
-             status; post again later if it stays held.",
-        )],
-        _ => vec![post_turn(
+        "published" => vec![Step::WaitForReply, Step::ReadTurns { couple }],
+        "held" => vec![Step::TurnHeld { couple }],
+        _ => vec![Step::PostTurn {
             couple,
-            "Blocked: the turn broke the house policy and is never published. Write it \
-             again without contact details or anything unsafe.",
-        )],
+            prompt: TurnPrompt::Blocked,
+        }],
     }
 }
 
-/// After reading a couple (`GET /api/couples/{id}` and its turns), by the couple's state.
-pub fn for_couple(couple: CoupleId, state: crate::model::CoupleState) -> Vec<NextStep> {
+/// After reading a couple (the couple and its turns), by the couple's state.
+pub fn for_couple(couple: CoupleId, state: crate::model::CoupleState) -> Vec<Step> {
     use crate::model::CoupleState;
     match state {
         CoupleState::Courting => after_turn_received(couple),
         CoupleState::Committed => after_intro_ready(couple),
-        CoupleState::Brokered => vec![step(
-            "check_status",
-            "GET",
-            format!("/api/escalations/{}/status", couple.0),
-            "Brokered by the operator: each side's tier and whether the reveal is ready.",
-        )],
+        CoupleState::Brokered => vec![Step::Brokered { couple }],
         CoupleState::Ended => after_couple_ended(),
     }
 }
 
 /// After a board post (`seeking` or `debriefs`).
-pub fn after_board_post(board: &str) -> Vec<NextStep> {
-    vec![step(
-        "read_board",
-        "GET",
-        format!("/api/boards/{board}"),
-        "Your post is live; a new one replaces it. Events still reach your callback and \
-         the feed.",
-    )]
+pub fn after_board_post(board: &str) -> Vec<Step> {
+    vec![Step::ReadBoard {
+        board: board.to_owned(),
+    }]
 }
 
-/// After `POST /api/couples/{id}/intro-consent`.
-pub fn after_consent(couple: CoupleId, both: bool) -> Vec<NextStep> {
+/// After an owner consents to an introduction (`both`: the other owner had too).
+pub fn after_consent(couple: CoupleId, both: bool) -> Vec<Step> {
     if both {
         after_intro_ready(couple)
     } else {
-        vec![step(
-            "wait_for_partner_consent",
-            "GET",
-            EVENTS_PATH,
-            "Your consent is recorded. When the other owner consents too the couple is \
-             committed and you can fetch your owner's invite.",
-        )]
+        vec![Step::WaitForPartnerConsent]
     }
 }
 
-/// After `POST /api/escalations/{coupleId}/invite`.
-pub fn after_invite(couple: CoupleId) -> Vec<NextStep> {
-    vec![
-        step(
-            "relay_invite",
-            "GET",
-            EVENTS_PATH,
-            "Relay the claim link to your human (once; it is single-use). invite.claimed \
-             tells you when they have signed in.",
-        ),
-        step(
-            "check_status",
-            "GET",
-            format!("/api/escalations/{}/status", couple.0),
-            "Each side's tier and consent, and whether the reveal is ready.",
-        ),
-    ]
+/// After an owner's invite is fetched.
+pub fn after_invite(couple: CoupleId) -> Vec<Step> {
+    vec![Step::RelayInvite, Step::RevealGate { couple }]
 }
 
-/// After `GET /api/escalations/{coupleId}/status`.
-pub fn after_status(couple: CoupleId, reveal_ready: bool) -> Vec<NextStep> {
+/// After the reveal status is read.
+pub fn after_status(couple: CoupleId, reveal_ready: bool) -> Vec<Step> {
     if reveal_ready {
         after_reveal_ready(couple)
     } else {
-        vec![step(
-            "wait_for_reveal",
-            "GET",
-            EVENTS_PATH,
-            "Not ready: both owners must consent and be identity_verified. reveal.ready \
-             tells you when.",
-        )]
+        vec![Step::WaitForReveal]
     }
 }
 
-/// After `POST /api/identity/session`.
-pub fn after_identity_session() -> Vec<NextStep> {
-    vec![step(
-        "wait_for_identity",
-        "GET",
-        EVENTS_PATH,
-        "Relay the identity link to your human. identity.verified tells you when the \
-         check is approved.",
-    )]
+/// After an identity session is started.
+pub fn after_identity_session() -> Vec<Step> {
+    vec![Step::WaitForIdentity]
 }
 
-/// After `DELETE /api/personas/{id}`.
-pub fn after_withdrawn() -> Vec<NextStep> {
-    vec![step(
-        "check_status",
-        "GET",
-        ME_PATH,
-        "Withdrawn: its couples ended and its place under the cap is free. Your other \
-         personas, if any, are unaffected.",
-    )]
+/// After a persona is withdrawn.
+pub fn after_withdrawn() -> Vec<Step> {
+    vec![Step::Withdrawn]
 }
 
 /// In a `persona.admitted` event: the beat that admitted it is pairing it now.
-pub fn after_admitted_by_beat(persona: PersonaId) -> Vec<NextStep> {
-    vec![step(
-        "wait_for_couple",
-        "GET",
-        EVENTS_PATH,
-        format!(
-            "Persona {} was admitted by this beat and is in its pairing: a couple.formed event \
-             follows if it was paired; otherwise it is considered again at every beat.",
-            persona.0
-        ),
-    )]
+pub fn after_admitted_by_beat(persona: PersonaId) -> Vec<Step> {
+    vec![Step::WaitForCouple { persona }]
 }
 
 /// In a `persona.denied` event.
-pub fn after_denied_by_beat(persona: PersonaId, reason: &str) -> Vec<NextStep> {
+pub fn after_denied_by_beat(persona: PersonaId, reason: &str) -> Vec<Step> {
     after_persona(
         persona,
         &PersonaOutcome::Denied(reason.to_owned()),
@@ -457,115 +211,62 @@ pub fn after_denied_by_beat(persona: PersonaId, reason: &str) -> Vec<NextStep> {
     )
 }
 
-fn read_turns(couple: CoupleId) -> NextStep {
-    step(
-        "read_turns",
-        "GET",
-        format!("/api/couples/{}/turns", couple.0),
-        "Read the couple's published turns, oldest first (the matchmaker's gambit opens).",
-    )
-}
-
-fn post_turn(couple: CoupleId, why: &str) -> NextStep {
-    step(
-        "post_turn",
-        "POST",
-        format!("/api/couples/{}/turns", couple.0),
-        format!(
-            "{why} Send {{\"body\": \"…\"}} with your owner token; turns are chaperoned and \
-             published on the courtships board."
-        ),
-    )
-}
-
 /// In a `couple.formed` event: open the courtship.
-pub fn after_couple_formed(couple: CoupleId) -> Vec<NextStep> {
+pub fn after_couple_formed(couple: CoupleId) -> Vec<Step> {
     vec![
-        post_turn(couple, "Answer the gambit."),
-        read_turns(couple),
-        step(
-            "read_couple",
-            "GET",
-            format!("/api/couples/{}", couple.0),
-            "The couple: its state and both handles.",
-        ),
+        Step::PostTurn {
+            couple,
+            prompt: TurnPrompt::AnswerGambit,
+        },
+        Step::ReadTurns { couple },
+        Step::ReadCouple { couple },
     ]
 }
 
 /// In a `turn.published` event: reply, consent, or end.
-pub fn after_turn_received(couple: CoupleId) -> Vec<NextStep> {
+pub fn after_turn_received(couple: CoupleId) -> Vec<Step> {
     vec![
-        post_turn(couple, "Reply."),
-        read_turns(couple),
-        step(
-            "consent",
-            "POST",
-            format!("/api/couples/{}/intro-consent", couple.0),
-            "When your human wants a real introduction: {\"ownerId\": <yours>} with your \
-             owner token. Both consents commit the couple (intro.ready).",
-        ),
-        step(
-            "end_couple",
-            "POST",
-            format!("/api/couples/{}/end", couple.0),
-            "Not a fit: end the couple for both; neither is paired with the other again.",
-        ),
+        Step::PostTurn {
+            couple,
+            prompt: TurnPrompt::Reply,
+        },
+        Step::ReadTurns { couple },
+        Step::Consent { couple },
+        Step::EndCouple { couple },
     ]
 }
 
 /// In a `couple.ended` event.
-pub fn after_couple_ended() -> Vec<NextStep> {
-    vec![step(
-        "wait_for_beat",
-        "GET",
-        EVENTS_PATH,
-        "Your persona is free again and is considered for a new partner at the next beat.",
-    )]
+pub fn after_couple_ended() -> Vec<Step> {
+    vec![Step::FreeAgain]
 }
 
 /// In an `intro.ready` event: fetch your own invite.
-pub fn after_intro_ready(couple: CoupleId) -> Vec<NextStep> {
-    vec![step(
-        "fetch_invite",
-        "POST",
-        format!("/api/escalations/{}/invite", couple.0),
-        "Both owners consented. Fetch your own owner's one-time invite and relay \
-         /claim?token=… to your human: they sign in, claim it and verify their identity.",
-    )]
+pub fn after_intro_ready(couple: CoupleId) -> Vec<Step> {
+    vec![Step::FetchInvite { couple }]
 }
 
 /// In an `invite.claimed` event.
-pub fn after_invite_claimed() -> Vec<NextStep> {
-    vec![step(
-        "wait_for_identity",
-        "GET",
-        EVENTS_PATH,
-        "Your human claimed the invite. identity.verified follows when the identity check \
-         is approved; reveal.ready when both sides are verified and consented.",
-    )]
+pub fn after_invite_claimed() -> Vec<Step> {
+    vec![Step::InviteClaimed]
 }
 
 /// In an `identity.verified` event.
-pub fn after_identity_verified() -> Vec<NextStep> {
-    vec![step(
-        "check_status",
-        "GET",
-        ME_PATH,
-        "Your owner is identity_verified. A committed couple whose other owner is verified \
-         too becomes reveal-ready (reveal.ready); GET /api/escalations/<coupleId>/status \
-         shows each side.",
-    )]
+pub fn after_identity_verified() -> Vec<Step> {
+    vec![Step::IdentityVerified]
 }
 
 /// In a `reveal.ready` event.
-pub fn after_reveal_ready(couple: CoupleId) -> Vec<NextStep> {
-    vec![step(
-        "read_contact",
-        "GET",
-        format!("/api/escalations/{}/contact", couple.0),
-        "Both owners are verified and consented: read the other owner's contactRef and \
-         pass it to your human only.",
-    )]
+pub fn after_reveal_ready(couple: CoupleId) -> Vec<Step> {
+    vec![Step::ReadContact { couple }]
+}
+
+/// After a page of the poll feed: read on, or ask again later, from the page's cursor.
+pub fn after_feed_page(page: &FeedPage) -> Vec<Step> {
+    vec![Step::ReadFeed {
+        since: page.cursor,
+        more: page.more,
+    }]
 }
 
 // ---------------------------------------------------------------------------------------
@@ -604,42 +305,6 @@ impl Waiting {
             Waiting::NoEligiblePartner => "no_eligible_partner",
             Waiting::AwaitingNextBeat => "awaiting_next_beat",
             Waiting::NoMutualMatch => "no_mutual_match",
-        }
-    }
-
-    /// The sentence `GET /api/owners/me` shows.
-    pub fn explain(self, beat: &BeatClock) -> String {
-        let when = beat.when();
-        match self {
-            Waiting::Pending => format!(
-                "The cap is full; it is admitted, oldest first, by a later beat once a slot \
-                 is free (next beat {when})."
-            ),
-            Waiting::Held => {
-                format!("Screening could not finish; screened again at the next beat, {when}.")
-            }
-            Waiting::Denied => {
-                "Denied by the chaperone; fix its heart (PATCH) or post it again under the \
-                 same handle."
-                    .to_owned()
-            }
-            Waiting::Retired => "Retired; it is not matched.".to_owned(),
-            Waiting::NoVerifiedEndpoint => {
-                "Your owner has no verified agent endpoint; only personas someone can court \
-                 for are matched."
-                    .to_owned()
-            }
-            Waiting::NoEligiblePartner => format!(
-                "Nobody else is free to pair in its market right now (same active market, or \
-                 remote); it is considered again at every beat, next {when}."
-            ),
-            Waiting::AwaitingNextBeat => {
-                format!("It has not been in a beat yet; the next one runs {when}.")
-            }
-            Waiting::NoMutualMatch => format!(
-                "At the last beat no partner passed both sides' filters and the fit (each in \
-                 the other's top matches); it is considered again {when}."
-            ),
         }
     }
 }
@@ -683,83 +348,50 @@ pub fn why_no_couple(f: &PersonaFacts<'_>) -> Option<Waiting> {
 }
 
 /// What to do about a persona that is waiting.
-pub fn for_waiting(persona: PersonaId, waiting: Waiting, beat: &BeatClock) -> Vec<NextStep> {
+pub fn for_waiting(persona: PersonaId, waiting: Waiting, beat: &BeatClock) -> Vec<Step> {
     match waiting {
         Waiting::Pending => after_persona(persona, &PersonaOutcome::Pending, beat),
         Waiting::Held => after_persona(persona, &PersonaOutcome::Held, beat),
         Waiting::Denied => after_persona(persona, &PersonaOutcome::Denied("denied".into()), beat),
-        Waiting::Retired => vec![step(
-            "create_persona",
-            "POST",
-            "/api/personas",
-            format!(
-                "Persona {} is not matched; create another to be matched.",
-                persona.0
-            ),
-        )],
-        Waiting::NoVerifiedEndpoint => vec![step(
-            "verify_agent",
-            "POST",
-            "/api/intake/agent/verify",
-            "Verify an agent endpoint (or register one: POST /api/intake/agent).",
-        )],
+        Waiting::Retired => vec![Step::ReplacePersona { persona }],
+        Waiting::NoVerifiedEndpoint => vec![Step::VerifyAnyAgent],
         Waiting::NoEligiblePartner | Waiting::AwaitingNextBeat | Waiting::NoMutualMatch => {
-            vec![step(
-                "wait_for_beat",
-                "GET",
-                EVENTS_PATH,
-                format!(
-                    "A couple.formed event arrives here if persona {} is paired at the next \
-                     beat, {}.",
-                    persona.0,
-                    beat.when()
-                ),
-            )]
+            vec![Step::WaitForPairing {
+                persona,
+                beat: *beat,
+            }]
         }
     }
 }
 
 /// The owner's next steps, most pressing first (at most four): an endpoint to register or
 /// verify, a persona to create, couples to court in, or the next beat to wait for.
-pub fn for_owner(
-    o: &OwnerOverview,
-    waiting: &[Option<Waiting>],
-    beat: &BeatClock,
-) -> Vec<NextStep> {
+pub fn for_owner(o: &OwnerOverview, waiting: &[Option<Waiting>], beat: &BeatClock) -> Vec<Step> {
     if o.endpoints.is_empty() {
-        return vec![step(
-            "register_agent",
-            "POST",
-            "/api/intake/agent",
-            format!(
-                "Register your agent endpoint: {{\"ownerId\": {}, \"runtime\": \"…\"}} with \
-                 your owner token.",
-                o.owner_id.0
-            ),
-        )];
+        return vec![Step::RegisterAgent {
+            owner: o.owner_id,
+            new_owner: false,
+        }];
     }
     if !o.endpoints.iter().any(|e| e.status == "active") {
         let id = o.endpoints.first().map_or(0, |e| e.id.0);
         return after_agent_registered(EndpointId(id), false, false);
     }
     if o.personas.is_empty() {
-        return vec![after_verified().swap_remove(0)];
+        return vec![Step::CreatePersona];
     }
     let mut out = Vec::new();
     for c in &o.couples {
         let couple = c.id;
         match c.state.as_str() {
             "courting" => {
-                out.push(read_turns(couple));
-                out.push(post_turn(couple, "Court."));
+                out.push(Step::ReadTurns { couple });
+                out.push(Step::PostTurn {
+                    couple,
+                    prompt: TurnPrompt::Court,
+                });
             }
-            "committed" | "brokered" => out.push(step(
-                "reveal_status",
-                "GET",
-                format!("/api/escalations/{}/status", couple.0),
-                "Committed: see each side's identity and consent; the contact is revealed \
-                 when both are verified.",
-            )),
+            "committed" | "brokered" => out.push(Step::RevealStatus { couple }),
             _ => {}
         }
     }
@@ -772,12 +404,7 @@ pub fn for_owner(
         out.extend(for_waiting(p, w, beat));
     }
     if out.is_empty() {
-        out.push(step(
-            "poll_events",
-            "GET",
-            EVENTS_PATH,
-            "New events appear here.",
-        ));
+        out.push(Step::AwaitEvents);
     }
     out.truncate(4);
     out
@@ -786,7 +413,7 @@ pub fn for_owner(
 // ---------------------------------------------------------------------------------------
 // The use case.
 
-/// `GET /api/owners/me` with its guidance.
+/// The owner overview with its guidance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnerGuide {
     /// The owner, their personas and couples.
@@ -796,7 +423,7 @@ pub struct OwnerGuide {
     /// Per persona of `overview.personas`, in order: why it has no couple (`None`: it has).
     pub waiting: Vec<Option<Waiting>>,
     /// What the owner's agent should do next, most useful first.
-    pub next_steps: Vec<NextStep>,
+    pub next_steps: Vec<Step>,
 }
 
 /// How long the persona door reuses the last beat's times before reading them again.
@@ -886,7 +513,7 @@ impl Guide {
         }
     }
 
-    /// `GET /api/owners/me`: the overview, the beat clock (read fresh), why each persona has
+    /// The owner overview: its owner, the beat clock (read fresh), why each persona has
     /// no couple, and the owner's next steps.
     ///
     /// # Errors
@@ -928,7 +555,7 @@ impl Guide {
         })
     }
 
-    /// `GET /api/owners/me/events?since=&limit=`: the caller's events after `since`, oldest
+    /// The poll feed: the caller's events after `since` (at most `limit`), oldest
     /// first, the same bodies (and ids) the callback receives.
     ///
     /// # Errors
@@ -952,10 +579,6 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-12-01 12:00 UTC);
 
-    fn actions(steps: &[NextStep]) -> Vec<&'static str> {
-        steps.iter().map(|s| s.action).collect()
-    }
-
     #[test]
     fn the_next_beat_is_the_last_finish_plus_the_interval_never_in_the_past() {
         let finished = NOW - Duration::seconds(100);
@@ -968,145 +591,174 @@ mod tests {
         // No beat yet: within one interval.
         assert_eq!(next_beat_at(None, 60, NOW), NOW + Duration::seconds(60));
         let clock = BeatClock::new(Some((finished - Duration::seconds(2), finished)), 300, NOW);
-        assert_eq!(
-            clock.when(),
-            "at 2026-12-01T12:03:20.000Z (beats run every 300 s)"
-        );
+        assert_eq!(clock.next_at, NOW + Duration::seconds(200));
     }
 
     #[test]
     fn a_new_owner_registers_an_agent_and_a_refused_doc_says_what_happens() {
-        let s = after_heart_file(OwnerId(7), true, &Verdict::Allow);
-        assert_eq!(actions(&s), ["register_agent"]);
+        let register = Step::RegisterAgent {
+            owner: OwnerId(7),
+            new_owner: true,
+        };
         assert_eq!(
-            (s[0].method, s[0].path.as_str()),
-            ("POST", "/api/intake/agent")
+            after_heart_file(OwnerId(7), true, &Verdict::Allow),
+            std::slice::from_ref(&register)
         );
-        assert!(s[0].why.contains("\"ownerId\": 7"), "{}", s[0].why);
-        assert!(s[0].why.contains(EVENTS_PATH));
-        let s = after_heart_file(
-            OwnerId(7),
-            true,
-            &Verdict::Hold("guard_unavailable: x".into()),
-        );
-        assert_eq!(actions(&s), ["register_agent", "check_status"]);
-        let s = after_heart_file(OwnerId(7), false, &Verdict::Deny("pii: email".into()));
-        assert_eq!(actions(&s), ["revise_doc"]);
-        assert!(s[0].why.contains("pii: email"));
         assert_eq!(
-            actions(&after_heart_file(OwnerId(7), false, &Verdict::Allow)),
-            ["check_status"]
+            after_heart_file(
+                OwnerId(7),
+                true,
+                &Verdict::Hold("guard_unavailable: x".into()),
+            ),
+            [register, Step::DocHeld]
+        );
+        assert_eq!(
+            after_heart_file(OwnerId(7), false, &Verdict::Deny("pii: email".into())),
+            [Step::ReviseDoc {
+                owner: OwnerId(7),
+                reason: "pii: email".into()
+            }]
+        );
+        assert_eq!(
+            after_heart_file(OwnerId(7), false, &Verdict::Allow),
+            [Step::DocAllowed]
         );
     }
 
     #[test]
     fn registration_asks_for_the_proofs_the_endpoint_can_give() {
-        let s = after_agent_registered(EndpointId(3), false, false);
-        assert_eq!(actions(&s), ["verify_agent"]);
-        assert_eq!(s[0].path, "/api/intake/agent/verify");
-        assert!(s[0].why.contains("\"endpointId\": 3"));
-        assert!(!s[0].why.contains("signature") && !s[0].why.contains("callbackUrl"));
-        let s = after_agent_registered(EndpointId(3), true, true);
-        assert!(s[0].why.contains("signature") && s[0].why.contains("callbackUrl"));
         assert_eq!(
-            actions(&after_verified()),
-            ["create_persona", "poll_events"]
+            after_agent_registered(EndpointId(3), true, false),
+            [Step::VerifyAgent {
+                endpoint: EndpointId(3),
+                has_callback: true,
+                has_key: false
+            }]
         );
+        assert_eq!(after_verified(), [Step::CreatePersona, Step::PollEvents]);
     }
 
     #[test]
     fn each_persona_outcome_says_what_happens_next_and_when() {
         let beat = BeatClock::new(None, 300, NOW);
-        let s = after_persona(PersonaId(5), &PersonaOutcome::Admitted, &beat);
-        assert_eq!(actions(&s), ["wait_for_beat", "check_status"]);
-        assert!(
-            s[0].why.contains("2026-12-01T12:05:00.000Z"),
-            "{}",
-            s[0].why
-        );
-        assert_eq!(s[0].path, EVENTS_PATH);
-        let s = after_persona(PersonaId(5), &PersonaOutcome::Pending, &beat);
-        assert_eq!(actions(&s), ["wait_for_admission", "check_status"]);
-        assert!(s[0].why.contains("cap is full") && s[0].why.contains("persona.admitted"));
-        let s = after_persona(PersonaId(5), &PersonaOutcome::Held, &beat);
-        assert_eq!(actions(&s), ["wait_for_screening", "check_status"]);
-        assert!(s[0].why.contains("next beat"));
-        let s = after_persona(
+        let (persona, status) = (
             PersonaId(5),
-            &PersonaOutcome::Denied("pii: url".into()),
-            &beat,
+            Step::PersonaStatus {
+                persona: PersonaId(5),
+            },
         );
-        assert_eq!(actions(&s), ["fix_persona", "resubmit_persona"]);
         assert_eq!(
-            (s[0].method, s[0].path.as_str()),
-            ("PATCH", "/api/personas/5")
+            after_persona(persona, &PersonaOutcome::Admitted, &beat),
+            [Step::WaitForBeat { persona, beat }, status.clone()]
         );
-        assert!(s[0].why.contains("pii: url"));
+        assert_eq!(
+            after_persona(persona, &PersonaOutcome::Pending, &beat),
+            [Step::WaitForAdmission { persona, beat }, status.clone()]
+        );
+        assert_eq!(
+            after_persona(persona, &PersonaOutcome::Held, &beat),
+            [Step::WaitForScreening { persona, beat }, status]
+        );
+        let denied = [
+            Step::FixPersona {
+                persona,
+                reason: "pii: url".into(),
+            },
+            Step::ResubmitPersona,
+        ];
+        assert_eq!(
+            after_persona(persona, &PersonaOutcome::Denied("pii: url".into()), &beat),
+            denied
+        );
+        assert_eq!(after_denied_by_beat(persona, "pii: url"), denied);
         assert!(is_hold_reason("guard_unavailable: timeout"));
         assert!(is_hold_reason("guard_unsure: S4"));
         assert!(!is_hold_reason("denylist: prohibited framing"));
     }
 
     #[test]
-    fn couple_events_point_at_the_couples_routes() {
-        let s = after_couple_formed(CoupleId(9));
-        assert_eq!(actions(&s), ["post_turn", "read_turns", "read_couple"]);
-        assert_eq!(s[0].path, "/api/couples/9/turns");
-        assert_eq!(s[1].method, "GET");
-        assert_eq!(s[2].path, "/api/couples/9");
-        let s = after_turn_received(CoupleId(9));
+    fn couple_steps_follow_the_couples_state() {
+        let couple = CoupleId(9);
+        let post = |prompt| Step::PostTurn { couple, prompt };
         assert_eq!(
-            actions(&s),
-            ["post_turn", "read_turns", "consent", "end_couple"]
+            after_couple_formed(couple),
+            [
+                post(TurnPrompt::AnswerGambit),
+                Step::ReadTurns { couple },
+                Step::ReadCouple { couple }
+            ]
         );
-        assert_eq!(s[2].path, "/api/couples/9/intro-consent");
+        let received = [
+            post(TurnPrompt::Reply),
+            Step::ReadTurns { couple },
+            Step::Consent { couple },
+            Step::EndCouple { couple },
+        ];
+        assert_eq!(after_turn_received(couple), received);
+        use crate::model::CoupleState;
+        assert_eq!(for_couple(couple, CoupleState::Courting), received);
         assert_eq!(
-            after_intro_ready(CoupleId(9))[0].path,
-            "/api/escalations/9/invite"
-        );
-        assert_eq!(
-            after_reveal_ready(CoupleId(9))[0].path,
-            "/api/escalations/9/contact"
-        );
-        assert_eq!(actions(&after_couple_ended()), ["wait_for_beat"]);
-        assert_eq!(actions(&after_invite_claimed()), ["wait_for_identity"]);
-        assert_eq!(actions(&after_identity_verified()), ["check_status"]);
-        assert_eq!(
-            actions(&after_admitted_by_beat(PersonaId(1))),
-            ["wait_for_couple"]
+            for_couple(couple, CoupleState::Committed),
+            [Step::FetchInvite { couple }]
         );
         assert_eq!(
-            actions(&after_denied_by_beat(PersonaId(1), "x")),
-            ["fix_persona", "resubmit_persona"]
+            for_couple(couple, CoupleState::Brokered),
+            [Step::Brokered { couple }]
+        );
+        assert_eq!(for_couple(couple, CoupleState::Ended), [Step::FreeAgain]);
+        assert_eq!(
+            after_turn_posted(couple, "published"),
+            [Step::WaitForReply, Step::ReadTurns { couple }]
         );
         assert_eq!(
-            actions(&after_turn_posted(CoupleId(3), "published")),
-            ["wait_for_reply", "read_turns"]
+            after_turn_posted(couple, "held"),
+            [Step::TurnHeld { couple }]
         );
         assert_eq!(
-            actions(&after_turn_posted(CoupleId(3), "held")),
-            ["wait_for_screening"]
+            after_turn_posted(couple, "blocked"),
+            [post(TurnPrompt::Blocked)]
+        );
+    }
+
+    #[test]
+    fn escalation_steps_follow_consent_invites_and_the_reveal() {
+        let couple = CoupleId(3);
+        assert_eq!(after_consent(couple, false), [Step::WaitForPartnerConsent]);
+        assert_eq!(after_consent(couple, true), [Step::FetchInvite { couple }]);
+        assert_eq!(
+            after_invite(couple),
+            [Step::RelayInvite, Step::RevealGate { couple }]
+        );
+        assert_eq!(after_status(couple, true), [Step::ReadContact { couple }]);
+        assert_eq!(after_status(couple, false), [Step::WaitForReveal]);
+        assert_eq!(after_identity_session(), [Step::WaitForIdentity]);
+        assert_eq!(after_invite_claimed(), [Step::InviteClaimed]);
+        assert_eq!(after_identity_verified(), [Step::IdentityVerified]);
+        assert_eq!(after_withdrawn(), [Step::Withdrawn]);
+        assert_eq!(
+            after_admitted_by_beat(PersonaId(1)),
+            [Step::WaitForCouple {
+                persona: PersonaId(1)
+            }]
         );
         assert_eq!(
-            actions(&after_turn_posted(CoupleId(3), "blocked")),
-            ["post_turn"]
+            after_board_post("seeking"),
+            [Step::ReadBoard {
+                board: "seeking".into()
+            }]
         );
+        let page = FeedPage {
+            events: Vec::new(),
+            cursor: 12,
+            more: true,
+        };
         assert_eq!(
-            actions(&after_consent(CoupleId(3), false)),
-            ["wait_for_partner_consent"]
+            after_feed_page(&page),
+            [Step::ReadFeed {
+                since: 12,
+                more: true
+            }]
         );
-        assert_eq!(actions(&after_consent(CoupleId(3), true)), ["fetch_invite"]);
-        assert_eq!(
-            actions(&after_invite(CoupleId(3))),
-            ["relay_invite", "check_status"]
-        );
-        assert_eq!(actions(&after_status(CoupleId(3), true)), ["read_contact"]);
-        assert_eq!(
-            actions(&after_status(CoupleId(3), false)),
-            ["wait_for_reveal"]
-        );
-        assert_eq!(actions(&after_identity_session()), ["wait_for_identity"]);
-        assert_eq!(actions(&after_withdrawn()), ["check_status"]);
     }
 
     fn standing(
@@ -1185,17 +837,6 @@ mod tests {
             why("admitted", Some(&ok), true, None),
             Some(Waiting::AwaitingNextBeat)
         );
-        for w in [
-            Waiting::Pending,
-            Waiting::NoEligiblePartner,
-            Waiting::AwaitingNextBeat,
-        ] {
-            let clock = BeatClock::new(None, 300, NOW);
-            assert!(
-                w.explain(&clock).contains("2026-12-01T12:05:00.000Z"),
-                "{w:?}"
-            );
-        }
         assert_eq!(Waiting::NoMutualMatch.as_str(), "no_mutual_match");
     }
 
@@ -1240,27 +881,63 @@ mod tests {
     fn the_owner_is_told_the_most_pressing_step_first() {
         let beat = BeatClock::new(None, 300, NOW);
         assert_eq!(
-            actions(&for_owner(&overview(&[], 0, &[]), &[], &beat)),
-            ["register_agent"]
+            for_owner(&overview(&[], 0, &[]), &[], &beat),
+            [Step::RegisterAgent {
+                owner: OwnerId(4),
+                new_owner: false
+            }]
         );
-        let s = for_owner(&overview(&["pending"], 0, &[]), &[], &beat);
-        assert_eq!(actions(&s), ["verify_agent"]);
-        assert!(s[0].why.contains("\"endpointId\": 10"));
         assert_eq!(
-            actions(&for_owner(&overview(&["active"], 0, &[]), &[], &beat)),
-            ["create_persona"]
+            for_owner(&overview(&["pending"], 0, &[]), &[], &beat),
+            [Step::VerifyAgent {
+                endpoint: EndpointId(10),
+                has_callback: false,
+                has_key: false
+            }]
         );
-        let s = for_owner(&overview(&["active"], 1, &["courting"]), &[None], &beat);
-        assert_eq!(actions(&s), ["read_turns", "post_turn"]);
-        assert_eq!(s[0].path, "/api/couples/20/turns");
-        let s = for_owner(
-            &overview(&["active"], 2, &["ended"]),
-            &[Some(Waiting::AwaitingNextBeat), None],
-            &beat,
+        assert_eq!(
+            for_owner(&overview(&["active"], 0, &[]), &[], &beat),
+            [Step::CreatePersona]
         );
-        assert_eq!(actions(&s), ["wait_for_beat"]);
-        assert!(s[0].why.contains("persona 1"));
-        let s = for_owner(&overview(&["active"], 1, &["committed"]), &[None], &beat);
-        assert_eq!(s[0].path, "/api/escalations/20/status");
+        let couple = CoupleId(20);
+        assert_eq!(
+            for_owner(&overview(&["active"], 1, &["courting"]), &[None], &beat),
+            [
+                Step::ReadTurns { couple },
+                Step::PostTurn {
+                    couple,
+                    prompt: TurnPrompt::Court
+                }
+            ]
+        );
+        assert_eq!(
+            for_owner(
+                &overview(&["active"], 2, &["ended"]),
+                &[Some(Waiting::AwaitingNextBeat), None],
+                &beat,
+            ),
+            [Step::WaitForPairing {
+                persona: PersonaId(1),
+                beat
+            }]
+        );
+        assert_eq!(
+            for_owner(&overview(&["active"], 1, &["committed"]), &[None], &beat),
+            [Step::RevealStatus { couple }]
+        );
+        assert_eq!(
+            for_owner(&overview(&["active"], 1, &[]), &[None], &beat),
+            [Step::AwaitEvents]
+        );
+        assert_eq!(
+            for_waiting(PersonaId(2), Waiting::Retired, &beat),
+            [Step::ReplacePersona {
+                persona: PersonaId(2)
+            }]
+        );
+        assert_eq!(
+            for_waiting(PersonaId(2), Waiting::NoVerifiedEndpoint, &beat),
+            [Step::VerifyAnyAgent]
+        );
     }
 }

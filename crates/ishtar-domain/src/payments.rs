@@ -39,8 +39,6 @@ use crate::states::OrderStep;
 pub const REPORT_PRICE: u64 = 5_000_000;
 /// USDC on Base.
 pub const USDC_BASE: &str = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913";
-/// The paid resource.
-pub const REPORT_RESOURCE: &str = "/api/premium/compatibility-report";
 /// How long a concurrent retry waits for the first request's settlement.
 pub const SETTLE_WAIT_MS: u64 = 30_000;
 
@@ -70,8 +68,11 @@ pub struct PaymentOptions {
     /// `ISHTAR_X402_NETWORK`.
     pub network: String,
     /// `ISHTAR_PUBLIC_URL`: the resource's full URL (x402 v2 `resource.url`) is this plus
-    /// the route's path.
+    /// [`resource`](Self::resource).
     pub public_url: String,
+    /// The path the report is served at (x402 `resource`), as the HTTP layer routes it:
+    /// the domain names no route, so whoever serves the report says where.
+    pub resource: String,
 }
 
 impl Default for PaymentOptions {
@@ -80,6 +81,7 @@ impl Default for PaymentOptions {
             pay_to: None,
             network: "eip155:8453".into(),
             public_url: String::new(),
+            resource: String::new(),
         }
     }
 }
@@ -93,10 +95,11 @@ impl PaymentOptions {
             amount: REPORT_PRICE,
             asset: USDC_BASE.into(),
             pay_to: self.pay_to.clone().unwrap_or_default(),
-            resource: REPORT_RESOURCE.into(),
+            resource: self.resource.clone(),
             resource_url: format!(
-                "{}{REPORT_RESOURCE}",
-                self.public_url.trim().trim_end_matches('/')
+                "{}{}",
+                self.public_url.trim().trim_end_matches('/'),
+                self.resource
             ),
             description: "Ishtar compatibility_report".into(),
             max_timeout_seconds: 300,
@@ -465,6 +468,7 @@ mod tests {
                 pay_to: Some("0xabc".into()),
                 network: "eip155:8453".into(),
                 public_url: "https://ishtar.example/".into(),
+                resource: "/api/premium/compatibility-report".into(),
             },
         }
     }
@@ -488,7 +492,7 @@ mod tests {
             version: PaymentVersion::V1,
             payer: "0xp".into(),
             nonce: "0xn".into(),
-            payload: serde_json::json!({}),
+            payload: b"{}".to_vec(),
         }
     }
 
@@ -742,10 +746,11 @@ mod tests {
     fn the_requirement_carries_the_path_and_the_full_url() {
         let opts = PaymentOptions {
             public_url: " https://ishtar.example/ ".into(),
+            resource: "/api/premium/compatibility-report".into(),
             ..PaymentOptions::default()
         };
         let req = opts.requirement();
-        assert_eq!(req.resource, REPORT_RESOURCE);
+        assert_eq!(req.resource, "/api/premium/compatibility-report");
         assert_eq!(
             req.resource_url,
             "https://ishtar.example/api/premium/compatibility-report"

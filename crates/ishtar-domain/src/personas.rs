@@ -35,9 +35,9 @@ use crate::auth::{self, AuthError};
 use crate::chaperone::{Chaperone, Verdict};
 use crate::error::StoreError;
 use crate::model::{CoupleId, Handle, NewPersona, OwnerId, PersonaId, PersonaStatus};
-use crate::notify::{Event, Notifier};
+use crate::notify::Notifier;
 use crate::ports::{
-    ChaperoneEntry, Clock, OwnerStore, PersonaLifecycleStore, PersonaRecord, Revision, Slot,
+    ChaperoneEntry, Clock, Event, OwnerStore, PersonaLifecycleStore, PersonaRecord, Revision, Slot,
     Surface,
 };
 use crate::sanitize;
@@ -305,9 +305,9 @@ impl PersonaLifecycle {
             .await?
             .ok_or(PersonaError::NoSuchPersona)?;
         for e in &retired.ended {
-            let event = Event {
-                kind: "couple.ended",
-                payload: serde_json::json!({ "coupleId": e.couple.0 }),
+            let event = Event::CoupleEnded {
+                couple: e.couple,
+                steps: Vec::new(),
             };
             // The withdrawal stands even if a notification cannot be queued; it is logged.
             if let Err(err) = self
@@ -331,8 +331,9 @@ mod tests {
     use super::*;
     use crate::ports::EndedCouple;
     use crate::ports::{
-        GuardVerdict, MockCallbackClient, MockChaperoneLog, MockClock, MockGuard, MockOutbox,
-        MockOwnerStore, MockPersonaLifecycleStore, MockSettingsStore, Retired,
+        EventWording, GuardVerdict, MockCallbackClient, MockChaperoneLog, MockClock,
+        MockEventWording, MockGuard, MockOutbox, MockOwnerStore, MockPersonaLifecycleStore,
+        MockSettingsStore, Retired, TypeOnly,
     };
     use serde_json::json;
     use time::macros::datetime;
@@ -375,6 +376,16 @@ mod tests {
         guard: MockGuard,
         outbox: MockOutbox,
     ) -> PersonaLifecycle {
+        lifecycle_worded(store, guard, outbox, TypeOnly).await
+    }
+
+    /// [`lifecycle`], its events worded by `wording`.
+    async fn lifecycle_worded(
+        store: MockPersonaLifecycleStore,
+        guard: MockGuard,
+        outbox: MockOutbox,
+        wording: impl EventWording + 'static,
+    ) -> PersonaLifecycle {
         let mut log = MockChaperoneLog::new();
         log.expect_record().returning(|_| Ok(()));
         let mut settings = MockSettingsStore::new();
@@ -394,11 +405,14 @@ mod tests {
             store: Arc::new(store),
             chaperone: Arc::new(Chaperone::new(Arc::new(guard), Arc::new(log))),
             settings: Arc::new(settings),
-            notifier: Arc::new(Notifier::new(
-                Arc::new(outbox),
-                Arc::new(MockCallbackClient::new()),
-                clock.clone(),
-            )),
+            notifier: Arc::new(
+                Notifier::new(
+                    Arc::new(outbox),
+                    Arc::new(MockCallbackClient::new()),
+                    clock.clone(),
+                )
+                .with_wording(Arc::new(wording)),
+            ),
             clock,
         })
     }
@@ -558,6 +572,18 @@ mod tests {
                     }],
                 }))
             });
+        // `couple.ended` for the couple, with no next steps.
+        let mut wording = MockEventWording::new();
+        wording
+            .expect_body()
+            .withf(|e, _| {
+                *e == Event::CoupleEnded {
+                    couple: CoupleId(9),
+                    steps: Vec::new(),
+                }
+            })
+            .times(1)
+            .returning(|_, _| json!({"coupleId": 9}));
         let mut outbox = MockOutbox::new();
         outbox
             .expect_enqueue()
@@ -572,7 +598,7 @@ mod tests {
             .expect_post_board()
             .times(1)
             .returning(|_, _, _, _, _| Ok(()));
-        let l = lifecycle(store, MockGuard::new(), outbox).await;
+        let l = lifecycle_worded(store, MockGuard::new(), outbox, wording).await;
         assert_eq!(
             l.withdraw(PersonaId(5), Some(&token())).await.expect("ok"),
             [CoupleId(9)]

@@ -155,7 +155,10 @@ impl Settings {
                 self.min_fit = f;
             }
             "geo_denied" => self.geo_denied = parse_countries(value)?,
-            "denylist" => self.denylist = Denylist::parse(value).map_err(SettingError::BadValue)?,
+            "denylist" => {
+                self.denylist =
+                    Denylist::parse(value).map_err(|e| SettingError::BadValue(e.to_string()))?
+            }
             "buyback_bps" => self.buyback_bps = int_in(value, 0, 10_000)?,
             "mode" => {
                 let v = value.trim();

@@ -139,6 +139,8 @@ venue_ports! {
     proofs: dyn ProofVerifier,
     /// Calls to agents' callback URLs.
     callbacks: dyn CallbackClient,
+    /// How events are worded for agents (`ishtar-wire`'s `JsonEvents`).
+    event_wording: dyn crate::ports::EventWording,
     /// The time.
     clock: dyn Clock,
     /// Randomness: tokens, secrets, uuids.
@@ -239,7 +241,7 @@ impl Venue {
     /// assert!(missing.names().contains(&"owners"));
     /// assert!(missing.names().contains(&"settings"));
     /// assert!(!missing.names().contains(&"clock"), "the clock was set");
-    /// assert!(missing.to_string().starts_with("the venue is missing 30 port(s): owners, "));
+    /// assert!(missing.to_string().starts_with("the venue is missing 31 port(s): owners, "));
     /// ```
     pub fn builder() -> VenueBuilder {
         VenueBuilder::default()
@@ -248,11 +250,10 @@ impl Venue {
     /// Builds every service from a complete set of ports.
     pub fn new(p: VenuePorts, settings: Arc<SettingsService>, opts: VenueOptions) -> Self {
         let chaperone = Arc::new(Chaperone::new(p.guard.clone(), p.chaperone_log.clone()));
-        let notifier = Arc::new(Notifier::new(
-            p.outbox.clone(),
-            p.callbacks.clone(),
-            p.clock.clone(),
-        ));
+        let notifier = Arc::new(
+            Notifier::new(p.outbox.clone(), p.callbacks.clone(), p.clock.clone())
+                .with_wording(p.event_wording.clone()),
+        );
         let payments = crate::payments::Payments {
             store: p.payment_store.clone(),
             owners: p.owners.clone(),

@@ -21,55 +21,10 @@ use ishtar_store_memory::MemoryStore;
 use crate::system::{OsIds, SystemClock, TokioOffload};
 use crate::unconfigured::{IdentityNotConfigured, PaymentsNotConfigured, SignInNotConfigured};
 
-/// Every store port at once: what [`Builder::stores`] takes. Implemented for any type that
-/// implements them all (`MemoryStore`, `ishtar_store_postgres::PgStore`).
-pub trait Stores:
-    OwnerStore
-    + AgentStore
-    + PersonaStore
-    + BoardStore
-    + ReportStore
-    + ChaperoneLog
-    + GeoLog
-    + HealthProbe
-    + CoupleStore
-    + Outbox
-    + MatchStore
-    + EscalationStore
-    + PaymentStore
-    + ConsoleStore
-    + RetentionStore
-    + ErasureStore
-    + GuideStore
-    + PersonaLifecycleStore
-    + SettingsStore
-    + 'static
-{
-}
-
-impl<S> Stores for S where
-    S: OwnerStore
-        + AgentStore
-        + PersonaStore
-        + BoardStore
-        + ReportStore
-        + ChaperoneLog
-        + GeoLog
-        + HealthProbe
-        + CoupleStore
-        + Outbox
-        + MatchStore
-        + EscalationStore
-        + PaymentStore
-        + ConsoleStore
-        + RetentionStore
-        + ErasureStore
-        + GuideStore
-        + PersonaLifecycleStore
-        + SettingsStore
-        + 'static
-{
-}
+/// Every store port at once: what [`Builder::stores`] takes. The domain's
+/// [`AllStores`](ishtar_domain::ports::AllStores) bundle, implemented for any type that
+/// implements every store port (`MemoryStore`, `ishtar_store_postgres::PgStore`).
+pub use ishtar_domain::ports::AllStores as Stores;
 
 /// Declares the store bundle: one `Arc` per store port, taken from one [`Stores`] value
 /// and handed to the domain builder together.
@@ -246,6 +201,9 @@ port_setters! {
     /// Agent callbacks (default: `HttpCallbackClient` with the default config: public
     /// https addresses only).
     callbacks: dyn CallbackClient,
+    /// How events are worded for agents (default: `ishtar_wire::JsonEvents`, the API's
+    /// own bodies).
+    event_wording: dyn ishtar_domain::ports::EventWording,
     /// Randomness (default: [`OsIds`]).
     ids: dyn Ids,
 }
@@ -334,6 +292,7 @@ fn defaults(clock: Arc<dyn Clock>, offload: Arc<dyn Offload>) -> VenueBuilder {
         .search(Arc::new(ishtar_matcher::Search::new()))
         .proofs(Arc::new(EthProofs))
         .callbacks(Arc::new(HttpCallbackClient::new(CallbackConfig::default())))
+        .event_wording(Arc::new(ishtar_wire::JsonEvents))
         .login(Arc::new(SignInNotConfigured))
         .identity(Arc::new(IdentityNotConfigured))
         .facilitator(Arc::new(PaymentsNotConfigured))

@@ -9,6 +9,7 @@
 //! | clock, ids | [`SystemClock`], [`OsIds`] |
 //! | where beats run | [`TokioOffload`] (the runtime `build` is awaited on) |
 //! | guard, embedder, writer | `LocalGuard`, `LocalEmbedder`, `TemplateWriter` (no network) |
+//! | event wording | `ishtar_wire::JsonEvents` (event bodies exactly as the HTTP venue delivers them) |
 //! | matcher search | `ishtar_matcher::Search` |
 //! | agent proofs, callbacks | `EthProofs`, `HttpCallbackClient` (public https only) |
 //! | payments, sign-in, identity | fail closed: [`PaymentsNotConfigured`], [`SignInNotConfigured`], [`IdentityNotConfigured`] |

@@ -395,9 +395,9 @@ pub struct HeartFileResponse {
     pub doc_status: &'static str,
     /// Why (`allowed`, or the gate that refused it).
     pub doc_reason: String,
-    /// What to do next (`ishtar_domain::next_steps`).
+    /// What to do next (`ishtar_domain::next_steps`, worded by `ishtar_wire`).
     #[schema(value_type = Vec<crate::openapi::schema::NextStep>)]
-    pub next_steps: Vec<ishtar_domain::next_steps::NextStep>,
+    pub next_steps: Vec<ishtar_wire::NextStep>,
 }
 
 /// `200` of agent registration.
@@ -410,9 +410,9 @@ pub struct AgentResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String)]
     pub callback_secret: Option<String>,
-    /// What to do next (`ishtar_domain::next_steps`).
+    /// What to do next (`ishtar_domain::next_steps`, worded by `ishtar_wire`).
     #[schema(value_type = Vec<crate::openapi::schema::NextStep>)]
-    pub next_steps: Vec<ishtar_domain::next_steps::NextStep>,
+    pub next_steps: Vec<ishtar_wire::NextStep>,
 }
 
 /// `POST /api/couples/{id}/turns`.

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use ishtar_domain::chaperone::Verdict;
 use ishtar_domain::model::{
-    ActiveMarket, CoupleId, EndpointId, Handle, HomeMarket, NewEndpoint, NewHeartFile, NewPersona,
-    OwnerId, PersonaId, PersonaStatus, ResearchOptin, Runtime,
+    ActiveMarket, CoupleId, EndpointCallback, EndpointId, Handle, HomeMarket, NewEndpoint,
+    NewHeartFile, NewPersona, OwnerId, PersonaId, PersonaStatus, ResearchOptin, Runtime,
+    challenge_nonce,
 };
 use ishtar_domain::ports::{ChaperoneEntry, NewCouple, Surface};
 use serde_json::json;
@@ -108,16 +109,18 @@ pub(crate) async fn active_endpoint(s: &Stores, owner: OwnerId, url: &str) -> En
     let id = s
         .agents
         .register_endpoint(
-            NewEndpoint {
-                owner_id: Some(owner),
-                persona_id: None,
-                runtime: Runtime::Other,
-                callback_url: Some(url.into()),
-                callback_secret: Some("s3cret".into()),
-                public_key: None,
-                key_address: None,
-                challenge_nonce: format!("nonce-{url}"),
-            },
+            NewEndpoint::new(
+                Some(owner),
+                None,
+                Runtime::Other,
+                Some(EndpointCallback {
+                    url: url.into(),
+                    secret: "s3cret".into(),
+                }),
+                None,
+                challenge_nonce("00000000-0000-4000-8000-000000000001", now()),
+            )
+            .expect("a valid registration"),
             now(),
         )
         .await

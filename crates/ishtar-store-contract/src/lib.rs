@@ -21,7 +21,7 @@ pub mod checks;
 mod fixtures;
 mod stores;
 
-pub use stores::{StorePorts, Stores};
+pub use stores::Stores;
 
 /// The names of every check in [`checks`], in the order [`contract_tests!`] declares them.
 #[macro_export]

@@ -4,59 +4,10 @@ use std::any::Any;
 use std::sync::Arc;
 
 use ishtar_domain::ports::{
-    AgentStore, BoardStore, ChaperoneLog, ConsoleStore, CoupleStore, ErasureStore, EscalationStore,
-    GeoLog, GuideStore, HealthProbe, MatchStore, Outbox, OwnerStore, PaymentStore,
+    AgentStore, AllStores, BoardStore, ChaperoneLog, ConsoleStore, CoupleStore, ErasureStore,
+    EscalationStore, GeoLog, GuideStore, HealthProbe, MatchStore, Outbox, OwnerStore, PaymentStore,
     PersonaLifecycleStore, PersonaStore, ReportStore, RetentionStore, SettingsStore,
 };
-
-/// An adapter that implements every store port (what [`Stores::of`] takes).
-pub trait StorePorts:
-    OwnerStore
-    + AgentStore
-    + PersonaStore
-    + PersonaLifecycleStore
-    + BoardStore
-    + ReportStore
-    + SettingsStore
-    + ChaperoneLog
-    + GeoLog
-    + HealthProbe
-    + CoupleStore
-    + Outbox
-    + GuideStore
-    + MatchStore
-    + EscalationStore
-    + ConsoleStore
-    + RetentionStore
-    + ErasureStore
-    + PaymentStore
-    + 'static
-{
-}
-
-impl<T> StorePorts for T where
-    T: OwnerStore
-        + AgentStore
-        + PersonaStore
-        + PersonaLifecycleStore
-        + BoardStore
-        + ReportStore
-        + SettingsStore
-        + ChaperoneLog
-        + GeoLog
-        + HealthProbe
-        + CoupleStore
-        + Outbox
-        + GuideStore
-        + MatchStore
-        + EscalationStore
-        + ConsoleStore
-        + RetentionStore
-        + ErasureStore
-        + PaymentStore
-        + 'static
-{
-}
 
 /// Every store port, each as the trait object the domain holds. All of them share one
 /// underlying store, so a write through one port is seen through the others.
@@ -105,8 +56,8 @@ pub struct Stores {
 }
 
 impl Stores {
-    /// Every port of `store`.
-    pub fn of<S: StorePorts>(store: Arc<S>) -> Self {
+    /// Every port of `store` (one adapter implementing the domain's [`AllStores`] bundle).
+    pub fn of<S: AllStores>(store: Arc<S>) -> Self {
         Self {
             owners: store.clone(),
             agents: store.clone(),

@@ -9,12 +9,13 @@ use time::{Date, OffsetDateTime, UtcOffset};
 
 use ishtar_domain::StoreError;
 use ishtar_domain::console::{INTROS_LIMIT, RECENT_EVENTS, kinds};
-use ishtar_domain::model::{CoupleId, CoupleState, OwnerId, PersonaId};
+use ishtar_domain::model::{CoupleId, OwnerId, PersonaId};
 use ishtar_domain::ports::{
     BrokerOutcome, ChaperoneRow, ConsoleData, ConsoleQuery, ConsoleStore, CoupleRow, EventRecord,
     GeoRow, IdentityRow, Intro, IntroSide, OrderRow, PAGE_SIZE, Page, PersonaRow, PostRow, Purged,
     ReceiptRow, RetentionStore, Section, SnapshotCounts, TurnRow,
 };
+use ishtar_domain::states::{CoupleEvent, StateMachine};
 
 use crate::MemoryStore;
 use crate::state::{Event, State};
@@ -91,7 +92,7 @@ impl State {
         self.couples
             .rows
             .iter()
-            .filter(|(_, c)| c.state == CoupleState::Committed)
+            .filter(|(_, c)| c.state.on(CoupleEvent::Brokered).is_ok())
             .filter_map(|(id, c)| {
                 let id_text = id.to_string();
                 let since = self
@@ -175,7 +176,7 @@ impl State {
                     .values()
                     .filter(|c| c.owner == *id)
                     .max_by_key(|c| c.updated_at);
-                let started = o.tier != ishtar_domain::model::Tier::AgentRepresented
+                let started = o.tier.has_claimed_profile()
                     || !invites.is_empty()
                     || consents > 0
                     || check.is_some();
@@ -235,11 +236,7 @@ impl State {
 
     fn console(&self, q: &ConsoleQuery, day_start: OffsetDateTime, day: Date) -> ConsoleData {
         let counts = self.counts(day_start, day, RECENT_EVENTS, INTROS_LIMIT, true);
-        let pending = counts
-            .personas_by_status
-            .iter()
-            .find(|(k, _)| k == "pending")
-            .map_or(0, |(_, n)| *n);
+        let pending = counts.pending();
         let personas = page(
             q,
             Section::Personas,
@@ -459,10 +456,10 @@ impl ConsoleStore for MemoryStore {
         let Some(c) = s.couples.get_mut(couple.0) else {
             return Ok(BrokerOutcome::NoSuchCouple);
         };
-        if c.state != CoupleState::Committed {
+        let Ok(next) = c.state.on(CoupleEvent::Brokered) else {
             return Ok(BrokerOutcome::NotCommitted(c.state));
-        }
-        c.state = CoupleState::Brokered;
+        };
+        c.state = next;
         let (a, b) = (c.a, c.b);
         s.record_event(
             kinds::INTRO_BROKERED,

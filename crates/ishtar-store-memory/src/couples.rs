@@ -16,6 +16,7 @@ use ishtar_domain::model::{
 use ishtar_domain::ports::{
     CoupleFacts, CoupleStore, CoupleTurn, DocHeart, GuideStore, PersonaStanding,
 };
+use ishtar_domain::states::{CoupleEvent, StateMachine};
 
 use crate::MemoryStore;
 use crate::state::{Persona, State, Turn, missing};
@@ -117,8 +118,8 @@ impl CoupleStore for MemoryStore {
     ) -> Result<CoupleState, StoreError> {
         let mut s = self.lock();
         let c = s.couples.get_mut(id.0).ok_or(StoreError::NotFound)?;
-        if c.state == CoupleState::Courting {
-            c.state = CoupleState::Ended;
+        if let Ok(next) = c.state.on(CoupleEvent::EndedBySide) {
+            c.state = next;
             c.ended_at = Some(at);
             c.ended_by = Some(by.0);
         }

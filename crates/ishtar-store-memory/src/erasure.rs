@@ -17,6 +17,8 @@ use ishtar_domain::model::{CoupleId, CoupleState, OwnerId, PersonaId, PersonaSta
 use ishtar_domain::ports::{EndedCouple, Erased, ErasedOwner, ErasureStore};
 use ishtar_domain::profile;
 
+use ishtar_domain::states::{CoupleEvent, StateMachine};
+
 use crate::MemoryStore;
 use crate::state::{Persona, State, handle_key};
 
@@ -176,10 +178,7 @@ impl State {
             .map(|(id, p)| (*id, p.clone()))
             .collect();
         let ids: BTreeSet<i64> = mine.iter().map(|(id, _)| *id).collect();
-        let admitted = mine
-            .iter()
-            .filter(|(_, p)| p.status == PersonaStatus::Admitted)
-            .count() as i64;
+        let admitted = mine.iter().filter(|(_, p)| p.status.holds_place()).count() as i64;
         let mut both_mine: BTreeSet<i64> = BTreeSet::new();
         let mut kept: Vec<Kept> = Vec::new();
         for (id, c) in &self.couples.rows {
@@ -244,16 +243,17 @@ impl State {
                     t
                 }
             };
-            let live = matches!(state, CoupleState::Courting | CoupleState::Committed);
+            // A side erased ends its live couples as a withdrawn one does.
+            let ends = state.on(CoupleEvent::SideWithdrawn).ok();
             if let Some(c) = self.couples.get_mut(couple) {
                 c.a = other.min(tomb);
                 c.b = other.max(tomb);
-                if live {
-                    c.state = CoupleState::Ended;
+                if let Some(next) = ends {
+                    c.state = next;
                     c.ended_at = Some(at);
                 }
             }
-            if live {
+            if ends.is_some() {
                 ended.push(EndedCouple {
                     couple: CoupleId(couple),
                     partner: PersonaId(other),

@@ -13,7 +13,6 @@ use ishtar_domain::ports::{
     ConsentRecorded, EscalationStore, IdentityApplied, IdentityEffect, IdentityUpdate, InviteClaim,
     InviteIssued, RevealSide,
 };
-
 use ishtar_domain::states::{CoupleEvent, StateMachine, TierEvent};
 
 use crate::MemoryStore;

@@ -8,19 +8,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::model::EndpointStatus;
+use ishtar_domain::model::{EndpointStatus, PersonaId};
+use ishtar_domain::ports::EventRow;
 
 use crate::state::{FeedEvent, Notification, State, missing};
-
-/// One event to write: for a persona's owner or for an owner, with the owner it quotes.
-pub(crate) struct EventRow<'a> {
-    pub persona: Option<i64>,
-    pub owner: Option<i64>,
-    /// A persona whose owner the body quotes.
-    pub about_persona: Option<i64>,
-    pub about: Option<i64>,
-    pub body: &'a Value,
-}
 
 impl State {
     /// Writes `rows` in order: each resolved to its owner (a persona without one, or gone,
@@ -37,10 +28,10 @@ impl State {
         one_per_owner: bool,
         at: OffsetDateTime,
     ) -> Result<usize, StoreError> {
-        let owner_of = |s: &Self, p: Option<i64>| p.and_then(|p| s.personas.get(p)?.owner);
+        let owner_of = |s: &Self, p: Option<PersonaId>| p.and_then(|p| s.personas.get(p.0)?.owner);
         let mut resolved: Vec<(i64, Option<i64>, &Value)> = Vec::new();
         for r in rows {
-            let Some(owner) = r.owner.or_else(|| owner_of(self, r.persona)) else {
+            let Some(owner) = r.owner.map(|o| o.0).or_else(|| owner_of(self, r.persona)) else {
                 continue;
             };
             if !self.owners.contains(owner) {
@@ -49,7 +40,10 @@ impl State {
             if one_per_owner && resolved.iter().any(|(o, _, _)| *o == owner) {
                 continue;
             }
-            let about = r.about.or_else(|| owner_of(self, r.about_persona));
+            let about = r
+                .about
+                .map(|o| o.0)
+                .or_else(|| owner_of(self, r.about_persona));
             resolved.push((owner, about.filter(|a| *a != owner), r.body));
         }
         let mut queued = 0;

@@ -10,12 +10,12 @@ use time::OffsetDateTime;
 use ishtar_domain::StoreError;
 use ishtar_domain::model::{CoupleId, CoupleState, HeartFileId, OwnerId, PersonaId, PersonaStatus};
 use ishtar_domain::ports::{
-    BeatLease, BeatRecord, BeatWritten, ChaperoneEntry, EligiblePersona, HeldDoc, HeldPersona,
-    MatchStore, NewCouple, ProfileSource,
+    BeatLease, BeatRecord, BeatWritten, ChaperoneEntry, EligiblePersona, EventRow, HeldDoc,
+    HeldPersona, MatchStore, NewCouple, ProfileSource,
 };
+use ishtar_domain::states::{PersonaEvent, StateMachine};
 
 use crate::MemoryStore;
-use crate::events::EventRow;
 use crate::state::{Couple, Post, State, Turn};
 
 /// Holds the beat lock; dropping it releases the lock.
@@ -111,18 +111,7 @@ impl State {
         let couples_ms = millis(started);
         let started = std::time::Instant::now();
         // Each member's `couple.formed`, quoting the partner's owner (docs/erasure.md).
-        let rows: Vec<EventRow<'_>> = made
-            .iter()
-            .flat_map(|n| {
-                n.events.iter().map(|(member, body)| EventRow {
-                    persona: Some(member.0),
-                    owner: None,
-                    about_persona: Some(if *member == n.a { n.b.0 } else { n.a.0 }),
-                    about: None,
-                    body,
-                })
-            })
-            .collect();
+        let rows = EventRow::couples_formed(&made, ishtar_domain::notify::kinds::COUPLE_FORMED);
         // Only personas' owners are named, and they exist: this cannot fail.
         let queued = self.insert_events(&rows, false, at).unwrap_or(0);
         BeatWritten {
@@ -169,11 +158,10 @@ impl MatchStore for MemoryStore {
         _at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut s = self.lock();
-        let Some(p) = s
-            .personas
-            .get_mut(id.0)
-            .filter(|p| p.status == PersonaStatus::Held && p.heart_hash == screened_hash)
-        else {
+        let Some(p) = s.personas.get_mut(id.0).filter(|p| {
+            PersonaStatus::sources(PersonaEvent::rescreen(status)).contains(&p.status)
+                && p.heart_hash == screened_hash
+        }) else {
             return Ok(false);
         };
         p.status = status;

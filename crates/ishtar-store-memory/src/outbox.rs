@@ -14,11 +14,10 @@ use time::OffsetDateTime;
 use ishtar_domain::StoreError;
 use ishtar_domain::model::{CoupleId, OwnerId, PersonaId};
 use ishtar_domain::ports::{
-    Claim, ClaimRequest, Delivery, EndpointPause, NewEvent, Outbox, Recipient,
+    Claim, ClaimRequest, Delivery, EndpointPause, EventRow, NewEvent, Outbox,
 };
 
 use crate::MemoryStore;
-use crate::events::EventRow;
 use crate::state::{EndpointHealth, Notification, Post, State};
 
 impl State {
@@ -101,20 +100,11 @@ impl Outbox for MemoryStore {
     async fn enqueue(
         &self,
         personas: Vec<PersonaId>,
-        _kind: &'static str,
+        kind: &'static str,
         payload: serde_json::Value,
         at: OffsetDateTime,
     ) -> Result<usize, StoreError> {
-        let rows: Vec<EventRow<'_>> = personas
-            .iter()
-            .map(|p| EventRow {
-                persona: Some(p.0),
-                owner: None,
-                about_persona: None,
-                about: None,
-                body: &payload,
-            })
-            .collect();
+        let rows = EventRow::for_personas(&personas, kind, &payload);
         self.lock().insert_events(&rows, true, at)
     }
 
@@ -253,22 +243,7 @@ impl Outbox for MemoryStore {
         events: Vec<NewEvent>,
         at: OffsetDateTime,
     ) -> Result<usize, StoreError> {
-        let rows: Vec<EventRow<'_>> = events
-            .iter()
-            .map(|e| {
-                let (persona, owner) = match e.to {
-                    Recipient::Persona(p) => (Some(p.0), None),
-                    Recipient::Owner(o) => (None, Some(o.0)),
-                };
-                EventRow {
-                    persona,
-                    owner,
-                    about_persona: None,
-                    about: e.about.map(|o| o.0),
-                    body: &e.body,
-                }
-            })
-            .collect();
+        let rows = EventRow::published(&events);
         self.lock().insert_events(&rows, false, at)
     }
 

@@ -57,17 +57,12 @@ impl OwnerStore for MemoryStore {
             return Err(StoreError::Conflict("unique"));
         }
         let owner = s.owners.insert(Owner {
-            tier: Tier::AgentRepresented,
+            tier: Tier::NEW_OWNER,
             token_hash,
             created_at: at,
         });
         let hf = s.insert_heart(owner, 1, heart, &log);
-        Ok(HeartFileSaved {
-            owner_id: OwnerId(owner),
-            heart_file_id: HeartFileId(hf),
-            version: 1,
-            tier: Tier::AgentRepresented,
-        })
+        Ok(HeartFileSaved::new_owner(OwnerId(owner), HeartFileId(hf)))
     }
 
     async fn add_heart_version(
@@ -130,20 +125,20 @@ impl AgentStore for MemoryStore {
         _at: OffsetDateTime,
     ) -> Result<EndpointId, StoreError> {
         let mut s = self.lock();
-        if e.owner_id.is_some_and(|o| !s.owners.contains(o.0)) {
+        if e.owner_id().is_some_and(|o| !s.owners.contains(o.0)) {
             return Err(missing("owner"));
         }
-        if e.persona_id.is_some_and(|p| !s.personas.contains(p.0)) {
+        if e.persona_id().is_some_and(|p| !s.personas.contains(p.0)) {
             return Err(missing("persona"));
         }
         let id = s.endpoints.insert(AgentEndpoint {
-            owner: e.owner_id.map(|o| o.0),
-            persona: e.persona_id.map(|p| p.0),
-            runtime: e.runtime.as_str().to_owned(),
-            callback_url: e.callback_url,
-            callback_secret: e.callback_secret,
-            key_address: e.key_address,
-            challenge_nonce: Some(e.challenge_nonce),
+            owner: e.owner_id().map(|o| o.0),
+            persona: e.persona_id().map(|p| p.0),
+            runtime: e.runtime().as_str().to_owned(),
+            callback_url: e.callback_url().map(str::to_owned),
+            callback_secret: e.callback_secret().map(str::to_owned),
+            key_address: e.key_address().map(str::to_owned),
+            challenge_nonce: Some(e.challenge_nonce().to_owned()),
             status: EndpointStatus::Pending,
             verified_via: None,
         });

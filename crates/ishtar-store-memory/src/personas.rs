@@ -9,14 +9,13 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::model::{
-    CapOutcome, CoupleId, CoupleState, NewPersona, OwnerId, PersonaId, PersonaStatus,
-};
+use ishtar_domain::model::{CapOutcome, CoupleId, NewPersona, OwnerId, PersonaId, PersonaStatus};
 use ishtar_domain::personas;
 use ishtar_domain::ports::{
     ChaperoneEntry, EndedCouple, PersonaLifecycleStore, PersonaRecord, PersonaStore, Retired,
     Revision, Slot,
 };
+use ishtar_domain::states::{CoupleEvent, PersonaEvent, StateMachine};
 
 use crate::MemoryStore;
 use crate::state::{Persona, State, handle_key, missing};
@@ -60,13 +59,13 @@ impl State {
         match slot {
             Slot::Take => {
                 if self.take_place(rev.cap) {
-                    status = PersonaStatus::Admitted;
+                    status = status.on(PersonaEvent::TookPlace).unwrap_or(status);
                 }
             }
             Slot::Free => self.free_place(),
             Slot::Keep | Slot::None => {}
         }
-        let admitted = status == PersonaStatus::Admitted;
+        let admitted = status.holds_place();
         let p = self.personas.get_mut(rev.id.0)?;
         let new = &rev.persona;
         new.model().clone_into(&mut p.model);
@@ -76,11 +75,7 @@ impl State {
         new.home_market().clone_into(&mut p.home_market);
         new.active_market().clone_into(&mut p.active_market);
         p.status = status;
-        p.reason = if admitted {
-            "admitted".to_owned()
-        } else {
-            rev.reason.clone()
-        };
+        status.stored_reason(&rev.reason).clone_into(&mut p.reason);
         // The admission time follows the place: kept with it, set when one is taken,
         // cleared when there is none.
         if slot != Slot::Keep {
@@ -98,17 +93,21 @@ impl State {
             return None;
         }
         let was = p.status;
-        if was == PersonaStatus::Retired {
+        // Withdrawing a retired persona is refused by the machine: nothing changes.
+        let Ok(next) = was.on(PersonaEvent::Withdrawn) else {
             return Some(Retired {
                 was,
                 ended: Vec::new(),
             });
-        }
+        };
         // Its live couples end, as `POST /api/couples/:id/end` ends one.
         let mut ended = Vec::new();
         for (cid, c) in &mut self.couples.rows {
-            if c.has(id) && matches!(c.state, CoupleState::Courting | CoupleState::Committed) {
-                c.state = CoupleState::Ended;
+            let Ok(ended_state) = c.state.on(CoupleEvent::SideWithdrawn) else {
+                continue;
+            };
+            if c.has(id) {
+                c.state = ended_state;
                 c.ended_at = Some(at);
                 c.ended_by = Some(owner);
                 ended.push(EndedCouple {
@@ -118,10 +117,10 @@ impl State {
             }
         }
         if let Some(p) = self.personas.get_mut(id) {
-            p.status = PersonaStatus::Retired;
-            p.reason = "retired".to_owned();
+            p.status = next;
+            next.as_str().clone_into(&mut p.reason);
         }
-        if was == PersonaStatus::Admitted {
+        if was.holds_place() {
             self.free_place();
         }
         // Its public notes go with it: a withdrawn persona seeks no one.
@@ -146,16 +145,13 @@ impl PersonaStore for MemoryStore {
         if p.owner_id().is_some_and(|o| !s.owners.contains(o.0)) {
             return Err(missing("owner"));
         }
-        // Only an allowed (pending) persona asks for a slot.
-        let admitted = match cap {
-            Some(cap) if status == PersonaStatus::Pending => s.take_place(cap),
-            _ => false,
+        // Only a persona the machine lets take a place (an allowed, pending one) asks for
+        // a slot.
+        let placed = match (cap, status.on(PersonaEvent::TookPlace)) {
+            (Some(cap), Ok(placed)) if s.take_place(cap) => Some(placed),
+            _ => None,
         };
-        let stored = if admitted {
-            PersonaStatus::Admitted
-        } else {
-            status
-        };
+        let stored = placed.unwrap_or(status);
         let id = s.insert_persona_row(Persona {
             owner: p.owner_id().map(|o| o.0),
             handle: p.handle().as_str().to_owned(),
@@ -166,13 +162,9 @@ impl PersonaStore for MemoryStore {
             home_market: p.home_market().to_owned(),
             active_market: p.active_market().to_owned(),
             status: stored,
-            reason: if admitted {
-                "admitted".to_owned()
-            } else {
-                log.reason.clone()
-            },
+            reason: placed.map_or_else(|| log.reason.clone(), |p| p.as_str().to_owned()),
             created_at: log.at,
-            admitted_at: admitted.then_some(log.at),
+            admitted_at: placed.map(|_| log.at),
         });
         s.record_log(&log, Some(id));
         Ok((PersonaId(id), stored))
@@ -186,12 +178,14 @@ impl PersonaStore for MemoryStore {
     ) -> Result<CapOutcome, StoreError> {
         let mut s = self.lock();
         let status = s.personas.get(id.0).ok_or(StoreError::NotFound)?.status;
-        match status {
-            PersonaStatus::Admitted => Ok(CapOutcome::Admitted),
-            PersonaStatus::Pending if s.take_place(cap) => {
+        if status.holds_place() {
+            return Ok(CapOutcome::Admitted);
+        }
+        match status.on(PersonaEvent::TookPlace) {
+            Ok(placed) if s.take_place(cap) => {
                 if let Some(p) = s.personas.get_mut(id.0) {
-                    p.status = PersonaStatus::Admitted;
-                    p.reason = "admitted".to_owned();
+                    p.status = placed;
+                    placed.as_str().clone_into(&mut p.reason);
                     p.admitted_at = Some(at);
                 }
                 Ok(CapOutcome::Admitted)

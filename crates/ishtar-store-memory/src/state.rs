@@ -144,12 +144,10 @@ pub(crate) struct Couple {
 }
 
 impl Couple {
-    /// `courting`, `committed` or `brokered`: the personas are taken.
+    /// Whether the couple keeps its personas paired ([`CoupleState::pairs`]): they are
+    /// taken.
     pub fn in_play(&self) -> bool {
-        matches!(
-            self.state,
-            CoupleState::Courting | CoupleState::Committed | CoupleState::Brokered
-        )
+        self.state.pairs()
     }
 
     pub fn has(&self, persona: i64) -> bool {

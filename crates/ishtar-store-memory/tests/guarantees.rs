@@ -14,9 +14,9 @@ use tokio::sync::Barrier;
 
 use ishtar_domain::StoreError;
 use ishtar_domain::model::{
-    ActiveMarket, CapOutcome, CoupleId, CoupleState, Handle, HomeMarket, NewEndpoint, NewHeartFile,
-    NewPersona, NewTurn, OwnerId, PersonaId, PersonaStatus, ResearchOptin, Runtime, Tier,
-    TurnStatus,
+    ActiveMarket, CapOutcome, CoupleId, CoupleState, EndpointCallback, Handle, HomeMarket,
+    NewEndpoint, NewHeartFile, NewPersona, NewTurn, OwnerId, PersonaId, PersonaStatus,
+    ResearchOptin, Runtime, Tier, TurnStatus, challenge_nonce,
 };
 use ishtar_domain::ports::{
     AgentStore, ChaperoneEntry, Claim, ClaimRequest, ConsoleQuery, ConsoleStore, CoupleStore,
@@ -88,16 +88,18 @@ async fn dater(s: &MemoryStore, token: u8, handle: &str) -> (OwnerId, PersonaId)
     let o = owner(s, token, Some(&format!("{handle}@example.com"))).await;
     let e = s
         .register_endpoint(
-            NewEndpoint {
-                owner_id: Some(o),
-                persona_id: None,
-                runtime: Runtime::Other,
-                callback_url: Some(format!("https://agent.example/{handle}")),
-                callback_secret: Some("secret".into()),
-                public_key: None,
-                key_address: None,
-                challenge_nonce: "n".into(),
-            },
+            NewEndpoint::new(
+                Some(o),
+                None,
+                Runtime::Other,
+                Some(EndpointCallback {
+                    url: format!("https://agent.example/{handle}"),
+                    secret: "secret".into(),
+                }),
+                None,
+                challenge_nonce("00000000-0000-4000-8000-000000000001", AT),
+            )
+            .unwrap(),
             AT,
         )
         .await

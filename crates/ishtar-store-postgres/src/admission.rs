@@ -32,6 +32,7 @@ use tokio::sync::oneshot;
 use ishtar_domain::StoreError;
 use ishtar_domain::model::{NewPersona, PersonaId, PersonaStatus};
 use ishtar_domain::ports::ChaperoneEntry;
+use ishtar_domain::states::{PersonaEvent, StateMachine};
 
 use crate::db::PgPool;
 use crate::statements::InsertPersonas;
@@ -52,9 +53,10 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    /// Whether this persona asks for a cap slot (only an allowed, pending one does).
+    /// Whether this persona asks for a cap slot (only one the persona machine lets take a
+    /// place, an allowed, pending one, does).
     pub fn wants_slot(&self) -> bool {
-        self.cap.is_some() && self.status == PersonaStatus::Pending
+        self.cap.is_some() && self.status.on(PersonaEvent::TookPlace).is_ok()
     }
 }
 

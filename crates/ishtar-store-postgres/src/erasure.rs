@@ -27,9 +27,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::model::{CoupleId, OwnerId, PersonaId};
+use ishtar_domain::model::{CoupleId, CoupleState, OwnerId, PersonaId, PersonaStatus};
 use ishtar_domain::ports::{EndedCouple, Erased, ErasedOwner, ErasureStore};
 use ishtar_domain::profile;
+use ishtar_domain::states::{CoupleEvent, StateMachine};
 
 use crate::store::{PgStore, db_err};
 
@@ -139,16 +140,17 @@ const DELETE_ABOUT: &str = "\
 const INSERT_TOMBSTONE: &str = "\
     INSERT INTO personas (owner_id, handle, model, heart, heart_hash, redteam, home_market, \
       active_market, status, reason, created_at) \
-    VALUES (NULL, $1, '', '{}'::jsonb, '', FALSE, 'other', 'remote', 'retired', 'erased', $2) \
+    VALUES (NULL, $1, '', '{}'::jsonb, '', FALSE, 'other', 'remote', $3, 'erased', $2) \
     RETURNING id";
 
 /// Repoints kept couples at tombstones and ends the live ones. `$1` couple ids, `$2` the
-/// other side, `$3` the tombstone, `$4` now.
+/// other side, `$3` the tombstone, `$4` now, `$5` the states a withdrawn side ends and `$6`
+/// the state it ends them in (the couple machine's `side_withdrawn`).
 const REPOINT_COUPLES: &str = "\
     UPDATE couples c SET persona_a = LEAST(u.other, u.tomb), \
       persona_b = GREATEST(u.other, u.tomb), \
-      ended_at = CASE WHEN c.state IN ('courting', 'committed') THEN $4 ELSE c.ended_at END, \
-      state = CASE WHEN c.state IN ('courting', 'committed') THEN 'ended' ELSE c.state END \
+      ended_at = CASE WHEN c.state = ANY($5) THEN $4 ELSE c.ended_at END, \
+      state = CASE WHEN c.state = ANY($5) THEN $6 ELSE c.state END \
     FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(id, other, tomb) \
     WHERE c.id = u.id AND c.id = ANY($1)";
 
@@ -203,7 +205,10 @@ pub(crate) async fn erase(
     .load(c)
     .await?;
     let ids: Vec<i64> = mine.iter().map(|p| p.id).collect();
-    let admitted = mine.iter().filter(|p| p.status == "admitted").count() as i64;
+    let admitted = mine
+        .iter()
+        .filter(|p| PersonaStatus::parse(&p.status).is_some_and(PersonaStatus::holds_place))
+        .count() as i64;
     let couples: Vec<CoupleSides> = diesel::sql_query(
         "SELECT id, persona_a, persona_b, state FROM couples \
          WHERE persona_a = ANY($1) OR persona_b = ANY($1) ORDER BY id FOR UPDATE",
@@ -243,6 +248,8 @@ pub(crate) async fn erase(
             .execute(c)
             .await? as u64;
     }
+    // A side erased ends its live couples as a withdrawn one does (the couple machine).
+    let withdrawn = CoupleEvent::SideWithdrawn;
     let mut tombstones: Vec<(i64, i64)> = Vec::new();
     let (mut repoint_ids, mut others, mut tombs) = (Vec::new(), Vec::new(), Vec::new());
     let mut ended = Vec::new();
@@ -253,6 +260,7 @@ pub(crate) async fn erase(
                 let t: IdOnly = diesel::sql_query(INSERT_TOMBSTONE)
                     .bind::<Text, _>(format!("erased-{tag}-{}", tombstones.len() + 1))
                     .bind::<Timestamptz, _>(at)
+                    .bind::<Text, _>(PersonaStatus::Retired.as_str())
                     .get_result(c)
                     .await?;
                 tombstones.push((theirs, t.id));
@@ -262,7 +270,7 @@ pub(crate) async fn erase(
         repoint_ids.push(couple);
         others.push(other);
         tombs.push(tomb);
-        if matches!(state, "courting" | "committed") {
+        if CoupleState::parse(state).is_some_and(|s| s.on(withdrawn).is_ok()) {
             ended.push(EndedCouple {
                 couple: CoupleId(couple),
                 partner: PersonaId(other),
@@ -275,6 +283,8 @@ pub(crate) async fn erase(
             .bind::<Array<BigInt>, _>(&others)
             .bind::<Array<BigInt>, _>(&tombs)
             .bind::<Timestamptz, _>(at)
+            .bind::<Array<Text>, _>(withdrawn.source_names())
+            .bind::<Text, _>(withdrawn.outcome().as_str())
             .execute(c)
             .await?;
     }

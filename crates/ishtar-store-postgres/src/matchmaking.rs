@@ -9,16 +9,17 @@ use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
 use ishtar_domain::model::{
-    CoupleId, CoupleMember, CoupleState, CoupleSummary, CoupleView, EndpointId, EndpointSummary,
-    HeartFileId, NewTurn, OwnerId, OwnerOverview, PersonaId, PersonaStatus, PersonaSummary, Tier,
-    TurnId,
+    CoupleId, CoupleMember, CoupleState, CoupleSummary, CoupleView, EndpointId, EndpointStatus,
+    EndpointSummary, HeartFileId, NewTurn, OwnerId, OwnerOverview, PersonaId, PersonaStatus,
+    PersonaSummary, Tier, TurnId,
 };
 use ishtar_domain::ports::{
-    BeatLease, BeatRecord, BeatWritten, ChaperoneEntry, CoupleStore, EligiblePersona, HeldDoc,
-    HeldPersona, MatchStore, NewCouple, ProfileSource,
+    BeatLease, BeatRecord, BeatWritten, ChaperoneEntry, CoupleStore, EligiblePersona, EventRow,
+    HeldDoc, HeldPersona, MatchStore, NewCouple, ProfileSource,
 };
+use ishtar_domain::states::{CoupleEvent, PersonaEvent, StateMachine};
 
-use crate::owner_events::{EventRow, insert_events};
+use crate::owner_events::insert_events;
 use crate::schema::{
     agent_endpoints, beats, chaperone_log, couples, embeddings, heart_files, owners, personas,
     turns,
@@ -127,11 +128,12 @@ impl MatchStore for PgStore {
         reason: String,
         _at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let from = PersonaStatus::source_names(PersonaEvent::rescreen(status));
         let mut conn = self.conn().await?;
         diesel::update(
             personas::table
                 .find(id.0)
-                .filter(personas::status.eq(PersonaStatus::Held.as_str()))
+                .filter(personas::status.eq_any(from))
                 .filter(personas::heart_hash.eq(screened_hash)),
         )
         .set((
@@ -238,6 +240,9 @@ impl MatchStore for PgStore {
         }
         let mut conn = self.conn().await?;
         let rows: Vec<Row> = diesel::sql_query(ELIGIBLE)
+            .bind::<Text, _>(PersonaStatus::Admitted.as_str())
+            .bind::<Text, _>(EndpointStatus::Active.as_str())
+            .bind::<Array<Text>, _>(CoupleState::pairing_names())
             .load(&mut conn)
             .await
             .map_err(db_err)?;
@@ -490,9 +495,10 @@ impl MatchStore for PgStore {
     }
 }
 
-/// The eligible personas (docs/matcher.md): admitted, with an owner who has at least one
-/// verified (active) agent endpoint, and no couple in `courting`, `committed` or
-/// `brokered`; with the filters and hashes of the owner's latest allowed doc version.
+/// The eligible personas (docs/matcher.md): admitted (`$1`), with an owner who has at
+/// least one verified (active, `$2`) agent endpoint, and no couple that keeps it paired
+/// (`$3`, [`CoupleState::pairing_names`]); with the filters and hashes of the owner's
+/// latest allowed doc version.
 const ELIGIBLE: &str = "\
 SELECT p.id, p.owner_id, p.handle, p.redteam, p.active_market, \
        CASE WHEN jsonb_typeof(p.heart -> 'prefs') = 'object' THEN p.heart -> 'prefs' END AS own_prefs, \
@@ -501,12 +507,10 @@ FROM personas p \
 LEFT JOIN LATERAL (SELECT h.heart -> 'prefs' AS prefs, h.heart_hash FROM heart_files h \
     WHERE h.owner_id = p.owner_id AND h.status = 'allowed' \
     ORDER BY h.version DESC LIMIT 1) d ON TRUE \
-WHERE p.status = 'admitted' AND p.owner_id IS NOT NULL \
-  AND EXISTS (SELECT 1 FROM agent_endpoints e WHERE e.owner_id = p.owner_id AND e.status = 'active') \
-  AND NOT EXISTS (SELECT 1 FROM couples c WHERE c.persona_a = p.id \
-      AND c.state IN ('courting', 'committed', 'brokered')) \
-  AND NOT EXISTS (SELECT 1 FROM couples c WHERE c.persona_b = p.id \
-      AND c.state IN ('courting', 'committed', 'brokered')) \
+WHERE p.status = $1 AND p.owner_id IS NOT NULL \
+  AND EXISTS (SELECT 1 FROM agent_endpoints e WHERE e.owner_id = p.owner_id AND e.status = $2) \
+  AND NOT EXISTS (SELECT 1 FROM couples c WHERE c.persona_a = p.id AND c.state = ANY($3)) \
+  AND NOT EXISTS (SELECT 1 FROM couples c WHERE c.persona_b = p.id AND c.state = ANY($3)) \
 ORDER BY COALESCE(p.admitted_at, p.created_at), p.id";
 
 /// The rows of [`MatchStore::write_beat`], inside its transaction.
@@ -532,10 +536,10 @@ async fn write_couples(
         "INSERT INTO couples (id, persona_a, persona_b, created_at, cycle_id, similarity) \
          SELECT t.id, t.a, t.b, $4, $5, t.s \
          FROM unnest($1::int8[], $2::int8[], $3::int8[], $6::float4[]) AS t(id, a, b, s) \
-         JOIN personas pa ON pa.id = t.a AND pa.status = 'admitted' \
-         JOIN personas pb ON pb.id = t.b AND pb.status = 'admitted' \
+         JOIN personas pa ON pa.id = t.a AND pa.status = $7 \
+         JOIN personas pb ON pb.id = t.b AND pb.status = $7 \
          WHERE NOT EXISTS (SELECT 1 FROM couples c \
-             WHERE c.state IN ('courting', 'committed', 'brokered') \
+             WHERE c.state = ANY($8) \
                AND (c.persona_a IN (t.a, t.b) OR c.persona_b IN (t.a, t.b))) \
          ORDER BY t.id ON CONFLICT DO NOTHING RETURNING id",
     )
@@ -545,6 +549,8 @@ async fn write_couples(
     .bind::<Timestamptz, _>(at)
     .bind::<Nullable<diesel::sql_types::Uuid>, _>(cycle)
     .bind::<Array<Nullable<diesel::sql_types::Float4>>, _>(&sims)
+    .bind::<Text, _>(PersonaStatus::Admitted.as_str())
+    .bind::<Array<Text>, _>(CoupleState::pairing_names())
     .load(c)
     .await?;
     let created: std::collections::HashSet<i64> = created.into_iter().map(|r| r.id).collect();
@@ -607,19 +613,7 @@ async fn write_couples(
     // body quotes the partner (profile, handle), so it is "about" the partner's owner
     // (docs/erasure.md). Last statement of the transaction: it holds the events lock only
     // until the commit (owner_events.rs).
-    let rows: Vec<EventRow<'_>> = made
-        .iter()
-        .flat_map(|n| {
-            n.events.iter().map(|(member, body)| EventRow {
-                persona: Some(member.0),
-                owner: None,
-                about_persona: Some(if *member == n.a { n.b.0 } else { n.a.0 }),
-                about: None,
-                kind: ishtar_domain::notify::kinds::COUPLE_FORMED,
-                body,
-            })
-        })
-        .collect();
+    let rows = EventRow::couples_formed(&made, ishtar_domain::notify::kinds::COUPLE_FORMED);
     let queued = insert_events(c, &rows, false, at).await?;
     let notifications_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(BeatWritten {
@@ -676,7 +670,7 @@ impl CoupleStore for PgStore {
         diesel::select(diesel::dsl::exists(
             agent_endpoints::table
                 .filter(agent_endpoints::owner_id.eq(owner.0))
-                .filter(agent_endpoints::status.eq("active")),
+                .filter(agent_endpoints::status.eq(EndpointStatus::Active.as_str())),
         ))
         .get_result(&mut conn)
         .await
@@ -738,22 +732,23 @@ impl CoupleStore for PgStore {
         by: OwnerId,
         at: OffsetDateTime,
     ) -> Result<CoupleState, StoreError> {
+        let end = CoupleEvent::EndedBySide;
         let mut conn = self.conn().await?;
         conn.transaction(async |c| {
             let ended = diesel::update(
                 couples::table
                     .find(id.0)
-                    .filter(couples::state.eq(CoupleState::Courting.as_str())),
+                    .filter(couples::state.eq_any(end.source_names())),
             )
             .set((
-                couples::state.eq(CoupleState::Ended.as_str()),
+                couples::state.eq(end.outcome().as_str()),
                 couples::ended_at.eq(at),
                 couples::ended_by.eq(by.0),
             ))
             .execute(c)
             .await?;
             if ended == 1 {
-                return Ok(CoupleState::Ended);
+                return Ok(end.outcome());
             }
             let state: String = couples::table
                 .find(id.0)

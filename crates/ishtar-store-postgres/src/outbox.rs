@@ -20,9 +20,11 @@ use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
 use ishtar_domain::model::{CoupleId, OwnerId, PersonaId};
-use ishtar_domain::ports::{Claim, ClaimRequest, Delivery, EndpointPause, NewEvent, Outbox};
+use ishtar_domain::ports::{
+    Claim, ClaimRequest, Delivery, EndpointPause, EventRow, NewEvent, Outbox,
+};
 
-use crate::owner_events::{EventRow, insert_events, read_events};
+use crate::owner_events::{insert_events, read_events};
 use crate::schema::{board_posts, notifications};
 use crate::store::{PgStore, db_err};
 
@@ -157,17 +159,7 @@ impl Outbox for PgStore {
     ) -> Result<usize, StoreError> {
         // One event per owner of these personas (the same body twice to one owner is
         // stored once), in its feed and queued for its endpoints.
-        let rows: Vec<EventRow<'_>> = personas
-            .iter()
-            .map(|p| EventRow {
-                persona: Some(p.0),
-                owner: None,
-                about_persona: None,
-                about: None,
-                kind,
-                body: &payload,
-            })
-            .collect();
+        let rows = EventRow::for_personas(&personas, kind, &payload);
         let mut conn = self.conn().await?;
         conn.transaction(async |c| insert_events(c, &rows, true, at).await)
             .await
@@ -179,7 +171,7 @@ impl Outbox for PgStore {
         events: Vec<NewEvent>,
         at: OffsetDateTime,
     ) -> Result<usize, StoreError> {
-        let rows: Vec<EventRow<'_>> = events.iter().map(EventRow::from).collect();
+        let rows = EventRow::published(&events);
         let mut conn = self.conn().await?;
         conn.transaction(async |c| insert_events(c, &rows, false, at).await)
             .await

@@ -18,8 +18,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::model::{OwnerId, PersonaId};
-use ishtar_domain::ports::{GuideStore, NewEvent, PersonaStanding, Recipient};
+use ishtar_domain::model::{CoupleState, EndpointStatus, OwnerId, PersonaId, PersonaStatus};
+use ishtar_domain::ports::{EventRow, GuideStore, PersonaStanding};
 
 use crate::store::{PgStore, db_err};
 
@@ -33,34 +33,6 @@ pub(crate) async fn lock_events(c: &mut AsyncPgConnection) -> Result<(), diesel:
         .execute(c)
         .await
         .map(drop)
-}
-
-/// One event to insert: for a persona's owner or an owner, with the owner it quotes.
-pub(crate) struct EventRow<'a> {
-    pub persona: Option<i64>,
-    pub owner: Option<i64>,
-    /// A persona whose owner the body quotes (the beat knows partners by persona).
-    pub about_persona: Option<i64>,
-    pub about: Option<i64>,
-    pub kind: &'a str,
-    pub body: &'a serde_json::Value,
-}
-
-impl<'a> From<&'a NewEvent> for EventRow<'a> {
-    fn from(e: &'a NewEvent) -> Self {
-        let (persona, owner) = match e.to {
-            Recipient::Persona(p) => (Some(p.0), None),
-            Recipient::Owner(o) => (None, Some(o.0)),
-        };
-        EventRow {
-            persona,
-            owner,
-            about_persona: None,
-            about: e.about.map(|o| o.0),
-            kind: e.kind,
-            body: &e.body,
-        }
-    }
 }
 
 /// Inserts `rows` (after taking the events lock; call inside a transaction): each resolved
@@ -77,10 +49,11 @@ pub(crate) async fn insert_events(
     if rows.is_empty() {
         return Ok(0);
     }
-    let personas: Vec<Option<i64>> = rows.iter().map(|r| r.persona).collect();
-    let owners: Vec<Option<i64>> = rows.iter().map(|r| r.owner).collect();
-    let about_personas: Vec<Option<i64>> = rows.iter().map(|r| r.about_persona).collect();
-    let abouts: Vec<Option<i64>> = rows.iter().map(|r| r.about).collect();
+    let personas: Vec<Option<i64>> = rows.iter().map(|r| r.persona.map(|p| p.0)).collect();
+    let owners: Vec<Option<i64>> = rows.iter().map(|r| r.owner.map(|o| o.0)).collect();
+    let about_personas: Vec<Option<i64>> =
+        rows.iter().map(|r| r.about_persona.map(|p| p.0)).collect();
+    let abouts: Vec<Option<i64>> = rows.iter().map(|r| r.about.map(|o| o.0)).collect();
     let kinds: Vec<&str> = rows.iter().map(|r| r.kind).collect();
     let bodies: Vec<&serde_json::Value> = rows.iter().map(|r| r.body).collect();
     lock_events(c).await?;
@@ -108,7 +81,7 @@ pub(crate) async fn insert_events(
          INSERT INTO notifications (endpoint_id, owner_id, event_id, kind, payload, next_attempt_at, created_at) \
          SELECT e.id, ev.owner_id, ev.id, ev.kind, ev.payload, $7, $7 \
          FROM ev JOIN agent_endpoints e ON e.owner_id = ev.owner_id \
-         WHERE e.status = 'active' AND e.callback_url IS NOT NULL \
+         WHERE e.status = $9 AND e.callback_url IS NOT NULL \
            AND e.callback_secret_enc IS NOT NULL",
     )
     .bind::<Array<Nullable<BigInt>>, _>(&personas)
@@ -119,6 +92,7 @@ pub(crate) async fn insert_events(
     .bind::<Array<Jsonb>, _>(&bodies)
     .bind::<Timestamptz, _>(at)
     .bind::<Bool, _>(one_per_owner)
+    .bind::<Text, _>(EndpointStatus::Active.as_str())
     .execute(c)
     .await
 }
@@ -164,24 +138,27 @@ impl GuideStore for PgStore {
         // `others_in_market` asks only whether one such persona exists (the eligibility
         // rules of docs/matcher.md, before the hard filters), so it stops at the first.
         let rows: Vec<Row> = diesel::sql_query(
-            "SELECT p.id, CASE WHEN p.status = 'admitted' \
+            "SELECT p.id, CASE WHEN p.status = $2 \
                  THEN COALESCE(p.admitted_at, p.created_at) END AS admitted_at, \
                EXISTS (SELECT 1 FROM couples c WHERE (c.persona_a = p.id OR c.persona_b = p.id) \
-                 AND c.state IN ('courting', 'committed', 'brokered')) AS in_couple, \
+                 AND c.state = ANY($4)) AS in_couple, \
                EXISTS (SELECT 1 FROM personas o \
-                 WHERE o.status = 'admitted' AND o.owner_id IS NOT NULL AND o.owner_id <> p.owner_id \
+                 WHERE o.status = $2 AND o.owner_id IS NOT NULL AND o.owner_id <> p.owner_id \
                    AND o.redteam = p.redteam \
                    AND (o.active_market = p.active_market OR o.active_market IN ('remote', '') \
                         OR p.active_market IN ('remote', '')) \
                    AND EXISTS (SELECT 1 FROM agent_endpoints e \
-                     WHERE e.owner_id = o.owner_id AND e.status = 'active') \
+                     WHERE e.owner_id = o.owner_id AND e.status = $3) \
                    AND NOT EXISTS (SELECT 1 FROM couples c WHERE c.persona_a = o.id \
-                     AND c.state IN ('courting', 'committed', 'brokered')) \
+                     AND c.state = ANY($4)) \
                    AND NOT EXISTS (SELECT 1 FROM couples c WHERE c.persona_b = o.id \
-                     AND c.state IN ('courting', 'committed', 'brokered'))) AS others_in_market \
+                     AND c.state = ANY($4))) AS others_in_market \
              FROM personas p WHERE p.owner_id = $1 ORDER BY p.id",
         )
         .bind::<BigInt, _>(owner.0)
+        .bind::<Text, _>(PersonaStatus::Admitted.as_str())
+        .bind::<Text, _>(EndpointStatus::Active.as_str())
+        .bind::<Array<Text>, _>(CoupleState::pairing_names())
         .load(&mut conn)
         .await
         .map_err(db_err)?;

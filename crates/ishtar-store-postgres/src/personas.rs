@@ -18,7 +18,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::StoreError;
-use ishtar_domain::model::{CoupleId, CoupleState, OwnerId, PersonaId, PersonaStatus};
+use ishtar_domain::model::{CoupleId, OwnerId, PersonaId, PersonaStatus};
 use ishtar_domain::personas;
 use ishtar_domain::ports::{
     EndedCouple, PersonaLifecycleStore, PersonaRecord, Retired, Revision, Slot,
@@ -124,12 +124,8 @@ async fn revise(
         Slot::Free => free_place(c).await?,
         Slot::Keep | Slot::None => {}
     }
-    let admitted = status == PersonaStatus::Admitted;
-    let reason = if admitted {
-        "admitted"
-    } else {
-        rev.reason.as_str()
-    };
+    let admitted = status.holds_place();
+    let reason = status.stored_reason(&rev.reason);
     // The admission time follows the place: kept with it, set when one is taken, cleared
     // when there is none.
     let admitted_at = (slot != Slot::Keep).then(|| p::admitted_at.eq(admitted.then_some(rev.at)));
@@ -193,14 +189,8 @@ async fn retire(
     };
     // Its live couples end, as the couple machine ends them when a side is withdrawn
     // (ended by the owner).
-    let live: Vec<&str> = CoupleEvent::SideWithdrawn
-        .sources()
-        .into_iter()
-        .map(CoupleState::as_str)
-        .collect();
-    let ended_state = CoupleState::Courting
-        .on(CoupleEvent::SideWithdrawn)
-        .unwrap_or(CoupleState::Ended);
+    let live = CoupleEvent::SideWithdrawn.source_names();
+    let ended_state = CoupleEvent::SideWithdrawn.outcome();
     let ended: Vec<Ended> = diesel::sql_query(
         "UPDATE couples SET state = $4, ended_at = $2, ended_by = $3 \
          WHERE (persona_a = $1 OR persona_b = $1) AND state = ANY($5) \
@@ -214,7 +204,7 @@ async fn retire(
     .load(c)
     .await?;
     diesel::update(p::table.find(id))
-        .set((p::status.eq(next.as_str()), p::reason.eq("retired")))
+        .set((p::status.eq(next.as_str()), p::reason.eq(next.as_str())))
         .execute(c)
         .await?;
     if was.holds_place() {

@@ -14,7 +14,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Bool, Bytea, Int4, Int8, Jsonb, Nullable, Text, Timestamptz};
 use time::OffsetDateTime;
 
-use ishtar_domain::model::NewHeartFile;
+use ishtar_domain::model::{EndpointStatus, NewHeartFile, PersonaStatus, Tier};
 use ishtar_domain::ports::ChaperoneEntry;
 
 use crate::admission::Job;
@@ -42,8 +42,8 @@ where
     out.push_bind_param::<ST, U>(value)
 }
 
-/// A new owner and its dating doc's version 1, in one statement (so one implicit
-/// transaction): both rows or neither. Returns `(owner_id, heart_file_id)`.
+/// A new owner (in [`Tier::NEW_OWNER`]) and its dating doc's version 1, in one statement
+/// (so one implicit transaction): both rows or neither. Returns `(owner_id, heart_file_id)`.
 ///
 /// The doc's chaperone verdict is stored with it (`status`, `reason`) and its log line is
 /// written in the same statement, with the new version as its target.
@@ -59,8 +59,9 @@ fixed_statement!(CreateOwner, (Int8, Int8));
 impl QueryFragment<Pg> for CreateOwner<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let h = self.heart;
-        out.push_sql("WITH o AS (INSERT INTO owners (token_hash, created_at) VALUES (");
+        out.push_sql("WITH o AS (INSERT INTO owners (token_hash, tier, created_at) VALUES (");
         out.push_bind_param::<Bytea, _>(self.token_hash)?;
+        then_bind::<Text, _>(&mut out, Tier::NEW_OWNER.as_str())?;
         then_bind::<Timestamptz, _>(&mut out, &self.at)?;
         out.push_sql(
             ") RETURNING id) \
@@ -114,13 +115,16 @@ fixed_statement!(ActivateEndpoint, ());
 
 impl QueryFragment<Pg> for ActivateEndpoint<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("UPDATE agent_endpoints SET status = 'active', verified_via = ");
+        out.push_sql("UPDATE agent_endpoints SET status = ");
+        out.push_bind_param::<Text, _>(EndpointStatus::Active.as_str())?;
+        out.push_sql(", verified_via = ");
         out.push_bind_param::<Text, _>(self.via)?;
         out.push_sql(", verified_at = ");
         out.push_bind_param::<Timestamptz, _>(&self.at)?;
         out.push_sql(" WHERE id = ");
         out.push_bind_param::<Int8, _>(&self.id)?;
-        out.push_sql(" AND status = 'pending'");
+        out.push_sql(" AND status = ");
+        out.push_bind_param::<Text, _>(EndpointStatus::Pending.as_str())?;
         Ok(())
     }
 }
@@ -159,6 +163,8 @@ pub(crate) struct InsertPersonas<'a> {
     surface: Vec<&'static str>,
     target_type: Vec<&'static str>,
     verdict: Vec<&'static str>,
+    /// The status (and reason) of a persona that took a place ([`PersonaStatus::placed`]).
+    placed: &'static str,
 }
 fixed_statement!(InsertPersonas, (Int4, Int8, Text));
 
@@ -191,6 +197,7 @@ impl<'a> InsertPersonas<'a> {
             surface: jobs.iter().map(|j| j.log.surface.as_str()).collect(),
             target_type: jobs.iter().map(|j| j.log.target_type).collect(),
             verdict: jobs.iter().map(|j| j.log.verdict).collect(),
+            placed: PersonaStatus::placed().as_str(),
         }
     }
 }
@@ -235,14 +242,24 @@ impl QueryFragment<Pg> for InsertPersonas<'_> {
                    home_market, active_market, status, reason, created_at, admitted_at) \
                    SELECT owner_id, handle, model, heart, heart_hash, redteam, home_market, \
                    active_market, \
-                   CASE WHEN place <= cap - held.admitted THEN 'admitted' ELSE status END, \
-                   CASE WHEN place <= cap - held.admitted THEN 'admitted' ELSE reason END, at, \
+                   CASE WHEN place <= cap - held.admitted THEN ",
+        );
+        out.push_bind_param::<Text, _>(self.placed)?;
+        out.push_sql(" ELSE status END, CASE WHEN place <= cap - held.admitted THEN ");
+        out.push_bind_param::<Text, _>(self.placed)?;
+        out.push_sql(
+            " ELSE reason END, at, \
                    CASE WHEN place <= cap - held.admitted THEN at END \
                    FROM free LEFT JOIN held ON true ORDER BY ord \
                    ON CONFLICT ((lower(handle))) DO NOTHING RETURNING id, handle, status), \
              slots AS (UPDATE capacity \
-                       SET admitted = admitted + (SELECT count(*) FROM p WHERE status = 'admitted') \
-                       WHERE id = 1 AND EXISTS (SELECT 1 FROM p WHERE status = 'admitted')), \
+                       SET admitted = admitted + (SELECT count(*) FROM p WHERE status = ",
+        );
+        out.push_bind_param::<Text, _>(self.placed)?;
+        out.push_sql(") WHERE id = 1 AND EXISTS (SELECT 1 FROM p WHERE status = ");
+        out.push_bind_param::<Text, _>(self.placed)?;
+        out.push_sql(
+            ")), \
              logged AS (INSERT INTO chaperone_log (surface, target_type, target_id, verdict, \
                         reason, created_at) SELECT i.surface, i.target_type, p.id, i.verdict, \
                         i.reason, i.at FROM p JOIN input i ON i.handle = p.handle) \

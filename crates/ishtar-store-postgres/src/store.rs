@@ -154,12 +154,10 @@ impl OwnerStore for PgStore {
         .get_result(&mut conn)
         .await
         .map_err(db_err)?;
-        Ok(HeartFileSaved {
-            owner_id: OwnerId(owner_id),
-            heart_file_id: HeartFileId(heart_file_id),
-            version: 1,
-            tier: Tier::AgentRepresented,
-        })
+        Ok(HeartFileSaved::new_owner(
+            OwnerId(owner_id),
+            HeartFileId(heart_file_id),
+        ))
     }
 
     async fn add_heart_version(
@@ -252,18 +250,18 @@ impl AgentStore for PgStore {
         e: NewEndpoint,
         at: OffsetDateTime,
     ) -> Result<EndpointId, StoreError> {
-        let sealed_secret = self.seal(e.callback_secret.as_deref())?;
+        let sealed_secret = self.seal(e.callback_secret())?;
         let mut conn = self.conn().await?;
         diesel::insert_into(agent_endpoints::table)
             .values((
-                agent_endpoints::owner_id.eq(e.owner_id.map(|o| o.0)),
-                agent_endpoints::persona_id.eq(e.persona_id.map(|p| p.0)),
-                agent_endpoints::runtime.eq(e.runtime.as_str()),
-                agent_endpoints::callback_url.eq(e.callback_url),
+                agent_endpoints::owner_id.eq(e.owner_id().map(|o| o.0)),
+                agent_endpoints::persona_id.eq(e.persona_id().map(|p| p.0)),
+                agent_endpoints::runtime.eq(e.runtime().as_str()),
+                agent_endpoints::callback_url.eq(e.callback_url()),
                 agent_endpoints::callback_secret_enc.eq(sealed_secret),
-                agent_endpoints::public_key.eq(e.public_key),
-                agent_endpoints::key_address.eq(e.key_address),
-                agent_endpoints::challenge_nonce.eq(e.challenge_nonce),
+                agent_endpoints::public_key.eq(e.public_key()),
+                agent_endpoints::key_address.eq(e.key_address()),
+                agent_endpoints::challenge_nonce.eq(e.challenge_nonce()),
                 agent_endpoints::created_at.eq(at),
             ))
             .returning(agent_endpoints::id)
@@ -365,19 +363,14 @@ impl PersonaStore for PgStore {
         // only if the slot was taken. Concurrent calls for the same persona queue on its
         // row lock and then find it no longer pending, so it never takes two slots.
         // The persona machine says which statuses may take a place and what they become.
-        let from: Vec<&str> = PersonaStatus::sources(PersonaEvent::TookPlace)
-            .into_iter()
-            .map(PersonaStatus::as_str)
-            .collect();
-        let to = PersonaStatus::Pending
-            .on(PersonaEvent::TookPlace)
-            .unwrap_or(PersonaStatus::Admitted);
+        let from = PersonaStatus::source_names(PersonaEvent::TookPlace);
+        let to = PersonaStatus::placed();
         let admitted: Option<Admitted> = diesel::sql_query(
             "WITH p AS (SELECT id FROM personas WHERE id = $1 AND status = ANY($4) FOR UPDATE), \
                   slot AS (UPDATE capacity SET admitted = admitted + 1 \
                            WHERE id = 1 AND admitted < $2 AND EXISTS (SELECT 1 FROM p) \
                            RETURNING admitted) \
-             UPDATE personas SET status = $5, reason = 'admitted', admitted_at = $3 \
+             UPDATE personas SET status = $5, reason = $5, admitted_at = $3 \
              WHERE id IN (SELECT id FROM p) AND EXISTS (SELECT 1 FROM slot) \
              RETURNING personas.id",
         )

@@ -87,6 +87,12 @@ impl fmt::Debug for X402Facilitator {
     }
 }
 
+/// The payload [`crate::precheck_payment`] kept in a [`CheckedPayment`], as JSON again.
+fn decoded(payment: &CheckedPayment) -> Result<Value, PaymentError> {
+    serde_json::from_slice(&payment.payload)
+        .map_err(|e| PaymentError::Invalid(format!("payment payload: {e}")))
+}
+
 fn non_empty(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
 }
@@ -208,14 +214,15 @@ impl X402Facilitator {
                 requirement.network
             ))
         })?;
-        if payment.payload.get("x402Version").and_then(Value::as_u64) != Some(X402_VERSION_2) {
+        let payload = decoded(payment)?;
+        if payload.get("x402Version").and_then(Value::as_u64) != Some(X402_VERSION_2) {
             return Err(PaymentError::Invalid(
                 "payment payload is not an x402 version-2 object".to_owned(),
             ));
         }
         Ok(VerifyRequestV2 {
             x402_version: X402_VERSION_2,
-            payment_payload: payment.payload.clone(),
+            payment_payload: payload,
             payment_requirements: requirements,
         })
     }
@@ -235,7 +242,7 @@ impl X402Facilitator {
                 requirement.network
             ))
         })?;
-        let mut payload = payment.payload.clone();
+        let mut payload = decoded(payment)?;
         let Some(object) = payload.as_object_mut() else {
             return Err(PaymentError::Invalid(
                 "payment payload is not a JSON object".to_owned(),

@@ -236,7 +236,7 @@ pub fn precheck(
         version: PaymentVersion::V1,
         payer,
         nonce,
-        payload: json,
+        payload: json.to_string().into_bytes(),
     })
 }
 
@@ -292,7 +292,7 @@ pub fn precheck_v2(
         version: PaymentVersion::V2,
         payer,
         nonce,
-        payload: json,
+        payload: json.to_string().into_bytes(),
     })
 }
 

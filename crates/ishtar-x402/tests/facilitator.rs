@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
 use secrecy::SecretString;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use ishtar_domain::ports::{
     CheckedPayment, Facilitator, PaymentError, PaymentHeader, PaymentVersion, Settlement,
@@ -132,7 +132,7 @@ async fn valid_payment_verifies_and_settles_with_v1_bodies() {
         assert!(s.authorization.is_none(), "no CDP key, no Authorization");
         assert_eq!(s.content_type.as_deref(), Some("application/json"));
         // The decoded payload, network in the v1 name, everything else as the agent sent it.
-        let mut want_payload = p.payload.clone();
+        let mut want_payload: Value = serde_json::from_slice(&p.payload).unwrap();
         want_payload["network"] = json!("base");
         assert_eq!(
             s.body,

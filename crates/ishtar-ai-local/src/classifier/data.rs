@@ -7,7 +7,8 @@
 //! `redteam-holdout.jsonl` and `redteam-holdout2…7.jsonl`), the similarity exemplars
 //! (`src/exemplars.tsv`) and every `*.jsonl` file in `data/train/`. **Never** trained on:
 //! `redteam-holdout8.jsonl`, `redteam-blind.jsonl`, `redteam-blind2.jsonl`,
-//! `redteam-blind3.jsonl`, `redteam-blind4.jsonl` — the sets that measure it ([`EVALUATION_ONLY`]).
+//! `redteam-blind3.jsonl` … `redteam-blind6.jsonl` — the sets that measure it
+//! ([`EVALUATION_ONLY`]).
 //!
 //! **Decontamination.** A training text that is the same as an evaluation text, or a near
 //! copy of one ([`near_copy`]: the same words, or word uni- and bigrams with a cosine of
@@ -40,6 +41,8 @@ pub const EVALUATION_ONLY: &[&str] = &[
     "tests/fixtures/redteam-blind2.jsonl",
     "tests/fixtures/redteam-blind3.jsonl",
     "tests/fixtures/redteam-blind4.jsonl",
+    "tests/fixtures/redteam-blind5.jsonl",
+    "tests/fixtures/redteam-blind6.jsonl",
 ];
 
 /// One labelled text.

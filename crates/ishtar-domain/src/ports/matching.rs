@@ -89,7 +89,8 @@ pub struct NewCouple {
     /// The public line on the notifications board.
     pub board_line: String,
     /// One event body per member: (the member persona, its `couple.formed` body without
-    /// `id` — [`crate::beat::couple_formed`]). The store adds the id, stores it in the
+    /// `id` — the event [`crate::beat::couple_formed`] builds, worded by the venue's
+    /// [`EventWording`](crate::ports::EventWording)). The store adds the id, stores it in the
     /// member owner's feed as quoting the partner's owner, and queues its deliveries.
     pub events: [(PersonaId, serde_json::Value); 2],
 }

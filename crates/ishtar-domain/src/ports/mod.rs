@@ -22,7 +22,9 @@ mod payments;
 mod personas;
 mod proofs;
 mod retention;
+mod rows;
 mod safety;
+mod steps;
 mod system;
 
 pub use agents::*;
@@ -41,5 +43,59 @@ pub use payments::*;
 pub use personas::*;
 pub use proofs::*;
 pub use retention::*;
+pub use rows::*;
 pub use safety::*;
+pub use steps::*;
 pub use system::*;
+
+/// Every store port at once: one adapter (the in-memory store, the Postgres store) serves
+/// the whole venue. Implemented for any type that implements every store trait, so an
+/// adapter never names it; wiring code (the embed builder, the shared contract suite)
+/// takes an `Arc<impl AllStores>` and hands out one `Arc<dyn Port>` per port.
+pub trait AllStores:
+    OwnerStore
+    + AgentStore
+    + PersonaStore
+    + PersonaLifecycleStore
+    + BoardStore
+    + ReportStore
+    + SettingsStore
+    + ChaperoneLog
+    + GeoLog
+    + HealthProbe
+    + CoupleStore
+    + Outbox
+    + GuideStore
+    + MatchStore
+    + EscalationStore
+    + PaymentStore
+    + ConsoleStore
+    + RetentionStore
+    + ErasureStore
+    + 'static
+{
+}
+
+impl<S> AllStores for S where
+    S: OwnerStore
+        + AgentStore
+        + PersonaStore
+        + PersonaLifecycleStore
+        + BoardStore
+        + ReportStore
+        + SettingsStore
+        + ChaperoneLog
+        + GeoLog
+        + HealthProbe
+        + CoupleStore
+        + Outbox
+        + GuideStore
+        + MatchStore
+        + EscalationStore
+        + PaymentStore
+        + ConsoleStore
+        + RetentionStore
+        + ErasureStore
+        + 'static
+{
+}

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::{ProviderError, StoreError};
-use crate::model::{CoupleId, OwnerId, PersonaId};
+use crate::model::{CoupleId, OwnerId, PersonaId, Tier, TurnId};
+use crate::ports::Step;
 
 /// Calls to an agent's callback URL. Implementations MUST apply the callback rules of
 /// docs/rules.md#callback-urls at connect time (resolve, refuse non-public addresses unless
@@ -109,6 +110,177 @@ pub enum Recipient {
     Owner(OwnerId),
 }
 
+/// Every event kind the venue sends (docs/notifications.md "Events").
+pub mod kinds {
+    /// A beat paired the owner's persona (step 7 of docs/rules.md#the-beat): to each member's
+    /// owner, with the partner's handle and public profile, the fit and the gambit.
+    pub const COUPLE_FORMED: &str = "couple.formed";
+    /// A courtship turn was published: to the partner's owner, not the author's.
+    pub const TURN_PUBLISHED: &str = "turn.published";
+    /// A couple ended, by either side or by an erasure: to both owners (`{"coupleId"}`).
+    pub const COUPLE_ENDED: &str = "couple.ended";
+    /// Both owners consented to an introduction and the couple is `committed`.
+    pub const INTRO_READY: &str = "intro.ready";
+    /// The operator brokered the committed couple's introduction.
+    pub const INTRO_BROKERED: &str = "intro.brokered";
+    /// A beat admitted a `pending` persona into a freed or raised cap slot.
+    pub const PERSONA_ADMITTED: &str = "persona.admitted";
+    /// A beat screened a held persona again and the chaperone denied it (with the reason).
+    pub const PERSONA_DENIED: &str = "persona.denied";
+    /// An approved identity result made the owner `identity_verified`.
+    pub const IDENTITY_VERIFIED: &str = "identity.verified";
+    /// The couple passes the reveal gate (both verified, both consented, committed): each side
+    /// may now read the other's `contactRef` (docs/rules.md#couples-tiers-and-reveal).
+    pub const REVEAL_READY: &str = "reveal.ready";
+    /// The owner's human claimed its invite with a verified sign-in (tier `profile_claimed`).
+    pub const INVITE_CLAIMED: &str = "invite.claimed";
+}
+
+/// What happened, as the venue tells an owner's agents: one variant per event kind
+/// ([`kinds`]), with the ids, the public text and the next steps the body
+/// carries. [`EventWording`] turns it into the stored (and delivered) body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// `couple.formed`: to one member's owner, about its partner.
+    CoupleFormed {
+        /// The couple that just formed.
+        couple: CoupleId,
+        /// The member's own persona.
+        persona: PersonaId,
+        /// The partner's public handle.
+        partner: String,
+        /// The partner's public profile.
+        partner_profile: String,
+        /// The pair's similarity (`None`: paired by adjacency).
+        fit: Option<f32>,
+        /// The opening turn, as published.
+        gambit: String,
+        /// What to do next.
+        steps: Vec<Step>,
+    },
+    /// `turn.published`: to the partner of a turn's author.
+    TurnPublished {
+        /// The couple.
+        couple: CoupleId,
+        /// The recipient's persona.
+        persona: PersonaId,
+        /// The published turn.
+        turn: TurnId,
+        /// The author's handle.
+        author: String,
+        /// The turn's text.
+        body: String,
+        /// What to do next.
+        steps: Vec<Step>,
+    },
+    /// `couple.ended`: to both members' owners.
+    CoupleEnded {
+        /// The couple.
+        couple: CoupleId,
+        /// What to do next (none: the body has no next steps).
+        steps: Vec<Step>,
+    },
+    /// `intro.ready`: both owners consented; the couple is committed.
+    IntroReady {
+        /// The couple.
+        couple: CoupleId,
+        /// What to do next.
+        steps: Vec<Step>,
+    },
+    /// `intro.brokered`: the operator brokered the couple's introduction.
+    IntroBrokered {
+        /// The couple.
+        couple: CoupleId,
+    },
+    /// `persona.admitted`: a beat admitted a pending persona.
+    PersonaAdmitted {
+        /// The persona.
+        persona: PersonaId,
+        /// What to do next.
+        steps: Vec<Step>,
+    },
+    /// `persona.denied`: a beat screened a held persona again and denied it.
+    PersonaDenied {
+        /// The persona.
+        persona: PersonaId,
+        /// Its handle.
+        handle: String,
+        /// The chaperone's reason.
+        reason: String,
+        /// What to do next.
+        steps: Vec<Step>,
+    },
+    /// `identity.verified`: the owner is identity-verified.
+    IdentityVerified {
+        /// The owner.
+        owner: OwnerId,
+        /// Its tier now.
+        tier: Tier,
+        /// What to do next.
+        steps: Vec<Step>,
+    },
+    /// `reveal.ready`: the couple passes the reveal gate.
+    RevealReady {
+        /// The couple.
+        couple: CoupleId,
+        /// The recipient's persona.
+        persona: PersonaId,
+        /// What to do next.
+        steps: Vec<Step>,
+    },
+    /// `invite.claimed`: the owner's human claimed its invite.
+    InviteClaimed {
+        /// The owner.
+        owner: OwnerId,
+        /// Its tier now.
+        tier: Tier,
+        /// Whether an identity session was started (`started`, `not_started`,
+        /// `already_verified`).
+        identity_check: &'static str,
+        /// What to do next.
+        steps: Vec<Step>,
+    },
+}
+
+impl Event {
+    /// The event's type as agents see it ([`kinds`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::CoupleFormed { .. } => kinds::COUPLE_FORMED,
+            Event::TurnPublished { .. } => kinds::TURN_PUBLISHED,
+            Event::CoupleEnded { .. } => kinds::COUPLE_ENDED,
+            Event::IntroReady { .. } => kinds::INTRO_READY,
+            Event::IntroBrokered { .. } => kinds::INTRO_BROKERED,
+            Event::PersonaAdmitted { .. } => kinds::PERSONA_ADMITTED,
+            Event::PersonaDenied { .. } => kinds::PERSONA_DENIED,
+            Event::IdentityVerified { .. } => kinds::IDENTITY_VERIFIED,
+            Event::RevealReady { .. } => kinds::REVEAL_READY,
+            Event::InviteClaimed { .. } => kinds::INVITE_CLAIMED,
+        }
+    }
+}
+
+/// Words an [`Event`] as the body owners' agents receive and poll, but its `id` (the store
+/// adds that when it stores the event). The adapter is `ishtar-wire`'s `JsonEvents`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait EventWording: Send + Sync {
+    /// The body of `event`, created at `at`.
+    fn body(&self, event: &Event, at: OffsetDateTime) -> serde_json::Value;
+}
+
+/// The plainest [`EventWording`]: the event's `type`, nothing else. The wording of a
+/// [`Notifier`](crate::notify::Notifier) built without one — the use cases' unit tests,
+/// which check the typed [`Event`] itself; the venue words its events with `ishtar-wire`'s
+/// `JsonEvents`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TypeOnly;
+
+impl EventWording for TypeOnly {
+    fn body(&self, event: &Event, _at: OffsetDateTime) -> serde_json::Value {
+        serde_json::json!({ "type": event.kind() })
+    }
+}
+
 /// One event for one owner's feed (and its callback endpoints).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -116,7 +288,7 @@ pub struct NewEvent {
     pub to: Recipient,
     /// The event's type as agents see it (e.g. `couple.formed`, `turn.published`).
     pub kind: &'static str,
-    /// The body but its `id` ([`event_body`](crate::notify::event_body)).
+    /// The body but its `id` ([`EventWording::body`]).
     pub body: serde_json::Value,
     /// The other owner whose words the body quotes (a partner's profile, a turn's author):
     /// erasing that owner deletes the event (docs/erasure.md).

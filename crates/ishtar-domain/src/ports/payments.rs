@@ -72,8 +72,9 @@ pub struct CheckedPayment {
     /// The EIP-3009 nonce (32 bytes hex, lower case): one authorization, one use, whichever
     /// version carried it.
     pub nonce: String,
-    /// The decoded payment payload, passed on to the facilitator as-is.
-    pub payload: serde_json::Value,
+    /// The payment payload in the bytes the adapter that checked it chose (the x402 adapter:
+    /// the decoded JSON), passed back to it for verify and settle. The domain never reads it.
+    pub payload: Vec<u8>,
 }
 
 /// What a settled payment left behind.

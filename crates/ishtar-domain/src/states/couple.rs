@@ -46,6 +46,39 @@ impl CoupleEvent {
     pub fn sources(self) -> Vec<CoupleState> {
         <CoupleState as StateMachine>::sources(self)
     }
+
+    /// [`CoupleEvent::sources`] as stored names, for an update's `state = ANY($n)`.
+    pub fn source_names(self) -> Vec<&'static str> {
+        <CoupleState as StateMachine>::source_names(self)
+    }
+
+    /// The state the event leaves a couple in, from whichever state it applies in.
+    pub fn outcome(self) -> CoupleState {
+        match self {
+            CoupleEvent::BothConsented => CoupleState::Committed,
+            CoupleEvent::EndedBySide | CoupleEvent::SideWithdrawn => CoupleState::Ended,
+            CoupleEvent::Brokered => CoupleState::Brokered,
+        }
+    }
+}
+
+impl CoupleState {
+    /// Whether a couple in this state keeps its two personas paired: neither is matched
+    /// again (docs/matcher.md). Every state but `ended`.
+    pub fn pairs(self) -> bool {
+        self != CoupleState::Ended
+    }
+
+    /// The stored names of the states that keep personas paired ([`CoupleState::pairs`]),
+    /// for a query's `state = ANY($n)`.
+    pub fn pairing_names() -> Vec<&'static str> {
+        CoupleState::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.pairs())
+            .map(CoupleState::as_str)
+            .collect()
+    }
 }
 
 impl StateMachine for CoupleState {
@@ -53,13 +86,16 @@ impl StateMachine for CoupleState {
     const STATES: &'static [Self] = CoupleState::ALL;
     const EVENTS: &'static [CoupleEvent] = CoupleEvent::ALL;
 
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+
     fn on(self, event: CoupleEvent) -> Result<Self, Illegal> {
-        use CoupleState::{Brokered, Committed, Courting, Ended};
+        use CoupleState::{Committed, Courting};
         match (self, event) {
-            (Courting, CoupleEvent::BothConsented) => Ok(Committed),
-            (Courting, CoupleEvent::EndedBySide) => Ok(Ended),
-            (Committed, CoupleEvent::Brokered) => Ok(Brokered),
-            (Courting | Committed, CoupleEvent::SideWithdrawn) => Ok(Ended),
+            (Courting, CoupleEvent::BothConsented | CoupleEvent::EndedBySide)
+            | (Committed, CoupleEvent::Brokered)
+            | (Courting | Committed, CoupleEvent::SideWithdrawn) => Ok(event.outcome()),
             _ => Err(Illegal::new("couple", self.as_str(), event.as_str())),
         }
     }
@@ -94,6 +130,33 @@ mod tests {
             vec![Courting, Committed]
         );
         assert_eq!(CoupleEvent::Brokered.sources(), vec![Committed]);
+        assert_eq!(
+            CoupleState::source_names(CoupleEvent::SideWithdrawn),
+            vec!["courting", "committed"]
+        );
+    }
+
+    #[test]
+    fn every_couple_event_has_one_target() {
+        assert_eq!(
+            CoupleState::target(CoupleEvent::BothConsented),
+            Some(Committed)
+        );
+        assert_eq!(CoupleState::target(CoupleEvent::EndedBySide), Some(Ended));
+        assert_eq!(CoupleState::target(CoupleEvent::Brokered), Some(Brokered));
+        assert_eq!(CoupleState::target(CoupleEvent::SideWithdrawn), Some(Ended));
+        for e in CoupleEvent::ALL {
+            assert_eq!(CoupleState::target(*e), Some(e.outcome()), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn every_couple_but_an_ended_one_keeps_its_personas_paired() {
+        assert_eq!(
+            CoupleState::pairing_names(),
+            vec!["courting", "committed", "brokered"]
+        );
+        assert!(!Ended.pairs());
     }
 
     proptest! {

@@ -7,12 +7,13 @@
 //! |---|---|---|
 //! | [`OrderState`] | `challenged`, `settling`, `failed`, `fulfilled` | the payments use case builds an [`OrderStep`]; the store writes it guarded by [`OrderStep::from`] |
 //! | [`Tier`](crate::model::Tier) | `agent_represented` → `profile_claimed` → `identity_verified` | the escalation store, under the owner's row lock |
-//! | [`CoupleState`](crate::model::CoupleState) | `courting`, `committed`, `brokered`, `ended` | the escalation and persona stores, under the couple's row lock or guarded by [`CoupleEvent::sources`] |
-//! | [`PersonaStatus`](crate::model::PersonaStatus) | `pending`, `admitted`, `held`, `denied`, `retired` | the door, the lifecycle ([`crate::personas::revised`]) and the persona store |
+//! | [`CoupleState`](crate::model::CoupleState) | `courting`, `committed`, `brokered`, `ended` | the escalation, persona, couple, console and erasure stores, under the couple's row lock or guarded by [`CoupleEvent::sources`], writing [`CoupleEvent::outcome`] |
+//! | [`PersonaStatus`](crate::model::PersonaStatus) | `pending`, `admitted`, `held`, `denied`, `retired` | the door, the lifecycle ([`crate::personas::revised`]), the beat's re-screen ([`PersonaEvent::rescreen`]) and the persona store |
 //!
 //! Every machine implements [`StateMachine`]: [`StateMachine::on`] is the transition
 //! function, and [`StateMachine::can_become`] / [`StateMachine::is_terminal`] are derived
-//! from it, so the three can never disagree.
+//! from it, so the three can never disagree. A store that moves rows in bulk binds
+//! [`StateMachine::source_names`] as its guard (`state = ANY($n)`), never state literals.
 
 mod couple;
 mod order;
@@ -71,6 +72,9 @@ pub trait StateMachine: Copy + Eq + Sized + 'static {
     /// Every event (each payload variant included), so derived questions can enumerate them.
     const EVENTS: &'static [Self::Event];
 
+    /// The state's stored (wire) name.
+    fn name(self) -> &'static str;
+
     /// The state after `event`.
     ///
     /// # Errors
@@ -98,6 +102,21 @@ pub trait StateMachine: Copy + Eq + Sized + 'static {
             .copied()
             .filter(|s| s.on(event).is_ok())
             .collect()
+    }
+
+    /// The stored names of [`StateMachine::sources`]: what an adapter binds as its
+    /// update's guard (`WHERE state = ANY($n)`).
+    fn source_names(event: Self::Event) -> Vec<&'static str> {
+        Self::sources(event).into_iter().map(Self::name).collect()
+    }
+
+    /// The one state `event` leads to from every state it is allowed in: what a bulk
+    /// update guarded by [`StateMachine::source_names`] writes. `None` when the event is
+    /// allowed nowhere or leads to different states from different states.
+    fn target(event: Self::Event) -> Option<Self> {
+        let mut next = Self::sources(event).into_iter().map(|s| s.on(event).ok());
+        let first = next.next()??;
+        next.all(|n| n == Some(first)).then_some(first)
     }
 }
 
@@ -141,6 +160,10 @@ pub(crate) mod laws {
                     );
                     assert!(state.can_become(next));
                     assert!(M::sources(*e).contains(&state));
+                    assert!(M::source_names(*e).contains(&state.name()));
+                    if let Some(target) = M::target(*e) {
+                        assert_eq!(next, target, "{e:?} has one target");
+                    }
                     if terminals.contains(&state) {
                         assert_eq!(next, state, "terminal {state:?} left on {e:?}");
                     }

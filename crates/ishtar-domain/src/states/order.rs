@@ -114,6 +114,10 @@ impl StateMachine for OrderState {
     const STATES: &'static [Self] = OrderState::ALL;
     const EVENTS: &'static [OrderEvent] = OrderEvent::ALL;
 
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+
     fn on(self, event: OrderEvent) -> Result<Self, Illegal> {
         use OrderEvent as E;
         use OrderState as S;

@@ -5,6 +5,7 @@
 //! (door) --allowed--> pending --took a place--> admitted
 //! (door) --held--> held            (door) --denied--> denied
 //! held --allowed--> pending        held --denied (re-screen)--> denied
+//! held --re-screened: allowed--> pending     held --re-screened: denied--> denied
 //! admitted --allowed (edit)--> admitted (keeps its place)
 //! any --held (edit / resubmit)--> held          (an admitted persona gives its place back)
 //! denied | retired --allowed (resubmit)--> pending
@@ -31,6 +32,13 @@ pub enum PersonaEvent {
     TookPlace,
     /// Its owner withdrew it.
     Withdrawn,
+    /// The beat re-screened a held persona's unchanged text: `allowed` sends it back to
+    /// `pending` (to wait for a place), else it is denied. Only a held persona is
+    /// re-screened.
+    Rescreened {
+        /// The chaperone allowed the text this time.
+        allowed: bool,
+    },
 }
 
 impl PersonaEvent {
@@ -41,6 +49,8 @@ impl PersonaEvent {
         PersonaEvent::Denied,
         PersonaEvent::TookPlace,
         PersonaEvent::Withdrawn,
+        PersonaEvent::Rescreened { allowed: true },
+        PersonaEvent::Rescreened { allowed: false },
     ];
 
     /// The event's name (for [`Illegal`] and logs).
@@ -51,6 +61,14 @@ impl PersonaEvent {
             PersonaEvent::Denied => "denied",
             PersonaEvent::TookPlace => "took_place",
             PersonaEvent::Withdrawn => "withdrawn",
+            PersonaEvent::Rescreened { .. } => "rescreened",
+        }
+    }
+
+    /// The re-screen that stores `outcome`: allowed unless the outcome is `denied`.
+    pub fn rescreen(outcome: PersonaStatus) -> Self {
+        PersonaEvent::Rescreened {
+            allowed: outcome != PersonaStatus::Denied,
         }
     }
 }
@@ -66,7 +84,7 @@ impl PersonaStatus {
             PersonaEvent::Allowed => Ok(PersonaStatus::Pending),
             PersonaEvent::Held => Ok(PersonaStatus::Held),
             PersonaEvent::Denied => Ok(PersonaStatus::Denied),
-            PersonaEvent::TookPlace | PersonaEvent::Withdrawn => {
+            PersonaEvent::TookPlace | PersonaEvent::Withdrawn | PersonaEvent::Rescreened { .. } => {
                 Err(Illegal::new("persona", "(none)", event.as_str()))
             }
         }
@@ -76,12 +94,31 @@ impl PersonaStatus {
     pub fn holds_place(self) -> bool {
         self == PersonaStatus::Admitted
     }
+
+    /// The status a persona that took a place is in (and the reason it is given).
+    pub fn placed() -> PersonaStatus {
+        PersonaStatus::Admitted
+    }
+
+    /// The reason stored with a persona in this status: one holding a place is given
+    /// [`PersonaStatus::placed`]'s name, any other keeps the chaperone's `reason`.
+    pub fn stored_reason(self, reason: &str) -> &str {
+        if self.holds_place() {
+            PersonaStatus::placed().as_str()
+        } else {
+            reason
+        }
+    }
 }
 
 impl StateMachine for PersonaStatus {
     type Event = PersonaEvent;
     const STATES: &'static [Self] = PersonaStatus::ALL;
     const EVENTS: &'static [PersonaEvent] = PersonaEvent::ALL;
+
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
 
     fn on(self, event: PersonaEvent) -> Result<Self, Illegal> {
         use PersonaStatus::{Admitted, Denied, Held, Pending, Retired};
@@ -90,8 +127,10 @@ impl StateMachine for PersonaStatus {
             (Pending | Held | Denied | Retired, PersonaEvent::Allowed) => Ok(Pending),
             (_, PersonaEvent::Held) => Ok(Held),
             (Held, PersonaEvent::Denied) => Ok(Denied),
-            (Pending, PersonaEvent::TookPlace) => Ok(Admitted),
+            (Pending, PersonaEvent::TookPlace) => Ok(PersonaStatus::placed()),
             (Admitted | Pending | Held | Denied, PersonaEvent::Withdrawn) => Ok(Retired),
+            (Held, PersonaEvent::Rescreened { allowed: true }) => Ok(Pending),
+            (Held, PersonaEvent::Rescreened { allowed: false }) => Ok(Denied),
             _ => Err(Illegal::new("persona", self.as_str(), event.as_str())),
         }
     }
@@ -136,6 +175,26 @@ mod tests {
             PersonaStatus::sources(PersonaEvent::TookPlace),
             vec![Pending]
         );
+    }
+
+    #[test]
+    fn only_a_held_persona_is_rescreened_to_pending_or_denied() {
+        for outcome in [Pending, Denied] {
+            let e = PersonaEvent::rescreen(outcome);
+            assert_eq!(PersonaStatus::sources(e), vec![Held]);
+            assert_eq!(PersonaStatus::source_names(e), vec!["held"]);
+            assert_eq!(PersonaStatus::target(e), Some(outcome));
+            assert_eq!(Held.on(e), Ok(outcome));
+        }
+        assert!(PersonaStatus::enter(PersonaEvent::rescreen(Pending)).is_err());
+        assert_eq!(
+            PersonaStatus::target(PersonaEvent::TookPlace),
+            Some(PersonaStatus::placed())
+        );
+        assert!(PersonaStatus::placed().holds_place());
+        assert_eq!(Admitted.stored_reason("allowed"), "admitted");
+        assert_eq!(Pending.stored_reason("allowed"), "allowed");
+        assert_eq!(PersonaStatus::target(PersonaEvent::Allowed), None);
     }
 
     #[test]

@@ -63,6 +63,10 @@ impl StateMachine for Tier {
     const STATES: &'static [Self] = Tier::ALL;
     const EVENTS: &'static [TierEvent] = TierEvent::ALL;
 
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+
     fn on(self, event: TierEvent) -> Result<Self, Illegal> {
         use Tier::{AgentRepresented, IdentityVerified, ProfileClaimed};
         match (self, event) {

@@ -688,6 +688,94 @@ mod tests {
         assert_eq!(feed[0]["allowEmptyValue"], true);
     }
 
+    /// The next steps are worded in `ishtar-wire`, away from the route table: every
+    /// `(method, path)` they can name must be an operation of this document.
+    #[test]
+    fn every_next_step_names_a_documented_operation() {
+        use ishtar_domain::chaperone::Verdict;
+        use ishtar_domain::model::{CoupleId, CoupleState, EndpointId, OwnerId, PersonaId};
+        use ishtar_domain::next_steps::{self as rules, BeatClock, PersonaOutcome, Waiting};
+
+        let d = doc();
+        let paths = d["paths"].as_object().expect("paths");
+        let documented = |method: &str, path: &str| {
+            let path = path.split('?').next().unwrap_or(path);
+            paths.iter().any(|(template, item)| {
+                let (t, p): (Vec<&str>, Vec<&str>) =
+                    (template.split('/').collect(), path.split('/').collect());
+                t.len() == p.len()
+                    && t.iter().zip(&p).all(|(t, p)| t.starts_with('{') || t == p)
+                    && item.get(method.to_ascii_lowercase()).is_some()
+            })
+        };
+        let beat = BeatClock::new(None, 300, time::OffsetDateTime::UNIX_EPOCH);
+        let (o, e, p, c) = (OwnerId(1), EndpointId(2), PersonaId(3), CoupleId(4));
+        let mut all = Vec::new();
+        for v in [
+            Verdict::Allow,
+            Verdict::Hold("h".into()),
+            Verdict::Deny("d".into()),
+        ] {
+            all.extend(rules::after_heart_file(o, true, &v));
+            all.extend(rules::after_heart_file(o, false, &v));
+        }
+        for (cb, key) in [(false, false), (true, true)] {
+            all.extend(rules::after_agent_registered(e, cb, key));
+        }
+        all.extend(rules::after_verified());
+        for out in [
+            PersonaOutcome::Admitted,
+            PersonaOutcome::Pending,
+            PersonaOutcome::Held,
+            PersonaOutcome::Denied("d".into()),
+        ] {
+            all.extend(rules::after_persona(p, &out, &beat));
+        }
+        for status in ["published", "held", "denied"] {
+            all.extend(rules::after_turn_posted(c, status));
+        }
+        for state in CoupleState::ALL {
+            all.extend(rules::for_couple(c, *state));
+        }
+        all.extend(rules::after_board_post("general"));
+        all.extend(rules::after_consent(c, false));
+        all.extend(rules::after_consent(c, true));
+        all.extend(rules::after_invite(c));
+        all.extend(rules::after_status(c, false));
+        all.extend(rules::after_status(c, true));
+        all.extend(rules::after_identity_session());
+        all.extend(rules::after_withdrawn());
+        all.extend(rules::after_admitted_by_beat(p));
+        all.extend(rules::after_denied_by_beat(p, "d"));
+        all.extend(rules::after_couple_formed(c));
+        all.extend(rules::after_turn_received(c));
+        all.extend(rules::after_couple_ended());
+        all.extend(rules::after_intro_ready(c));
+        all.extend(rules::after_invite_claimed());
+        all.extend(rules::after_identity_verified());
+        all.extend(rules::after_reveal_ready(c));
+        for w in [
+            Waiting::Pending,
+            Waiting::Held,
+            Waiting::Denied,
+            Waiting::Retired,
+            Waiting::NoVerifiedEndpoint,
+            Waiting::NoEligiblePartner,
+            Waiting::AwaitingNextBeat,
+            Waiting::NoMutualMatch,
+        ] {
+            all.extend(rules::for_waiting(p, w, &beat));
+        }
+        let worded = ishtar_wire::steps(&all);
+        assert!(worded.len() > 40, "{} steps", worded.len());
+        let missing: Vec<String> = worded
+            .iter()
+            .filter(|s| !documented(s.method, &s.path))
+            .map(|s| format!("{} {} ({})", s.method, s.path, s.action))
+            .collect();
+        assert!(missing.is_empty(), "not in /openapi.json: {missing:?}");
+    }
+
     #[test]
     fn the_document_can_be_inlined_in_the_docs_page() {
         // `/docs` inlines it in a `<script>` data block, which `</` would end early.

@@ -289,7 +289,7 @@ pub async fn post_board(
         _ => return Ok(method_not_allowed().await),
     };
     let Posted { post_id, replaced } = posted;
-    let next = ishtar_domain::next_steps::after_board_post(&board);
+    let next = ishtar_wire::steps(&ishtar_domain::next_steps::after_board_post(&board));
     Ok(ok_json(json!({
         "ok": true, "board": board, "postId": post_id, "status": "published",
         "reason": "allowed", "replaced": replaced,

@@ -4,6 +4,7 @@ use serde_json::json;
 use ishtar_domain::Venue;
 use ishtar_domain::model::CoupleId;
 use ishtar_domain::next_steps;
+use ishtar_wire::steps;
 
 use crate::dto::TurnBody;
 use crate::error::{ApiError, parse_id};
@@ -47,7 +48,7 @@ pub async fn post_turn(
         .await?;
     Ok(ok_json(json!({
         "turnId": out.turn_id.0, "status": out.status.as_str(), "reason": out.reason,
-        "nextSteps": next_steps::after_turn_posted(couple, out.status.as_str()),
+        "nextSteps": steps(&next_steps::after_turn_posted(couple, out.status.as_str())),
     })))
 }
 
@@ -77,7 +78,7 @@ pub async fn end_couple(
     venue.courtship.end(couple, bearer.token()).await?;
     Ok(ok_json(json!({
         "ok": true, "coupleId": couple.0, "state": "ended",
-        "nextSteps": next_steps::after_couple_ended(),
+        "nextSteps": steps(&next_steps::after_couple_ended()),
     })))
 }
 
@@ -107,10 +108,10 @@ pub async fn owner_me(venue: web::Data<Venue>, bearer: Bearer) -> Result<HttpRes
         "docVersion": o.doc_version,
         "nextBeatAt": timestamp(g.beat.next_at),
         "beatIntervalS": g.beat.interval_s,
-        "nextSteps": g.next_steps,
+        "nextSteps": steps(&g.next_steps),
         "personas": o.personas.iter().zip(&g.waiting).map(|(p, w)| json!({
             "personaId": p.id.0, "handle": p.handle, "status": p.status, "reason": p.reason,
-            "noCouple": w.map(|w| json!({"reason": w.as_str(), "why": w.explain(&g.beat)})),
+            "noCouple": w.map(|w| json!({"reason": w.as_str(), "why": ishtar_wire::waiting::explain(w, &g.beat)})),
         })).collect::<Vec<_>>(),
         "endpoints": o.endpoints.iter().map(|e| json!({
             "endpointId": e.id.0, "runtime": e.runtime, "status": e.status, "callback": e.has_callback,
@@ -172,7 +173,7 @@ pub async fn get_couple(
         "you": side(&d.you),
         "partner": partner,
         "lastTurn": d.last_turn.as_ref().map(turn_json),
-        "nextSteps": next_steps::for_couple(d.id, d.state),
+        "nextSteps": steps(&next_steps::for_couple(d.id, d.state)),
     })))
 }
 
@@ -237,6 +238,6 @@ pub async fn list_turns_query(
         "turns": page.turns.iter().map(turn_json).collect::<Vec<_>>(),
         "nextSince": page.next_since,
         "hasMore": page.has_more,
-        "nextSteps": next_steps::for_couple(couple, page.state),
+        "nextSteps": steps(&next_steps::for_couple(couple, page.state)),
     })))
 }

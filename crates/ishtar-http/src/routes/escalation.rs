@@ -16,6 +16,7 @@ use crate::extract::{BODY_LIMIT, Bearer};
 use crate::pages;
 use crate::routes::ok_json;
 use ishtar_domain::next_steps;
+use ishtar_wire::steps;
 
 /// The largest identity webhook body read (the adapter refuses larger ones too).
 pub const WEBHOOK_LIMIT: usize = 1024 * 1024;
@@ -80,7 +81,7 @@ pub async fn intro_consent(
         .await?;
     Ok(ok_json(json!({
         "consented": true, "both": both,
-        "nextSteps": next_steps::after_consent(couple, both),
+        "nextSteps": steps(&next_steps::after_consent(couple, both)),
     })))
 }
 
@@ -123,7 +124,7 @@ pub async fn invite(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({
             "ok": true, "invites": [entry],
-            "nextSteps": next_steps::after_invite(couple),
+            "nextSteps": steps(&next_steps::after_invite(couple)),
         })))
 }
 
@@ -201,7 +202,7 @@ pub async fn identity_session(
         .await?;
     Ok(ok_json(json!({
         "ok": true, "url": s.url, "sessionId": s.session_id,
-        "nextSteps": next_steps::after_identity_session(),
+        "nextSteps": steps(&next_steps::after_identity_session()),
     })))
 }
 
@@ -278,7 +279,7 @@ pub async fn status(
             "id": o.owner.0, "tier": o.tier.as_str(), "consented": o.consented,
         })).collect::<Vec<_>>(),
         "reveal_ready": s.reveal_ready,
-        "nextSteps": next_steps::after_status(s.couple, s.reveal_ready),
+        "nextSteps": steps(&next_steps::after_status(s.couple, s.reveal_ready)),
     })))
 }
 

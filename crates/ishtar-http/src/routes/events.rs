@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde_json::json;
 
 use ishtar_domain::Venue;
-use ishtar_domain::next_steps::{EVENTS_PATH, NextStep};
+use ishtar_domain::next_steps;
 use ishtar_domain::notify::{FEED_LIMIT_DEFAULT, FEED_LIMIT_MAX};
 
 use crate::error::{ApiError, Issue};
@@ -98,26 +98,11 @@ pub async fn owner_events_query(
         .collect();
     let (since, limit) = query(&q)?;
     let page = venue.guide.events(bearer.token(), since, limit).await?;
-    let next = NextStep {
-        action: if page.more {
-            "read_more"
-        } else {
-            "poll_events"
-        },
-        method: "GET",
-        path: format!("{EVENTS_PATH}?since={}", page.cursor),
-        why: if page.more {
-            "More events wait: read on from here.".to_owned()
-        } else {
-            "Nothing newer yet: ask again from here (events are kept for the retention \
-             window, retention_days)."
-                .to_owned()
-        },
-    };
+    let next = ishtar_wire::steps(&next_steps::after_feed_page(&page));
     Ok(ok_json(json!({
         "events": page.events,
         "nextSince": page.cursor,
         "hasMore": page.more,
-        "nextSteps": [next],
+        "nextSteps": next,
     })))
 }

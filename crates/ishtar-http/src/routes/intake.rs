@@ -73,8 +73,11 @@ pub async fn submit_heart_file(
         .submit_heart(cmd, bearer.token())
         .await
         .map_err(|e| intake_error(HeartFileBody::INVALID, e))?;
-    let next_steps =
-        next_steps::after_heart_file(r.saved.owner_id, r.owner_token.is_some(), &r.verdict);
+    let next_steps = ishtar_wire::steps(&next_steps::after_heart_file(
+        r.saved.owner_id,
+        r.owner_token.is_some(),
+        &r.verdict,
+    ));
     Ok(ok_json(HeartFileResponse {
         next_steps,
         owner_id: r.saved.owner_id.0,
@@ -137,7 +140,11 @@ pub async fn register_agent(
         .await
         .map_err(|e| intake_error(AgentBody::INVALID, e))?;
     Ok(ok_json(AgentResponse {
-        next_steps: next_steps::after_agent_registered(r.id, has_callback, has_key),
+        next_steps: ishtar_wire::steps(&next_steps::after_agent_registered(
+            r.id,
+            has_callback,
+            has_key,
+        )),
         id: r.id.0,
         challenge_nonce: r.challenge_nonce,
         callback_secret: r.callback_secret,
@@ -198,7 +205,7 @@ pub async fn verify_agent_limited(
         .map_err(|e| intake_error(VerifyBody::INVALID, e))?;
     let mut res = match outcome {
         VerifyOutcome::Active(reason) => ok_json(
-            json!({"active": true, "reason": reason, "nextSteps": next_steps::after_verified()}),
+            json!({"active": true, "reason": reason, "nextSteps": ishtar_wire::steps(&next_steps::after_verified())}),
         ),
         VerifyOutcome::UnknownEndpoint => HttpResponse::UnprocessableEntity()
             .json(json!({"active": false, "reason": "unknown endpoint"})),

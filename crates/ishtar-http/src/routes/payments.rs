@@ -55,6 +55,10 @@ fn payment_header(req: &HttpRequest) -> Option<PaymentHeader> {
         })
 }
 
+/// The report's path: the x402 `resource` the venue asks payment for
+/// (`ishtar_domain::payments::PaymentOptions::resource`).
+pub const REPORT_PATH: &str = "/api/premium/compatibility-report";
+
 /// `POST /api/premium/compatibility-report`: the one paid artifact (x402).
 #[utoipa::path(
     post,
@@ -161,4 +165,17 @@ pub async fn compatibility_report_paid(
                 )
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_paid_resource_is_the_routed_path() {
+        assert_eq!(
+            <__path_compatibility_report as utoipa::Path>::path(),
+            REPORT_PATH
+        );
+    }
 }

@@ -7,6 +7,7 @@ use ishtar_domain::admission::{AdmitError, AdmitPersona};
 use ishtar_domain::model::{OwnerId, PersonaId};
 use ishtar_domain::next_steps::{self, PersonaOutcome};
 use ishtar_domain::personas::{PersonaEdit, PersonaError};
+use ishtar_wire::steps;
 
 use crate::dto::{PersonaBody, PersonaPatchBody};
 use crate::error::{ApiError, parse_id};
@@ -66,7 +67,7 @@ async fn admitted(venue: &Venue, id: PersonaId) -> Result<HttpResponse, ApiError
     Ok(ok_json(json!({
         "admitted": true, "reason": "admitted", "personaId": id.0,
         "nextBeatAt": timestamp(beat.next_at),
-        "nextSteps": next_steps::after_persona(id, &PersonaOutcome::Admitted, &beat),
+        "nextSteps": steps(&next_steps::after_persona(id, &PersonaOutcome::Admitted, &beat)),
     })))
 }
 
@@ -147,7 +148,7 @@ pub async fn withdraw_persona(
     Ok(ok_json(json!({
         "ok": true, "personaId": persona.0, "status": "retired",
         "couplesEnded": ended.iter().map(|c| c.0).collect::<Vec<_>>(),
-        "nextSteps": next_steps::after_withdrawn(),
+        "nextSteps": steps(&next_steps::after_withdrawn()),
     })))
 }
 
@@ -192,7 +193,7 @@ async fn refusal_with_next_steps(venue: &Venue, e: AdmitError) -> ApiError {
         map.insert("nextBeatAt".into(), json!(timestamp(beat.next_at)));
         map.insert(
             "nextSteps".into(),
-            json!(next_steps::after_persona(id, &outcome, &beat)),
+            json!(steps(&next_steps::after_persona(id, &outcome, &beat))),
         );
     }
     ApiError::new(err.status(), body)

@@ -130,7 +130,9 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Stores>,
 {
-    use ishtar_domain::model::{EndpointId, NewEndpoint, Runtime};
+    use ishtar_domain::model::{EndpointId, EndpointKey, NewEndpoint, Runtime};
+    const ADDRESS: &str = "0x00000000000000000000000000000000000000ab";
+    const NONCE: &str = "ishtar:00000000-0000-4000-8000-000000000001:1";
     let s = factory().await;
     let who = owner(&s, 1).await;
     assert!(
@@ -140,16 +142,18 @@ where
     let id = s
         .agents
         .register_endpoint(
-            NewEndpoint {
-                owner_id: Some(who),
-                persona_id: None,
-                runtime: Runtime::Codex,
-                callback_url: None,
-                callback_secret: None,
-                public_key: Some("key".into()),
-                key_address: Some("0xabc".into()),
-                challenge_nonce: "n-1".into(),
-            },
+            NewEndpoint::new(
+                Some(who),
+                None,
+                Runtime::Codex,
+                None,
+                Some(EndpointKey {
+                    public_key: "key".into(),
+                    address: ADDRESS.into(),
+                }),
+                NONCE.into(),
+            )
+            .expect("a valid registration"),
             now(),
         )
         .await
@@ -166,8 +170,8 @@ where
         (
             Some(who),
             EndpointStatus::Pending,
-            Some("0xabc"),
-            Some("n-1"),
+            Some(ADDRESS),
+            Some(NONCE),
             None
         ),
         "a new endpoint waits pending with its challenge"

@@ -3,12 +3,13 @@
 
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Bytea, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bytea, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 
 use ishtar_domain::model::{CoupleId, OwnerId, PersonaId};
 use ishtar_domain::ports::{Intro, IntroSide};
+use ishtar_domain::states::CoupleEvent;
 
 use crate::store::PgStore;
 
@@ -36,7 +37,7 @@ struct IntroRow {
     b_contact: Option<Vec<u8>>,
 }
 
-/// Committed couples, oldest first. `since` is when the couple was committed (its
+/// Committed couples (those the operator may broker, `$2`), oldest first. `since` is when the couple was committed (its
 /// `intro_ready` event), or when it formed once that event has aged out.
 const INTROS_SQL: &str = "\
     SELECT c.id, \
@@ -51,7 +52,7 @@ const INTROS_SQL: &str = "\
                        ORDER BY h.version DESC LIMIT 1) ha ON TRUE \
     LEFT JOIN LATERAL (SELECT h.contact_ref_enc FROM heart_files h WHERE h.owner_id = pb.owner_id \
                        ORDER BY h.version DESC LIMIT 1) hb ON TRUE \
-    WHERE c.state = 'committed' ORDER BY c.id LIMIT $1";
+    WHERE c.state = ANY($2) ORDER BY c.id LIMIT $1";
 
 impl PgStore {
     /// The contact pointer, decrypted; a pointer that cannot be opened is shown as such
@@ -75,6 +76,7 @@ impl PgStore {
     ) -> Result<Vec<Intro>, DieselError> {
         let rows: Vec<IntroRow> = diesel::sql_query(INTROS_SQL)
             .bind::<BigInt, _>(i64::from(limit))
+            .bind::<Array<Text>, _>(CoupleEvent::Brokered.source_names())
             .load(c)
             .await?;
         Ok(rows

@@ -13,7 +13,7 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::{Date, OffsetDateTime};
 
@@ -23,6 +23,7 @@ use ishtar_domain::model::{CoupleId, CoupleState, PersonaId};
 use ishtar_domain::ports::{
     BrokerOutcome, ConsoleData, ConsoleQuery, ConsoleStore, SnapshotCounts,
 };
+use ishtar_domain::states::CoupleEvent;
 
 use crate::schema::events;
 use crate::store::{PgStore, db_err};
@@ -66,11 +67,7 @@ impl PgStore {
                 .await?,
             unreadable: Vec::new(),
         };
-        let pending = counts
-            .personas_by_status
-            .iter()
-            .find(|(k, _)| k == "pending")
-            .map_or(0, |(_, n)| *n);
+        let pending = counts.pending();
         #[derive(QueryableByName)]
         struct Setting {
             #[diesel(sql_type = Text)]
@@ -204,11 +201,14 @@ impl ConsoleStore for PgStore {
         }
         let mut conn = self.conn().await?;
         conn.transaction(async |c| {
+            let broker = CoupleEvent::Brokered;
             let brokered: Option<Pair> = diesel::sql_query(
-                "UPDATE couples SET state = 'brokered' WHERE id = $1 AND state = 'committed' \
+                "UPDATE couples SET state = $2 WHERE id = $1 AND state = ANY($3) \
                  RETURNING persona_a, persona_b",
             )
             .bind::<BigInt, _>(couple.0)
+            .bind::<Text, _>(broker.outcome().as_str())
+            .bind::<Array<Text>, _>(broker.source_names())
             .get_result(c)
             .await
             .optional()?;
