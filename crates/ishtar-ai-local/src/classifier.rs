@@ -412,7 +412,7 @@ mod experiments {
             .map(|(p, e)| (*p, e.unsafe_))
             .collect();
         let (hold, _) = train::thresholds(&scored);
-        // (unsafe, refused by the contact screen, by the rules, weak rules, p) per text
+        // (unsafe, refused by the contact screen, by the rules, guarded rules, p) per text
         let mut judged = Vec::new();
         let mut tsv = String::new();
         for (k, e) in examples.iter().enumerate() {
@@ -421,15 +421,12 @@ mod experiments {
             let v = chaperone
                 .screen(Surface::Turn, &t.text, &Denylist::default())
                 .await;
-            let weak = a.total.iter().all(|x| *x < crate::guard::RULES_WEAK_BELOW)
-                && crate::guard::FINAL_CATEGORIES
-                    .iter()
-                    .all(|c| a.total[*c] < crate::guard::UNSURE_AT);
+            let guarded = crate::guard::guarded(&a.total);
             judged.push((
                 e.unsafe_,
                 v.reason().starts_with("pii"),
                 v.reason().starts_with("guard"),
-                weak,
+                guarded,
                 oof[k],
             ));
             let rules: Vec<String> = a.total.iter().map(|x| format!("{x:.2}")).collect();
@@ -445,12 +442,18 @@ mod experiments {
         }
         std::fs::write(out, tsv).expect("writes");
         // The whole chaperone out of fold, for each threshold below which a confident-safe
-        // classifier overrules a weak rules refusal (`guard::MODEL_SAFE_BELOW`).
+        // classifier overrules a rules refusal (`guard::MODEL_SAFE_BELOW`; `guard::guarded` ones
+        // below `guard::GUARDED_SAFE_BELOW` at most).
         println!("hold {hold:.2}; overrule below -> recall, false refusals (all training texts)");
-        for t in [0.0_f32, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3] {
+        for t in [0.0_f32, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4] {
             let (mut u, mut ur, mut s, mut sr) = (0, 0, 0, 0);
-            for (unsafe_, pii, rules, weak, p) in &judged {
-                let refused = *pii || *p >= hold || (*rules && !(*weak && *p < t));
+            for (unsafe_, pii, rules, guarded, p) in &judged {
+                let below = if *guarded {
+                    t.min(crate::guard::GUARDED_SAFE_BELOW)
+                } else {
+                    t
+                };
+                let refused = *pii || *p >= hold || (*rules && *p >= below);
                 if *unsafe_ {
                     u += 1;
                     ur += usize::from(refused);

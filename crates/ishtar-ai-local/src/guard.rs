@@ -27,10 +27,9 @@
 //! allow). The classifier adds its own: `p(unsafe)` at or above its deny threshold is
 //! unsafe, at or above its hold threshold unsure, with the category its second head names
 //! (`contact` for contact details the contact screen missed). The rules' unsafe or unsure is
-//! lifted by the classifier only when it is weak (every category below
-//! [`RULES_WEAK_BELOW`], not self-harm) and the classifier is confident the
-//! text is safe (`p(unsafe)` below [`MODEL_SAFE_BELOW`]). Figures and method:
-//! `docs/safety.md`.
+//! lifted by the classifier when it is confident the text is safe (`p(unsafe)` below
+//! [`MODEL_SAFE_BELOW`]; for self-harm and a strong refusal of sexual content with minors,
+//! below [`GUARDED_SAFE_BELOW`]: [`guarded`]). Figures and method: `docs/safety.md`.
 
 use std::sync::{Arc, OnceLock};
 
@@ -52,18 +51,45 @@ pub const UNSURE_AT: f32 = 0.5;
 pub const SIM_FLOOR: f32 = 0.25;
 /// How much nearer the unsafe exemplar must be than the nearest safe one.
 pub const SIM_MARGIN: f32 = 0.10;
-/// A rules refusal is *weak* when every category totals less than this (one signal, at
-/// most a hint besides it): a confident-safe classifier may overrule it
-/// ([`MODEL_SAFE_BELOW`]).
+/// A rules refusal is *strong* in a category totalling this or more (two signals, or one
+/// and a hint beside it).
 pub const RULES_WEAK_BELOW: f32 = 1.5;
-/// `p(unsafe)` below which the classifier overrules a weak rules refusal (the text is
-/// allowed). Chosen on the training data's out-of-fold scores against the rules (the
-/// ignored test `out_of_fold_dump` and `docs/safety.md`), never on an evaluation set.
-pub const MODEL_SAFE_BELOW: f32 = 0.30;
-/// Categories whose rules refusal is final however weak: self-harm (S11), where a miss
-/// costs a life and a hold costs a review (a policy choice: cross-validation showed no
-/// unsafe text of it that the override would have let through).
+/// `p(unsafe)` below which the classifier overrules a rules refusal (the text is allowed),
+/// unless the refusal is [`guarded`]. Chosen on the training data's out-of-fold scores
+/// against the rules (the ignored test `out_of_fold_dump` and `docs/safety.md`), never on
+/// an evaluation set.
+pub const MODEL_SAFE_BELOW: f32 = 0.35;
+/// `p(unsafe)` below which the classifier overrules a [`guarded`] rules refusal: the
+/// highest step at which no unsafe text of those categories was let through out of fold
+/// (round 5, docs/safety.md; until then they were never overruled).
+pub const GUARDED_SAFE_BELOW: f32 = 0.05;
+/// Categories whose rules refusal, however weak, only a near-certain classifier
+/// ([`GUARDED_SAFE_BELOW`]) overrules: self-harm (S11), where a miss costs a life and a
+/// hold costs a review.
 pub const FINAL_CATEGORIES: [usize; 1] = [11];
+/// Categories whose *strong* rules refusal ([`RULES_WEAK_BELOW`]) only a near-certain
+/// classifier overrules: sexual content with minors (S4; a minor's age said of oneself or a
+/// partner beside a dating word). Out of fold, overruling them at [`MODEL_SAFE_BELOW`] let
+/// three such texts through.
+pub const STRONG_STANDS: [usize; 1] = [4];
+
+/// True when the rules' scores call for a near-certain classifier before they are
+/// overruled: a [`FINAL_CATEGORIES`] category at [`UNSURE_AT`], or a [`STRONG_STANDS`]
+/// category at [`RULES_WEAK_BELOW`].
+pub fn guarded(total: &Scores) -> bool {
+    FINAL_CATEGORIES.iter().any(|k| total[*k] >= UNSURE_AT)
+        || STRONG_STANDS.iter().any(|k| total[*k] >= RULES_WEAK_BELOW)
+}
+
+/// The `p(unsafe)` below which the classifier overrules these rules scores.
+pub fn overrule_below(total: &Scores) -> f32 {
+    if guarded(total) {
+        GUARDED_SAFE_BELOW
+    } else {
+        MODEL_SAFE_BELOW
+    }
+}
+
 /// What the similarity signal adds to its category.
 pub const SIM_WEIGHT: f32 = 0.5;
 /// Texts longer than this (in tokens) are not compared with the exemplars: the exemplars
@@ -159,22 +185,20 @@ pub struct Assessment {
 }
 
 impl Assessment {
-    /// True when the classifier is confident the text is safe and the rules' refusal (if
-    /// any) is weak: no category at `RULES_WEAK_BELOW`, none of the `FINAL_CATEGORIES` at
-    /// [`UNSURE_AT`]. A strong rules signal always stands.
-    pub fn model_overrules_weak_rules(&self) -> bool {
+    /// True when the classifier is confident the text is safe (`overrule_below`: more
+    /// confident for self-harm, and for a strong refusal of sex with minors), so the rules'
+    /// refusal, if any, is overruled.
+    pub fn model_overrules_rules(&self) -> bool {
         self.model
             .as_ref()
-            .is_some_and(|j| j.p_unsafe < MODEL_SAFE_BELOW)
-            && self.total.iter().all(|t| *t < RULES_WEAK_BELOW)
-            && FINAL_CATEGORIES.iter().all(|k| self.total[*k] < UNSURE_AT)
+            .is_some_and(|j| j.p_unsafe < overrule_below(&self.total))
     }
 
-    /// A weak rules refusal that the classifier overrules ([`Self::model_overrules_weak_rules`])
+    /// A rules refusal that the classifier overrules ([`Self::model_overrules_rules`])
     /// is safe; otherwise the rules' unsafe categories first; else the classifier's deny;
     /// else the unsure categories of both (held); else safe.
     pub fn verdict(&self) -> GuardVerdict {
-        if self.model_overrules_weak_rules() {
+        if self.model_overrules_rules() {
             return GuardVerdict::Safe;
         }
         let over = |t: f32| -> Vec<String> {
@@ -630,7 +654,7 @@ mod tests {
     }
 
     #[test]
-    fn a_confident_safe_classifier_overrules_only_weak_rules() {
+    fn a_confident_safe_classifier_overrules_the_rules_but_where_they_stand() {
         let with = |rules: &[(usize, f32)], p: Option<f32>| {
             let model = p.map(|p_unsafe| Judgement {
                 p_unsafe,
@@ -644,15 +668,32 @@ mod tests {
         assert_eq!(with(&[(2, 1.0)], confident), GuardVerdict::Safe);
         assert_eq!(with(&[(3, 0.5)], confident), GuardVerdict::Safe);
         assert_eq!(with(&[(2, 1.0), (3, 0.5)], confident), GuardVerdict::Safe);
-        // strong rules evidence stands
-        assert_eq!(with(&[(2, RULES_WEAK_BELOW)], confident), unsafe_(&["S2"]));
-        assert_eq!(with(&[(12, 2.0)], confident), unsafe_(&["S12"]));
-        // self-harm is final, however weak
+        // strong rules evidence is overruled too, but for sex with minors
+        assert_eq!(
+            with(&[(2, RULES_WEAK_BELOW)], confident),
+            GuardVerdict::Safe
+        );
+        assert_eq!(with(&[(12, 2.0)], confident), GuardVerdict::Safe);
+        assert_eq!(with(&[(4, 1.0)], confident), GuardVerdict::Safe);
+        // a strong refusal of sex with minors needs a near-certain classifier
+        assert_eq!(with(&[(4, RULES_WEAK_BELOW)], confident), unsafe_(&["S4"]));
+        assert_eq!(
+            with(&[(4, RULES_WEAK_BELOW), (2, 1.0)], confident),
+            unsafe_(&["S2", "S4"])
+        );
+        let certain = Some(GUARDED_SAFE_BELOW - 0.01);
+        assert_eq!(with(&[(4, RULES_WEAK_BELOW)], certain), GuardVerdict::Safe);
+        assert_eq!(
+            with(&[(4, RULES_WEAK_BELOW)], Some(GUARDED_SAFE_BELOW)),
+            unsafe_(&["S4"])
+        );
+        // self-harm, however weak, needs a near-certain classifier
         assert_eq!(with(&[(11, 1.0)], confident), unsafe_(&["S11"]));
         assert_eq!(
             with(&[(11, 0.5)], confident),
             GuardVerdict::Unsure(vec!["S11".into()])
         );
+        assert_eq!(with(&[(11, 2.0)], certain), GuardVerdict::Safe);
         // a classifier at the threshold, or none: the rules decide
         assert_eq!(with(&[(2, 1.0)], Some(MODEL_SAFE_BELOW)), unsafe_(&["S2"]));
         assert_eq!(with(&[(2, 1.0)], None), unsafe_(&["S2"]));

@@ -205,11 +205,16 @@ impl Patterns {
     }
 
     fn first(&self, text: &str) -> Option<&'static str> {
+        self.first_where(text, |_| true)
+    }
+
+    /// The kind of the first pattern that matches and whose kind `keep` accepts.
+    fn first_where(&self, text: &str, keep: impl Fn(&str) -> bool) -> Option<&'static str> {
         self.set
             .matches(text)
             .iter()
-            .next()
-            .and_then(|i| self.kinds.get(i).copied())
+            .filter_map(|i| self.kinds.get(i).copied())
+            .find(|k| keep(k))
     }
 }
 
@@ -269,10 +274,6 @@ static PII_SPELLED: LazyLock<Patterns> = LazyLock::new(|| {
         ),
         (
             "url",
-            format!(r"\b[a-z0-9-]{{2,}}\s*(?:[\[({{<]\s*dot\s*[\])}}>]|\bdot\b)\s*(?:{TLDS})\b"),
-        ),
-        (
-            "url",
             r"\b(?:h\s*t\s*t\s*p\s*s?|w\s*w\s*w)\s*(?::\s*/\s*/|\bdot\b|\.)".into(),
         ),
         (
@@ -306,7 +307,7 @@ fn contact_cue_list() -> Vec<(&'static str, String)> {
         ("social handle", format!(r" hmu (?:on |at |via )?(?:{any}) ")),
         (
             "social handle",
-            format!(r" (?:my|our|me on|me at) (?:{any})(?: handle| username| user name| user| name| id| tag| addy| is| at| link| dms?| inbox| in bio| in my bio| below| above| same as)"),
+            format!(r" (?:my|our|me on|me at) (?:{any})(?: handle| username| user name| user| name| id| tag| addy| at| link| dms?| inbox| in bio| in my bio| below| above| same as)"),
         ),
         (
             "social handle",
@@ -321,7 +322,8 @@ fn contact_cue_list() -> Vec<(&'static str, String)> {
             format!(r" (?:are you|r u|ru|you|u|ya|are u|is your|do you have|you got|u got|got) (?:on )?(?:{strong}) "),
         ),
         (
-            "social handle",
+            // "telegram or signal?": asks which, like a request for details
+            "contact request",
             format!(r" (?:{strong}|signal|telegram|tg) (?:or|and) (?:{any}) "),
         ),
         (
@@ -408,6 +410,9 @@ pub fn find_pii_normalised(text: &str, norm: &textnorm::Normalised) -> Option<&'
     if let Some(kind) = PII_SPELLED.first(&folded) {
         return Some(kind);
     }
+    if spelled_domain(&folded) {
+        return Some("url");
+    }
     if norm
         .digit_runs()
         .iter()
@@ -415,15 +420,142 @@ pub fn find_pii_normalised(text: &str, norm: &textnorm::Normalised) -> Option<&'
     {
         return Some("phone number");
     }
-    if let Some(kind) = CONTACT_CUES.first(&norm.words) {
+    // Soft cues (a request to swap details, a platform beside a talk word) give way to a
+    // text that says it stays here ("I won't share my number until the venue introduces
+    // us", "I'm on discord for gaming but let's keep chatting here"); the classifier still
+    // reads it. Handles, numbers, addresses and invitations to a platform always count.
+    let soft = |k: &str| !(k == "contact request" && stays_here(norm));
+    if let Some(kind) = CONTACT_CUES.first_where(&norm.words, soft) {
         return Some(kind);
     }
-    if norm.tokens.iter().any(|t| t.leet)
-        && let Some(kind) = CONTACT_CUES_LEET.first(&norm.words.replace('l', "i"))
+    let leet = norm.tokens.iter().any(|t| t.leet);
+    let leet_words = leet.then(|| norm.words.replace('l', "i"));
+    if let Some(words) = &leet_words
+        && let Some(kind) = CONTACT_CUES_LEET.first_where(words, soft)
     {
         return Some(kind);
     }
-    platform_invite(norm).then_some("social handle")
+    if my_platform_is_a_handle(&norm.words)
+        || leet_words.as_deref().is_some_and(my_platform_is_a_handle)
+    {
+        return Some("social handle");
+    }
+    (platform_invite(norm) && !stays_here(norm)).then_some("social handle")
+}
+
+/// Says the conversation stays on the venue, or that details are not shared yet:
+/// `let's keep chatting here`, `I won't share my number until the venue introduces us`,
+/// `moving to another app on day one is a red flag`. Each of these was read on training
+/// texts against the unsafe contact texts it would let through (docs/safety.md, round 5).
+fn stays_here(norm: &textnorm::Normalised) -> bool {
+    STAY_HERE.is_match(&norm.words)
+}
+
+#[expect(clippy::unwrap_used, reason = "a constant pattern, covered by tests")]
+static STAY_HERE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(?:(?:keep|keeping|stay|staying|carry on|continue|chat|chatting|talk|talking) (?:\w+ ){0,2}(?:here|on here|on the venue|on this app|on this site)\b|here (?:first|for now)|on the venue|red flags?|(?:wont|won t|dont|don t|never|not|rather not|do not|will not) (?:\w+ )?(?:share|give|send|swap|exchange|hand out|move|switch)\b|not ready to|(?:until|when) (?:the venue|the app|the intro|the introduction|we meet|we re introduced|we are introduced|we ve met)|rules are rules)",
+    )
+    .unwrap()
+});
+
+/// Words that follow `my insta is` when what follows is not a handle (`my signal is
+/// terrible`, `my whatsapp is mostly memes`). Not `the`, `just`, `private`: riddles start
+/// that way (`my insta is the name of my dog plus 99`).
+const NOT_A_HANDLE: &[&str] = &[
+    "a",
+    "an",
+    "awful",
+    "bad",
+    "basically",
+    "boring",
+    "dead",
+    "deleted",
+    "down",
+    "dreadful",
+    "filled",
+    "full",
+    "gone",
+    "how",
+    "inactive",
+    "mainly",
+    "mostly",
+    "never",
+    "not",
+    "nothing",
+    "off",
+    "out",
+    "patchy",
+    "really",
+    "rubbish",
+    "so",
+    "spotty",
+    "terrible",
+    "too",
+    "useless",
+    "very",
+    "weak",
+    "what",
+    "where",
+];
+
+#[expect(clippy::unwrap_used, reason = "a constant pattern, covered by tests")]
+static MY_PLATFORM_IS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r" (?:my|our) (?:{PLATFORMS}|{PLATFORMS_WEAK}) is ([a-z0-9_.]+)"
+    ))
+    .unwrap()
+});
+
+/// `my snap is wren_bakes`: a platform said to be mine, then something shaped like a handle
+/// (not an everyday word that says what the account is like: `my signal is terrible`).
+fn my_platform_is_a_handle(words: &str) -> bool {
+    MY_PLATFORM_IS.captures_iter(words).any(|c| {
+        c.get(1).is_some_and(|m| {
+            let w = m.as_str();
+            !NOT_A_HANDLE.contains(&w)
+        })
+    })
+}
+
+#[expect(clippy::unwrap_used, reason = "a constant pattern, covered by tests")]
+static SPELLED_DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"\b([a-z0-9-]{{2,}})\s*(?:[\[({{<]\s*dot\s*[\])}}>]|\bdot\b)\s*(?:{TLDS})\b(?:\s+([a-z]+))?"
+    ))
+    .unwrap()
+});
+
+/// `janedoe dot com`, `wren [dot] io`; not the prose of `the dot com crash` or `the best
+/// dot com was my old page`.
+fn spelled_domain(folded: &str) -> bool {
+    const NOT_A_NAME: &[&str] = &[
+        "the", "a", "an", "best", "old", "first", "whole", "that", "this", "big", "any", "every",
+        "one", "early", "late", "era", "of",
+    ];
+    const PROSE_AFTER: &[&str] = &[
+        "crash",
+        "bubble",
+        "boom",
+        "era",
+        "days",
+        "burst",
+        "age",
+        "years",
+        "company",
+        "companies",
+        "startup",
+        "startups",
+        "millionaire",
+        "millionaires",
+        "stocks",
+        "stock",
+    ];
+    SPELLED_DOMAIN.captures_iter(folded).any(|c| {
+        let name = c.get(1).map_or("", |m| m.as_str());
+        let after = c.get(2).map_or("", |m| m.as_str());
+        !NOT_A_NAME.contains(&name) && !PROSE_AFTER.contains(&after)
+    })
 }
 
 /// A platform named beside words of talking or finding (`we can keep talking on WhatsApp`,
@@ -742,6 +874,20 @@ mod tests {
             ("wren#4821 on the usual app", "social handle"),
             ("are you on telegram?", "social handle"),
             ("send me your number", "contact request"),
+            // a riddle for a handle is still a handle
+            (
+                "my insta is the name of my cat plus 99, find it",
+                "social handle",
+            ),
+            // saying it stays here does not excuse a handle
+            (
+                "let's keep chatting here, but my snap is wren.bakes",
+                "social handle",
+            ),
+            (
+                "forget the venue's intro, send me your number",
+                "contact request",
+            ),
         ];
         for (text, kind) in cases {
             assert_eq!(find_pii(text), Some(kind), "{text}");
@@ -766,6 +912,15 @@ mod tests {
             "I'd love to travel somewhere else next summer.",
             "Where are you @ with the book?",
             "We can chat about the twit who ter-rorised my garden.",
+            // a platform in passing, beside a word that says we stay here
+            "I'm on discord for my book club, but I'd like to keep talking here.",
+            "I won't share my number until the venue introduces us.",
+            "Asking to swap your number on day one is a red flag.",
+            // what the account is like, not what it is called
+            "My signal is terrible at my mum's farm, so replies may be slow.",
+            "My whatsapp is mostly recipes from my aunt.",
+            // the era, not an address
+            "The dot com crash ended my first startup.",
         ];
         for t in texts {
             assert_eq!(find_pii(t), None, "{t}");

@@ -7,7 +7,7 @@
 //! `redteam-holdout.jsonl` and `redteam-holdout2…7.jsonl`), the similarity exemplars
 //! (`src/exemplars.tsv`) and every `*.jsonl` file in `data/train/`. **Never** trained on:
 //! `redteam-holdout8.jsonl`, `redteam-blind.jsonl`, `redteam-blind2.jsonl`,
-//! `redteam-blind3.jsonl` … `redteam-blind6.jsonl` — the sets that measure it
+//! `redteam-blind3.jsonl` … `redteam-blind10.jsonl` — the sets that measure it
 //! ([`EVALUATION_ONLY`]).
 //!
 //! **Decontamination.** A training text that is the same as an evaluation text, or a near
@@ -43,6 +43,10 @@ pub const EVALUATION_ONLY: &[&str] = &[
     "tests/fixtures/redteam-blind4.jsonl",
     "tests/fixtures/redteam-blind5.jsonl",
     "tests/fixtures/redteam-blind6.jsonl",
+    "tests/fixtures/redteam-blind7.jsonl",
+    "tests/fixtures/redteam-blind8.jsonl",
+    "tests/fixtures/redteam-blind9.jsonl",
+    "tests/fixtures/redteam-blind10.jsonl",
 ];
 
 /// One labelled text.
