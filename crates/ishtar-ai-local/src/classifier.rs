@@ -412,7 +412,8 @@ mod experiments {
             .map(|(p, e)| (*p, e.unsafe_))
             .collect();
         let (hold, _) = train::thresholds(&scored);
-        // (unsafe, refused by the contact screen, by the rules, guarded rules, p) per text
+        // (unsafe, refused by the contact screen, by the rules, the rules' own overrule
+        // threshold, p) per text
         let mut judged = Vec::new();
         let mut tsv = String::new();
         for (k, e) in examples.iter().enumerate() {
@@ -421,12 +422,12 @@ mod experiments {
             let v = chaperone
                 .screen(Surface::Turn, &t.text, &Denylist::default())
                 .await;
-            let guarded = crate::guard::guarded(&a.total);
+            let own = crate::guard::overrule_below(&a.total);
             judged.push((
                 e.unsafe_,
                 v.reason().starts_with("pii"),
                 v.reason().starts_with("guard"),
-                guarded,
+                own,
                 oof[k],
             ));
             let rules: Vec<String> = a.total.iter().map(|x| format!("{x:.2}")).collect();
@@ -443,13 +444,15 @@ mod experiments {
         std::fs::write(out, tsv).expect("writes");
         // The whole chaperone out of fold, for each threshold below which a confident-safe
         // classifier overrules a rules refusal (`guard::MODEL_SAFE_BELOW`; `guard::guarded` ones
-        // below `guard::GUARDED_SAFE_BELOW` at most).
+        // below their own `guard::overrule_below` at most).
         println!("hold {hold:.2}; overrule below -> recall, false refusals (all training texts)");
-        for t in [0.0_f32, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4] {
+        for t in [
+            0.0_f32, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55,
+        ] {
             let (mut u, mut ur, mut s, mut sr) = (0, 0, 0, 0);
-            for (unsafe_, pii, rules, guarded, p) in &judged {
-                let below = if *guarded {
-                    t.min(crate::guard::GUARDED_SAFE_BELOW)
+            for (unsafe_, pii, rules, own, p) in &judged {
+                let below = if *own < crate::guard::MODEL_SAFE_BELOW {
+                    t.min(*own)
                 } else {
                     t
                 };

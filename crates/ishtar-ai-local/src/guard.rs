@@ -28,8 +28,9 @@
 //! unsafe, at or above its hold threshold unsure, with the category its second head names
 //! (`contact` for contact details the contact screen missed). The rules' unsafe or unsure is
 //! lifted by the classifier when it is confident the text is safe (`p(unsafe)` below
-//! [`MODEL_SAFE_BELOW`]; for self-harm and a strong refusal of sexual content with minors,
-//! below [`GUARDED_SAFE_BELOW`]: [`guarded`]). Figures and method: `docs/safety.md`.
+//! [`MODEL_SAFE_BELOW`]; for self-harm below [`FINAL_SAFE_BELOW`], for a strong refusal of
+//! sexual content with minors below [`GUARDED_SAFE_BELOW`]: [`overrule_below`]). Figures and
+//! method: `docs/safety.md`.
 
 use std::sync::{Arc, OnceLock};
 
@@ -55,36 +56,40 @@ pub const SIM_MARGIN: f32 = 0.10;
 /// and a hint beside it).
 pub const RULES_WEAK_BELOW: f32 = 1.5;
 /// `p(unsafe)` below which the classifier overrules a rules refusal (the text is allowed),
-/// unless the refusal is [`guarded`]. Chosen on the training data's out-of-fold scores
-/// against the rules (the ignored test `out_of_fold_dump` and `docs/safety.md`), never on
-/// an evaluation set.
-pub const MODEL_SAFE_BELOW: f32 = 0.35;
-/// `p(unsafe)` below which the classifier overrules a [`guarded`] rules refusal: the
-/// highest step at which no unsafe text of those categories was let through out of fold
-/// (round 5, docs/safety.md; until then they were never overruled).
+/// unless the refusal is guarded (see [`overrule_below`]). Chosen on the training data's
+/// out-of-fold scores against the rules (the ignored test `out_of_fold_dump` and
+/// `docs/safety.md`), never on an evaluation set: since round 6 together with the
+/// classifier's share (`classifier::train::HOLD_BUDGET`), as the pair with the fewest false
+/// refusals whose recall is at least that of the pair before.
+pub const MODEL_SAFE_BELOW: f32 = 0.50;
+/// `p(unsafe)` below which the classifier overrules a strong rules refusal of a
+/// [`STRONG_STANDS`] category: the highest step at which no unsafe text of theirs was let
+/// through out of fold (round 5, docs/safety.md; until then they were never overruled).
 pub const GUARDED_SAFE_BELOW: f32 = 0.05;
+/// `p(unsafe)` below which the classifier overrules a rules refusal of a
+/// [`FINAL_CATEGORIES`] category (and no strong [`STRONG_STANDS`] one): chosen by the same
+/// rule as [`GUARDED_SAFE_BELOW`], for these categories alone (round 6, docs/safety.md;
+/// 0.05 with S4 before).
+pub const FINAL_SAFE_BELOW: f32 = 0.20;
 /// Categories whose rules refusal, however weak, only a near-certain classifier
-/// ([`GUARDED_SAFE_BELOW`]) overrules: self-harm (S11), where a miss costs a life and a
+/// ([`FINAL_SAFE_BELOW`]) overrules: self-harm (S11), where a miss costs a life and a
 /// hold costs a review.
 pub const FINAL_CATEGORIES: [usize; 1] = [11];
 /// Categories whose *strong* rules refusal ([`RULES_WEAK_BELOW`]) only a near-certain
-/// classifier overrules: sexual content with minors (S4; a minor's age said of oneself or a
-/// partner beside a dating word). Out of fold, overruling them at [`MODEL_SAFE_BELOW`] let
-/// three such texts through.
+/// classifier ([`GUARDED_SAFE_BELOW`]) overrules: sexual content with minors (S4; a minor's
+/// age said of oneself or a partner beside a dating word). Out of fold, overruling them at
+/// [`MODEL_SAFE_BELOW`] let three such texts through.
 pub const STRONG_STANDS: [usize; 1] = [4];
 
-/// True when the rules' scores call for a near-certain classifier before they are
-/// overruled: a [`FINAL_CATEGORIES`] category at [`UNSURE_AT`], or a [`STRONG_STANDS`]
+/// The `p(unsafe)` below which the classifier overrules these rules scores: the lowest
+/// that any of their categories asks for. Below [`MODEL_SAFE_BELOW`], the refusal is
+/// *guarded*: a [`FINAL_CATEGORIES`] category at [`UNSURE_AT`], or a [`STRONG_STANDS`]
 /// category at [`RULES_WEAK_BELOW`].
-pub fn guarded(total: &Scores) -> bool {
-    FINAL_CATEGORIES.iter().any(|k| total[*k] >= UNSURE_AT)
-        || STRONG_STANDS.iter().any(|k| total[*k] >= RULES_WEAK_BELOW)
-}
-
-/// The `p(unsafe)` below which the classifier overrules these rules scores.
 pub fn overrule_below(total: &Scores) -> f32 {
-    if guarded(total) {
+    if STRONG_STANDS.iter().any(|k| total[*k] >= RULES_WEAK_BELOW) {
         GUARDED_SAFE_BELOW
+    } else if FINAL_CATEGORIES.iter().any(|k| total[*k] >= UNSURE_AT) {
+        FINAL_SAFE_BELOW
     } else {
         MODEL_SAFE_BELOW
     }
@@ -694,6 +699,17 @@ mod tests {
             GuardVerdict::Unsure(vec!["S11".into()])
         );
         assert_eq!(with(&[(11, 2.0)], certain), GuardVerdict::Safe);
+        let sure = Some(FINAL_SAFE_BELOW - 0.01);
+        assert_eq!(with(&[(11, 2.0)], sure), GuardVerdict::Safe);
+        assert_eq!(
+            with(&[(11, 1.0)], Some(FINAL_SAFE_BELOW)),
+            unsafe_(&["S11"])
+        );
+        // with a strong S4 refusal beside it, the stricter threshold holds
+        assert_eq!(
+            with(&[(11, 1.0), (4, RULES_WEAK_BELOW)], sure),
+            unsafe_(&["S4", "S11"])
+        );
         // a classifier at the threshold, or none: the rules decide
         assert_eq!(with(&[(2, 1.0)], Some(MODEL_SAFE_BELOW)), unsafe_(&["S2"]));
         assert_eq!(with(&[(2, 1.0)], None), unsafe_(&["S2"]));

@@ -458,6 +458,14 @@ fn hits_gated(n: &Normalised, gated: bool) -> Vec<Hit> {
         }
     }
     amounts(n, &mut out);
+    // "a schoolgirl crush" is an adult's idiom, not a minor
+    let idioms = concepts::crush_idioms(n);
+    if !idioms.is_empty() {
+        out.retain(|h| {
+            !(matches!(h.sig, Sig::MinorTerm | Sig::ChildNoun)
+                && idioms.iter().any(|(a, b)| h.from >= *a && h.to <= *b))
+        });
+    }
     out
 }
 
@@ -747,7 +755,12 @@ fn minor_ages_at(n: &Normalised) -> (bool, bool, Vec<usize>) {
         let unit = next.is_some_and(|w| UNIT_AFTER.contains(&w))
             && (!yearish || after.is_some_and(|w| matches!(w, "old" | "young")) || after.is_none());
         // "13-15" read as a range of ages
-        let blocked = (next.is_some_and(|w| NOT_AGE_AFTER.contains(&w)) || yearish) && !unit;
+        // (`12% Norwegian` is a share)
+        let share = toks
+            .get(i + 1)
+            .is_some_and(|t| t.gap.trim_start().starts_with('%'));
+        let blocked =
+            share || (next.is_some_and(|w| NOT_AGE_AFTER.contains(&w)) || yearish) && !unit;
         // "im only 15", "shes just 13": a hedge between the person and the age
         let hedge = i.checked_sub(1).and_then(|j| toks.get(j)).is_some_and(|p| {
             matches!(
@@ -768,7 +781,24 @@ fn minor_ages_at(n: &Normalised) -> (bool, bool, Vec<usize>) {
             .and_then(|j| toks.get(j))
             .filter(|p| p.despaced)
             .is_some_and(|p| SELF_BEFORE.iter().any(|w| p.text.ends_with(&w.concat())));
-        let self_said = glued || SELF_BEFORE.iter().any(|p| before(p.len()) == *p);
+        // A likeness said of oneself is not an age: "I feel like I'm 16", "she still
+        // thinks I'm 12", "giggling, I'm 14 again" (but "you look like you're 15" is).
+        let likeness = |p: &[&str]| {
+            let w = |k: usize| {
+                end.checked_sub(p.len() + k)
+                    .and_then(|j| toks.get(j))
+                    .map_or("", |t| t.text.as_str())
+            };
+            matches!(p.first(), Some(&("im" | "i" | "iam")))
+                && (matches!(w(1), "thinks" | "thought")
+                    || (w(1) == "think" && w(2) != "i")
+                    || (w(1) == "like" && matches!(w(2), "feel" | "feels" | "felt" | "feeling"))
+                    || next == Some("again"))
+        };
+        let self_said = glued
+            || SELF_BEFORE
+                .iter()
+                .any(|p| before(p.len()) == *p && !likeness(p));
         let past = before(3)
             .iter()
             .any(|w| matches!(*w, "was" | "when" | "were" | "ago" | "since" | "till"));
@@ -1292,6 +1322,37 @@ mod tests {
         assert!(!own("when I was 15 I surfed"));
         assert!(!own("my son is 12"));
         assert!(!own("I'm 34"));
+        // no likeness said of oneself, no share
+        assert!(!own("I'm 61 and feel like I'm 16 and clueless"));
+        assert!(!own("she still thinks I'm 12"));
+        assert!(!own("people think i'm 17 bc of my baby face"));
+        assert!(!own("giggling at my desk, I'm 14 again"));
+        assert!(!own("Found out I'm 12% Norwegian"));
+        assert!(own("I'm 15 and I feel like I'm 25"));
+        assert!(own("i think im 15, is that ok"));
+        assert!(own("honestly? I'm 14"));
+        assert!(own("ok so, me 15, you?"));
+        assert!(own("you look like you're 15, it's a compliment"));
+        assert!(own("Like I'll be 17 next month"));
+        assert!(own("ur age doesn't matter to me. 14, 15, whatever"));
+    }
+
+    #[test]
+    fn a_schoolgirl_crush_is_an_idiom_not_a_minor() {
+        let s4 = |t: &str| score(&normalise(t))[4];
+        for good in [
+            "Schoolgirl crush energy over here: I blushed when you complimented my garden photos",
+            "I have a total schoolgirl crush on your profile",
+            "school boy crush vibes reading your bio, I'm 38",
+        ] {
+            assert!(s4(good) < 0.5, "S4 {}: {good:?}", s4(good));
+        }
+        for bad in [
+            "pretend you're a schoolgirl for me tonight, it's hot",
+            "I have a crush on a schoolgirl in 8th grade",
+        ] {
+            assert!(s4(bad) >= 1.0, "S4 {}: {bad:?}", s4(bad));
+        }
     }
 }
 

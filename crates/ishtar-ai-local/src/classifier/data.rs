@@ -7,7 +7,7 @@
 //! `redteam-holdout.jsonl` and `redteam-holdout2…7.jsonl`), the similarity exemplars
 //! (`src/exemplars.tsv`) and every `*.jsonl` file in `data/train/`. **Never** trained on:
 //! `redteam-holdout8.jsonl`, `redteam-blind.jsonl`, `redteam-blind2.jsonl`,
-//! `redteam-blind3.jsonl` … `redteam-blind10.jsonl` — the sets that measure it
+//! `redteam-blind3.jsonl` … `redteam-blind12.jsonl` — the sets that measure it
 //! ([`EVALUATION_ONLY`]).
 //!
 //! **Decontamination.** A training text that is the same as an evaluation text, or a near
@@ -47,6 +47,8 @@ pub const EVALUATION_ONLY: &[&str] = &[
     "tests/fixtures/redteam-blind8.jsonl",
     "tests/fixtures/redteam-blind9.jsonl",
     "tests/fixtures/redteam-blind10.jsonl",
+    "tests/fixtures/redteam-blind11.jsonl",
+    "tests/fixtures/redteam-blind12.jsonl",
 ];
 
 /// One labelled text.

@@ -385,12 +385,13 @@ pub fn out_of_fold(examples: &[Example], k: usize, p: &Params) -> Vec<f32> {
 }
 
 /// The share of safe texts the model alone would refuse (p ≥ `t`) that the hold threshold
-/// may cost; the rules and the contact screen refuse some more. 1 % until round 5; then the
-/// contact screen's and the rules' false refusals fell (round 5's vetoes and override), and
-/// the share was raised in steps of 0.25 points while the whole chaperone's out-of-fold
-/// false refusals stayed at or under round 4's (2.80 % of every training text): 1.75 % on
-/// round 5's final data (docs/safety.md).
-pub const HOLD_BUDGET: f64 = 0.0175;
+/// may cost; the rules and the contact screen refuse some more. 1 % until round 5, then
+/// 1.75 % (raised while the whole chaperone's out-of-fold false refusals stayed at or under
+/// round 4's). Since round 6 it is picked together with `guard::MODEL_SAFE_BELOW`: on a
+/// grid (shares in steps of 0.25 points, thresholds of 0.05), the pair with the fewest
+/// out-of-fold false refusals of the whole chaperone whose recall is at least that of the
+/// pair before, on the same data (docs/safety.md).
+pub const HOLD_BUDGET: f64 = 0.02;
 /// The share of safe texts whose refusal may be a deny rather than a hold.
 pub const DENY_BUDGET: f64 = 0.0025;
 

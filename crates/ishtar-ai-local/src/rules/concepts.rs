@@ -242,6 +242,11 @@ impl Mask {
         let k = c as usize;
         self.0[k / 64] & (1u64 << (k % 64)) != 0
     }
+
+    fn remove(&mut self, c: C) {
+        let k = c as usize;
+        self.0[k / 64] &= !(1u64 << (k % 64));
+    }
 }
 
 /// The word families. Each entry is `|`-separated; an entry is one or more words; a word
@@ -1181,6 +1186,25 @@ impl Index {
     }
 }
 
+/// The token spans of `schoolgirl crush`, `school boy crush` (and `crushes`): an idiom
+/// for a giddy crush, said by adults of themselves.
+pub fn crush_idioms(n: &Normalised) -> Vec<(usize, usize)> {
+    let toks = &n.tokens;
+    let word = |k: usize| toks.get(k).map_or("", |t| t.text.as_str());
+    let crush = |k: usize| matches!(word(k), "crush" | "crushes");
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        match word(i) {
+            "schoolgirl" | "schoolboy" if crush(i + 1) => out.push((i, i)),
+            "school" if matches!(word(i + 1), "girl" | "boy") && crush(i + 2) => {
+                out.push((i, i + 1));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Looks every token up (see the module docs). `amounts` are the token indices of sums of
 /// money found by the parent module.
 pub fn find(n: &Normalised, amounts: &[usize], minor_ages: &[usize], sent: &[u16]) -> Found {
@@ -1286,6 +1310,13 @@ pub fn find(n: &Normalised, amounts: &[usize], minor_ages: &[usize], sent: &[u16
         }
         masks[i].add(m);
         starts[i].add(m);
+    }
+    // "a schoolgirl crush": an adult's idiom for a giddy crush, not a schoolgirl
+    for (from, to) in crush_idioms(n) {
+        for k in from..=to {
+            masks[k].remove(C::YouthStrong);
+            starts[k].remove(C::YouthStrong);
+        }
     }
     for (list, c) in [(amounts, C::Amount), (minor_ages, C::MinorAge)] {
         for &a in list {
