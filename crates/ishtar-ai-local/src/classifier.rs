@@ -443,8 +443,8 @@ mod experiments {
         }
         std::fs::write(out, tsv).expect("writes");
         // The whole chaperone out of fold, for each threshold below which a confident-safe
-        // classifier overrules a rules refusal (`guard::MODEL_SAFE_BELOW`; `guard::guarded` ones
-        // below their own `guard::overrule_below` at most).
+        // classifier overrules a rules refusal (`guard::MODEL_SAFE_BELOW`; guarded ones below
+        // their own `guard::overrule_below` at most).
         println!("hold {hold:.2}; overrule below -> recall, false refusals (all training texts)");
         for t in [
             0.0_f32, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55,

@@ -756,9 +756,7 @@ fn minor_ages_at(n: &Normalised) -> (bool, bool, Vec<usize>) {
             && (!yearish || after.is_some_and(|w| matches!(w, "old" | "young")) || after.is_none());
         // "13-15" read as a range of ages
         // (`12% Norwegian` is a share)
-        let share = toks
-            .get(i + 1)
-            .is_some_and(|t| t.gap.trim_start().starts_with('%'));
+        let share = concepts::percent_sign_after(n, i);
         let blocked =
             share || (next.is_some_and(|w| NOT_AGE_AFTER.contains(&w)) || yearish) && !unit;
         // "im only 15", "shes just 13": a hedge between the person and the age

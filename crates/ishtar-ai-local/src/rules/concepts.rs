@@ -1186,6 +1186,13 @@ impl Index {
     }
 }
 
+/// True when a `%` follows token `i` (`40%`, `12% Norwegian`).
+pub fn percent_sign_after(n: &Normalised, i: usize) -> bool {
+    n.tokens
+        .get(i + 1)
+        .is_some_and(|t| t.gap.trim_start().starts_with('%'))
+}
+
 /// The token spans of `schoolgirl crush`, `school boy crush` (and `crushes`): an idiom
 /// for a giddy crush, said by adults of themselves.
 pub fn crush_idioms(n: &Normalised) -> Vec<(usize, usize)> {
@@ -1290,7 +1297,8 @@ pub fn find(n: &Normalised, amounts: &[usize], minor_ages: &[usize], sent: &[u16
         if tok.is_number() {
             // `40%`, `40 percent`
             let next = toks.get(i + 1);
-            if next.is_some_and(|w| w.gap.trim_start().starts_with('%') || w.text == "percent")
+            if percent_sign_after(n, i)
+                || next.is_some_and(|w| w.text == "percent")
                 || (i + 1 == toks.len() && n.plain.trim_end().ends_with('%'))
             {
                 m.add(Mask::of(C::Percent));
